@@ -1,0 +1,141 @@
+"""Parity: billing for therapy and behavioral-health practices."""
+import os
+from datetime import timedelta
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app import htmx
+from app.config import from_environment
+from app.extensions import csrf, db, login_manager, migrate
+from app.models.types import utcnow
+
+#: Headers on every response. Scripts only from our own origin: no inline script, no CDN.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, then `config` on top (tests use that)."""
+    app = Flask(__name__, instance_path=os.environ.get("PARITY_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(from_environment(app.instance_path))
+    app.config.update(config or {})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    _init_login(app)
+
+    from app import authz, errors, models  # noqa: F401  (models registers the tables)
+
+    authz.init_app(app)
+    errors.init_app(app)
+    _init_request_lifecycle(app)
+    _init_templates(app)
+
+    from app.blueprints import auth, main, settings
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(settings.bp)
+
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, and WAL so readers never block the writer (web + worker)."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def _init_login(app: Flask) -> None:
+    from app.models.practice import member_by_login_token
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(member_by_login_token)
+
+
+def _init_request_lifecycle(app: Flask) -> None:
+    """One transaction per request, idle sign-out, and the headers every response carries."""
+    idle_limit: timedelta = app.config["PERMANENT_SESSION_LIFETIME"]
+
+    @app.before_request
+    def sign_out_when_idle():
+        if not current_user.is_authenticated:
+            return None
+        now = utcnow().timestamp()
+        last_seen = session.get("seen", now)
+        if now - last_seen > idle_limit.total_seconds():
+            logout_user()
+            session.clear()
+            flash(f"You were signed out after {int(idle_limit.total_seconds() // 60)} minutes without activity.", "info")
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        session["seen"] = now
+        return None
+
+    @app.after_request
+    def finish_transaction(response):
+        """Commit what a successful request did; a 4xx/5xx answer keeps nothing (nothing half-saved)."""
+        if response.status_code < 400:
+            db.session.commit()  # jobs queued with enqueue_after_commit go to Redis here
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def security_headers(response):
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        if current_user.is_authenticated:
+            # Pages carry client health information: never keep them in a shared or disk cache.
+            response.headers["Cache-Control"] = "no-store"
+        return htmx.add_vary(response)
+
+
+def _init_templates(app: Flask) -> None:
+    from app import formatting
+
+    formatting.init_app(app)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    # Form macros as a global, so that blocks rendered alone (htmx fragments) can use them too.
+    app.jinja_env.globals["forms"] = app.jinja_env.get_template("_partials/forms.html").module
+
+    @app.context_processor
+    def navigation():
+        from app.navigation import items_for
+
+        return {"nav_items": items_for(current_user) if current_user.is_authenticated else []}

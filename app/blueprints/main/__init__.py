@@ -1,0 +1,3 @@
+from app.blueprints.main.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from app.blueprints.settings.views import bp
+
+__all__ = ["bp"]

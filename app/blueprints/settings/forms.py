@@ -1,0 +1,63 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from app import forms as checks
+from app.models import Role
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+class PracticeForm(FlaskForm):
+    legal_name = StringField("Legal name", validators=[DataRequired(), Length(max=200)])
+    tax_id = StringField("Tax ID (EIN)", validators=[Optional(), checks.ein])
+    group_npi = StringField("Group NPI", validators=[Optional(), checks.npi(kind=2)])
+    taxonomy = StringField("Taxonomy code", validators=[Optional(), checks.taxonomy])
+    address_line1 = StringField("Address", validators=[DataRequired(), Length(max=200)])
+    address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
+    city = StringField("City", validators=[DataRequired(), Length(max=100)])
+    state = StringField("State", validators=[DataRequired(), checks.state_code])
+    zip_code = StringField("ZIP+4", validators=[DataRequired(), checks.zip9])
+    phone = StringField("Phone", validators=[Optional(), checks.us_phone])
+
+
+class MemberForm(FlaskForm):
+    """Add or edit a member. A clinician renders services, so needs an individual NPI and taxonomy."""
+
+    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    # No Optional() here: it would stop the clinician checks below from running on an empty field.
+    npi = StringField("Individual NPI", validators=[checks.npi(kind=1)])
+    taxonomy = StringField("Taxonomy code", validators=[checks.taxonomy])
+
+    def validate_npi(self, field):
+        if self.role.data == Role.CLINICIAN and not field.data:
+            raise ValidationError("A clinician needs an individual NPI.")
+
+    def validate_taxonomy(self, field):
+        if self.role.data == Role.CLINICIAN and not field.data:
+            raise ValidationError("A clinician needs a taxonomy code, e.g. 101YP2500X.")
+
+
+class NewMemberForm(MemberForm):
+    password = PasswordField("First password", validators=[DataRequired(), Length(min=10, max=200, message="Use at least 10 characters (at most 200).")],
+                             description="At least 10 characters. Tell it to them in person or by phone.")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """No fields: a POST that carries only its CSRF token."""
+
+
+class AuditFilterForm(FlaskForm):
+    """GET filters for the audit log, bound to the query string (no CSRF on reads)."""
+
+    class Meta:
+        csrf = False
+
+    action = StringField("Action", validators=[Optional(), Length(max=64)])
+    member = SelectField("Member", choices=[], validate_choice=False, validators=[Optional()])

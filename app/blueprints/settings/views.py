@@ -1,0 +1,176 @@
+"""Practice settings for admins: identity, members, the audit log and the email outbox."""
+from flask import Blueprint, current_app, flash, make_response, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import accounts, htmx
+from app.accounts import MemberDetails, RuleViolation
+from app.authz import load, roles
+from app.blueprints.settings.forms import (AuditFilterForm, ConfirmForm, MemberForm, NewMemberForm, PracticeForm,
+                                           RoleForm)
+from app.extensions import db
+from app.models import AuditEvent, Member, OutboundEmail, Role
+from app.rendering import render_page, see_other
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+admin_only = roles(Role.ADMIN)
+
+
+def _details(form: MemberForm) -> MemberDetails:
+    return MemberDetails(email=form.email.data, name=form.name.data, role=Role(form.role.data),
+                         npi=form.npi.data or None, taxonomy=form.taxonomy.data or None)
+
+
+def _form_error(form, error: RuleViolation) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.route("/practice", methods=["GET", "POST"])
+@admin_only
+def practice():
+    """Edit the practice identity that claims, bills and superbills carry."""
+    record = current_user.practice
+    form = PracticeForm(obj=record)
+    if form.validate_on_submit():
+        changed = accounts.update_practice_identity(record, form.data)
+        flash("Practice details saved." if changed else "Nothing changed.", "success")
+        return see_other(url_for("settings.practice"))
+    return render_page("settings/practice.html", status=422 if form.errors else 200, form=form)
+
+
+def _members():
+    return db.session.scalars(
+        select(Member).where(Member.practice_id == current_user.practice_id)
+        .order_by(Member.active.desc(), Member.name)).all()
+
+
+def _row(member: Member, status: int = 200, error: str | None = None):
+    return render_page("settings/members.html", status=status, block="member_row", member=member,
+                       role_form=RoleForm(role=member.role), confirm=ConfirmForm(), row_error=error)
+
+
+@bp.route("/members", methods=["GET", "POST"])
+@admin_only
+def members():
+    """List the practice's members and add one."""
+    form = NewMemberForm()
+    if form.validate_on_submit():
+        try:
+            member = accounts.add_member(current_user.practice, _details(form), form.password.data)
+        except RuleViolation as error:
+            _form_error(form, error)
+        else:
+            flash(f"{member.name} can now sign in as {member.role}. A welcome email is on its way.", "success")
+            return see_other(url_for("settings.members"))
+    return render_page("settings/members.html", status=422 if request.method == "POST" else 200, form=form,
+                       members=_members(), role_form=RoleForm(), confirm=ConfirmForm())
+
+
+@bp.route("/members/<int:member_id>", methods=["GET", "POST"])
+@admin_only
+def edit_member(member_id: int):
+    """Edit a member's name, email, role, NPI and taxonomy."""
+    member = load(Member, member_id)
+    form = MemberForm(obj=member)
+    if form.validate_on_submit():
+        try:
+            accounts.update_member(member, _details(form))
+        except RuleViolation as error:
+            _form_error(form, error)
+        else:
+            flash(f"{member.name} saved.", "success")
+            return see_other(url_for("settings.members"))
+    return render_page("settings/member_edit.html", status=422 if request.method == "POST" else 200,
+                       form=form, member=member)
+
+
+@bp.route("/members/<int:member_id>/role", methods=["POST"])
+@admin_only
+def change_role(member_id: int):
+    """Change a member's role from the members list; answers with the member's row."""
+    member = load(Member, member_id)
+    form = RoleForm()
+    if not form.validate():
+        return _row(member, 422, "Choose admin, clinician or biller.")
+    try:
+        accounts.change_role(member, Role(form.role.data))
+    except RuleViolation as error:
+        db.session.refresh(member)
+        return _row(member, 422, str(error))
+    return htmx.toast(make_response(_row(member)), f"{member.name} is now {member.role}.")
+
+
+@bp.route("/members/<int:member_id>/deactivate", methods=["POST"])
+@admin_only
+def deactivate_member(member_id: int):
+    """Stop a member from signing in; answers with the member's row."""
+    member = load(Member, member_id)
+    ConfirmForm().validate()
+    try:
+        accounts.deactivate_member(member)
+    except RuleViolation as error:
+        db.session.refresh(member)
+        return _row(member, 422, str(error))
+    return _row_or_redirect(member, f"{member.name} can no longer sign in.")
+
+
+@bp.route("/members/<int:member_id>/reactivate", methods=["POST"])
+@admin_only
+def reactivate_member(member_id: int):
+    """Let a deactivated member sign in again; answers with the member's row."""
+    member = load(Member, member_id)
+    accounts.reactivate_member(member)
+    return _row_or_redirect(member, f"{member.name} can sign in again.")
+
+
+def _row_or_redirect(member: Member, message: str):
+    """htmx swaps the row in place; a plain form post (no JavaScript) goes back to the list."""
+    if htmx.is_htmx():
+        return htmx.toast(make_response(_row(member)), message)
+    flash(message, "success")
+    return see_other(url_for("settings.members"))
+
+
+@bp.route("/audit")
+@admin_only
+def audit():
+    """Read the audit log, newest first, filtered by action and member."""
+    form = AuditFilterForm(request.args)
+    practice_members = db.session.scalars(
+        select(Member).where(Member.practice_id == current_user.practice_id).order_by(Member.name)).all()
+    form.member.choices = [("", "Anyone")] + [(str(m.id), m.name) for m in practice_members]
+    query = select(AuditEvent).where(AuditEvent.practice_id == current_user.practice_id)
+    if form.action.data:
+        query = query.where(AuditEvent.action.startswith(form.action.data.strip()))
+    if form.member.data and form.member.data.isdigit():
+        query = query.where(AuditEvent.member_id == int(form.member.data))
+    before = request.args.get("before", type=int)
+    if before:
+        query = query.where(AuditEvent.id < before)  # keyset pagination: stable while events keep arriving
+    page_size = current_app.config["AUDIT_PAGE_SIZE"]
+    events = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(page_size + 1)).all()
+    has_more = len(events) > page_size
+    events = events[:page_size]
+    next_args = {**request.args.to_dict(), "before": events[-1].id} if has_more else None
+    return render_page("settings/audit.html", form=form, events=events, next_args=next_args)
+
+
+@bp.route("/outbox")
+@admin_only
+def outbox():
+    """Emails Parity has queued or sent, newest first (the demo has no mail server: mail stays here)."""
+    emails = db.session.scalars(
+        select(OutboundEmail).where(OutboundEmail.practice_id == current_user.practice_id)
+        .order_by(OutboundEmail.id.desc()).limit(200)).all()
+    return render_page("settings/outbox.html", emails=emails)
+
+
+@bp.route("/outbox/<int:email_id>")
+@admin_only
+def outbox_email(email_id: int):
+    """Read one email as it was sent."""
+    return render_page("settings/outbox_email.html", email=load(OutboundEmail, email_id))

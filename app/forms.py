@@ -1,0 +1,59 @@
+"""Validators and fields shared by the forms of several blueprints."""
+from wtforms import ValidationError
+
+from app.billing import identity
+
+
+def npi(kind: int | None = None):
+    """An NPI with a correct check digit; kind 1 (individual) or 2 (organization) when given."""
+    def check(form, field):
+        value = identity.digits_only(field.data or "")
+        if not value:
+            return
+        if len(value) != 10:
+            raise ValidationError("An NPI has 10 digits.")
+        if not identity.npi_is_valid(value):
+            raise ValidationError("This NPI's check digit is wrong: look for a typo.")
+        if kind == 1 and value[0] != "1":
+            raise ValidationError("Use the individual (type 1) NPI, which starts with 1.")
+        if kind == 2 and value[0] != "2":
+            raise ValidationError("Use the organization (type 2) NPI, which starts with 2.")
+        field.data = value
+    return check
+
+
+def taxonomy(form, field):
+    value = (field.data or "").strip().upper()
+    if value and not identity.taxonomy_is_valid(value):
+        raise ValidationError("A taxonomy code has 10 characters and ends in X, e.g. 101YP2500X.")
+    field.data = value
+
+
+def ein(form, field):
+    value = (field.data or "").strip()
+    if value and not identity.ein_is_valid(value):
+        raise ValidationError("An EIN has 9 digits, written 12-3456789.")
+    field.data = identity.digits_only(value)
+
+
+def zip9(form, field):
+    value = (field.data or "").strip()
+    if value and not identity.zip9_is_valid(value):
+        raise ValidationError("Claims need the full ZIP+4, e.g. 02139-4307.")
+    field.data = identity.digits_only(value)
+
+
+def us_phone(form, field):
+    value = identity.digits_only(field.data or "")
+    if value.startswith("1") and len(value) == 11:
+        value = value[1:]
+    if field.data and len(value) != 10:
+        raise ValidationError("Enter a 10-digit phone number, e.g. (617) 555-0100.")
+    field.data = value
+
+
+def state_code(form, field):
+    value = (field.data or "").strip().upper()
+    if value and not (len(value) == 2 and value.isalpha()):
+        raise ValidationError("Use the two-letter state code, e.g. MA.")
+    field.data = value

@@ -1,0 +1,101 @@
+"""The tenant (Practice) and the people who sign in to it (Member)."""
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, func, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    BILLER = "biller"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+def new_login_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Practice(db.Model):
+    """A practice: the tenant every other record belongs to."""
+
+    __tablename__ = "practices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    #: Employer identification number, digits only; printed as 12-3456789.
+    tax_id: Mapped[str | None] = mapped_column(String(9))
+    #: Type 2 (organization) NPI used as the billing provider on claims.
+    group_npi: Mapped[str | None] = mapped_column(String(10))
+    #: NUCC taxonomy of the practice as billing provider, e.g. 261QM0801X.
+    taxonomy: Mapped[str | None] = mapped_column(String(10))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    #: ZIP+4, digits only (claims need all nine).
+    zip_code: Mapped[str | None] = mapped_column(String(9))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list["Member"]] = relationship(back_populates="practice", order_by="Member.name")
+
+    def __repr__(self) -> str:
+        return f"<Practice {self.id} {self.legal_name!r}>"
+
+
+class Member(UserMixin, db.Model):
+    """Someone who signs in to one practice with one role."""
+
+    __tablename__ = "members"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'clinician', 'biller')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    #: Stored lower-cased; sign-in looks members up by it across all practices.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: Individual (type 1) NPI; required for clinicians, who render services.
+    npi: Mapped[str | None] = mapped_column(String(10))
+    taxonomy: Mapped[str | None] = mapped_column(String(10))
+    #: What the session cookie names instead of the id; replaced on password change or
+    #: deactivation so that every session signed in before ends at once.
+    login_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    practice: Mapped[Practice] = relationship(back_populates="members")
+
+    def get_id(self) -> str:
+        return self.login_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<Member {self.id} {self.email} {self.role}>"
+
+
+def member_by_login_token(token: str) -> Member | None:
+    return db.session.scalar(db.select(Member).where(Member.login_token == token, Member.active.is_(True)))
+
+
+def member_by_email(email: str) -> Member | None:
+    return db.session.scalar(db.select(Member).where(func.lower(Member.email) == (email or "").strip().lower()))

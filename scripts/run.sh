@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Run Parity: install, migrate, seed the demo on first start, embedded Redis, a worker and the web server.
+source "$(dirname "$0")/env.sh"
+install_parity ""
+exec .venv/bin/python -m app.supervisor

@@ -1,0 +1,44 @@
+"""Real processes for tests: worker.py as Parity runs it."""
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@contextlib.contextmanager
+def running_worker(database_url: str, redis_url: str, instance_path: str, **extra_env):
+    """Start `python worker.py` against these servers; stop it with SIGTERM (a warm shutdown) at the end."""
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PARITY_INSTANCE_PATH": instance_path,
+           "SECRET_KEY": "test-secret-key", "LOG_LEVEL": "WARNING", **extra_env}
+    log_path = Path(instance_path) / "worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        process.log = log_path.read_text()

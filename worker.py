@@ -1,0 +1,34 @@
+"""Run an RQ worker, with RQ's scheduler, inside the Parity app context.
+
+    python worker.py            # REDIS_URL, or the embedded Redis server in instance/
+
+Each job runs in a forked work horse; the database pool is discarded in the child so that no
+connection is shared across processes.
+"""
+import logging
+import os
+import socket
+import sys
+
+from rq import Worker
+
+from app import create_app
+from app.audit import ORIGIN_OVERRIDE_KEY
+from app.extensions import db
+from app.jobs import queue
+from app.redis_conn import get_redis
+
+
+def main() -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s worker %(message)s")
+    app = create_app()
+    app.config[ORIGIN_OVERRIDE_KEY] = "worker"
+    with app.app_context():
+        os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
+        worker = Worker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
+        worker.work(with_scheduler=True, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
