@@ -55,11 +55,13 @@ def create_app(config: dict | None = None) -> Flask:
     _init_request_lifecycle(app)
     _init_templates(app)
 
-    from app.blueprints import auth, main, settings
+    from app.blueprints import auth, main, services, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(services.bp)
+    app.register_blueprint(services.codes_bp)
 
     from app import cli
 

@@ -11,7 +11,7 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import Member, OutboundEmail, Role
+from app.models import Member, OutboundEmail, Role, ServiceCode
 
 ALL_ROLES = frozenset(Role)
 
@@ -19,6 +19,7 @@ ALL_ROLES = frozenset(Role)
 SCOPED_ARGS: dict[str, type] = {
     "member_id": Member,
     "email_id": OutboundEmail,
+    "service_id": ServiceCode,
 }
 
 

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Member, Practice, Role
 
 users = AppGroup("users", help="Manage the people who sign in.")
+codes_cli = AppGroup("codes", help="Manage a practice's service codes.")
 practices = AppGroup("practices", help="Manage practices (tenants).")
 
 
@@ -94,7 +95,29 @@ def seed_demo(if_empty: bool) -> None:
     click.echo(seed.sign_in_help())
 
 
+@codes_cli.command("import-csv")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--practice", "practice_ref", required=True, help="Practice id or legal name.")
+def import_csv(file, practice_ref: str) -> None:
+    """Create services from a CSV file: code,type,name,description,price,units,minutes_per_unit,repeatable,enabled.
+
+    All or nothing: any bad row is reported with its line number and nothing is saved."""
+    from app.billing import catalog
+
+    practice = _practice(practice_ref)
+    try:
+        services = catalog.import_csv(practice, file.read())
+    except catalog.CatalogProblems as error:
+        db.session.rollback()
+        for where, message in error.problems.items():
+            click.echo(f"{file.name}: {where}: {message}", err=True)
+        raise click.ClickException("nothing was imported") from error
+    db.session.commit()
+    click.echo(f"Imported {len(services)} service{'s' if len(services) != 1 else ''} into {practice.legal_name}.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(codes_cli)
     app.cli.add_command(users)
     app.cli.add_command(practices)
     app.cli.add_command(seed_demo)

@@ -1,4 +1,4 @@
-"""Validators and fields shared by the forms of several blueprints."""
+"""Validators and helpers shared by the forms of several blueprints."""
 from wtforms import ValidationError
 
 from app.billing import identity
@@ -57,3 +57,13 @@ def state_code(form, field):
     if value and not (len(value) == 2 and value.isalpha()):
         raise ValidationError("Use the two-letter state code, e.g. MA.")
     field.data = value
+
+
+def show_problems(form, problems: dict[str | None, str]) -> None:
+    """Put problems a domain function found beside their fields; any other key goes above the form."""
+    for name, message in problems.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)

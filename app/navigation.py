@@ -15,6 +15,7 @@ class NavItem:
 NAVIGATION = [
     NavItem("Home", "main.home"),
     NavItem("Practice", "settings.practice"),
+    NavItem("Services", "services.index"),
     NavItem("Members", "settings.members"),
     NavItem("Outbox", "settings.outbox"),
     NavItem("Audit log", "settings.audit"),

@@ -3,8 +3,10 @@ from sqlalchemy import select
 
 from app import accounts
 from app.accounts import MemberDetails
+from app.billing import catalog
+from app.billing.catalog import ServiceDetails
 from app.extensions import db
-from app.models import Member, Practice, Role
+from app.models import CodeType, Member, Practice, Role, ServiceCode
 
 DEMO_PRACTICE = "Demo Counseling Group"
 DEMO_PASSWORD = "parity-demo"
@@ -30,6 +32,30 @@ DEMO_MEMBERS = [
 ]
 
 
+#: The demo catalog: common codes at the practice's own prices (dollars as typed in the import page).
+DEMO_PRICES = {
+    "90791": "200.00", "90832": "110.00", "90834": "150.00", "90837": "190.00", "90839": "250.00",
+    "90840": "120.00", "90846": "150.00", "90847": "160.00", "90853": "60.00", "90785": "25.00",
+    "96127": "15.00", "H2019": "22.00", "90792": "240.00",
+}
+DEMO_DISABLED = {"90792"}  # kept for old records, no longer offered
+DEMO_CUSTOM = ServiceDetails(code="LATE-CANCEL", code_type=CodeType.CUSTOM, name="Late cancellation fee",
+                             description="Session cancelled with less than 24 hours' notice.", price_cents=5000)
+
+
+def _seed_catalog(practice: Practice) -> bool:
+    present = catalog.catalog_codes(practice.id)
+    missing = [(code, price) for code, price in DEMO_PRICES.items() if code not in present]
+    if missing:
+        catalog.import_reference_codes(practice, missing)
+        for service in db.session.scalars(select(ServiceCode).where(ServiceCode.practice_id == practice.id,
+                                                                    ServiceCode.code.in_(DEMO_DISABLED))):
+            catalog.set_enabled(service, False)
+    if DEMO_CUSTOM.code not in present:
+        catalog.add_service(practice, DEMO_CUSTOM)
+    return bool(missing) or DEMO_CUSTOM.code not in present
+
+
 def demo_practice() -> Practice | None:
     return db.session.scalar(select(Practice).where(Practice.legal_name == DEMO_PRACTICE))
 
@@ -47,6 +73,7 @@ def seed_demo() -> bool:
         if db.session.scalar(select(Member.id).where(Member.email == details.email)) is None:
             accounts.add_member(practice, details, DEMO_PASSWORD, welcome=False)
             created = True
+    created |= _seed_catalog(practice)
     return created
 
 

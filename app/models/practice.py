@@ -25,6 +25,10 @@ def new_login_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_catalog_version() -> str:
+    return secrets.token_hex(16)
+
+
 class Practice(db.Model):
     """A practice: the tenant every other record belongs to."""
 
@@ -45,6 +49,9 @@ class Practice(db.Model):
     #: ZIP+4, digits only (claims need all nine).
     zip_code: Mapped[str | None] = mapped_column(String(9))
     phone: Mapped[str | None] = mapped_column(String(20))
+    #: A fresh random token whenever the service catalog changes, so every process rebuilds its code
+    #: search index (random rather than a counter, so a reused id can never match a stale index).
+    catalog_version: Mapped[str] = mapped_column(String(32), default=new_catalog_version, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list["Member"]] = relationship(back_populates="practice", order_by="Member.name")

@@ -35,4 +35,121 @@
   document.addEventListener("htmx:sendError", function () {
     showToast("Parity could not be reached. Check your connection and try again.", "error");
   });
+
+  // ---------------------------------------------------------------- code combobox (ARIA 1.2)
+  // The input keeps focus; htmx fills its listbox from /codes/search. Arrow keys move
+  // aria-activedescendant, Enter picks, Escape closes. A pick copies the option's data-* into the
+  // fields the input names with data-fill-<key>="<selector>"; those fields stay editable.
+
+  function listboxOf(input) {
+    return document.getElementById(input.getAttribute("aria-controls"));
+  }
+
+  function options(listbox) {
+    return Array.prototype.slice.call(listbox.querySelectorAll('[role="option"]'));
+  }
+
+  function setActive(input, option) {
+    const listbox = listboxOf(input);
+    options(listbox).forEach(function (each) { each.setAttribute("aria-selected", each === option ? "true" : "false"); });
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function openListbox(input) {
+    const listbox = listboxOf(input);
+    const found = options(listbox);
+    listbox.hidden = found.length === 0;
+    input.setAttribute("aria-expanded", found.length ? "true" : "false");
+    setActive(input, null);
+    const status = document.getElementById(listbox.id + "-status");
+    const count = listbox.querySelector(".listbox-count");
+    if (status && count) status.textContent = count.textContent;
+  }
+
+  function closeListbox(input) {
+    const listbox = listboxOf(input);
+    if (!listbox) return;
+    listbox.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    setActive(input, null);
+  }
+
+  function pick(input, option) {
+    input.value = option.dataset.code;
+    Array.prototype.forEach.call(input.attributes, function (attribute) {
+      if (attribute.name.indexOf("data-fill-") !== 0) return;
+      const key = attribute.name.slice("data-fill-".length);
+      const target = document.querySelector(attribute.value);
+      const value = option.dataset[key];
+      if (target && value !== undefined) {
+        target.value = value;
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+        target.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+    closeListbox(input);
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    input.dispatchEvent(new CustomEvent("code:picked", { bubbles: true, detail: Object.assign({}, option.dataset) }));
+  }
+
+  // The search takes ?q=; the input itself is named after its form field (code, lines-0-code …).
+  document.addEventListener("htmx:configRequest", function (event) {
+    const input = event.detail.elt;
+    if (!input.matches || !input.matches("[data-combobox]")) return;
+    delete event.detail.parameters[input.name];
+    event.detail.parameters.q = input.value;
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const listbox = event.detail.target;
+    if (!listbox || listbox.getAttribute("role") !== "listbox") return;
+    const input = document.querySelector('[aria-controls="' + listbox.id + '"]');
+    if (input && document.activeElement === input) openListbox(input);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    const input = event.target;
+    if (!input.matches || !input.matches("[data-combobox]")) return;
+    const listbox = listboxOf(input);
+    const found = options(listbox);
+    const active = document.getElementById(input.getAttribute("aria-activedescendant") || "");
+    const index = found.indexOf(active);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!found.length) return;
+      event.preventDefault();
+      if (listbox.hidden) { openListbox(input); }
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      const next = index === -1 ? (step === 1 ? 0 : found.length - 1) : (index + step + found.length) % found.length;
+      setActive(input, found[next]);
+    } else if (event.key === "Enter") {
+      if (!listbox.hidden && active) {
+        event.preventDefault();  // a pick, not a form submission
+        pick(input, active);
+      }
+    } else if (event.key === "Escape") {
+      if (!listbox.hidden) { event.preventDefault(); closeListbox(input); }
+    } else if (event.key === "Tab") {
+      closeListbox(input);
+    }
+  });
+
+  // Mouse and touch: mousedown keeps focus in the input, so the pick happens before blur closes the list.
+  document.addEventListener("mousedown", function (event) {
+    const option = event.target.closest && event.target.closest('[role="listbox"] [role="option"]');
+    if (!option) return;
+    const input = document.querySelector('[aria-controls="' + option.parentElement.id + '"]');
+    if (!input) return;
+    event.preventDefault();
+    pick(input, option);
+  });
+
+  document.addEventListener("focusout", function (event) {
+    const input = event.target;
+    if (input.matches && input.matches("[data-combobox]")) closeListbox(input);
+  });
 })();

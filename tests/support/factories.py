@@ -3,7 +3,8 @@ import itertools
 from functools import cache
 
 from app.extensions import db
-from app.models import Member, OutboundEmail, Practice, Role
+from app.models.practice import new_catalog_version
+from app.models import CodeType, Member, OutboundEmail, Practice, Role, ServiceCode
 
 PASSWORD = "correct horse battery"
 _numbers = itertools.count(1)
@@ -35,6 +36,12 @@ class Factory:
             db.session.expunge(record)
         return record
 
+    def practice_of(self, member: Member) -> Practice:
+        with self.app.app_context():
+            practice = db.session.get(Practice, member.practice_id)
+            db.session.expunge(practice)
+        return practice
+
     def practice(self, **values) -> Practice:
         number = next(_numbers)
         practice = Practice(**{"legal_name": f"Practice {number}", "tax_id": "123456789", "group_npi": "2000000002",
@@ -55,9 +62,21 @@ class Factory:
         return self.save(OutboundEmail(practice_id=(practice or self.practice()).id, **{
             "to_address": "client@example.org", "subject": "Your bill", "body": "Hello", **values}))
 
+    def service(self, practice: Practice | None = None, code: str = "90834", **values) -> ServiceCode:
+        practice = practice or self.practice()
+        service = self.save(ServiceCode(practice_id=practice.id, **{
+            "code": code, "code_type": CodeType.CPT, "name": f"Service {code}", "description": "",
+            "price_cents": 15000, **values}))
+        with self.app.app_context():  # as the catalog operations do: search indexes must rebuild
+            db.session.execute(db.update(Practice).where(Practice.id == practice.id)
+                               .values(catalog_version=new_catalog_version()))
+            db.session.commit()
+        return service
+
     def for_model(self, model: type, practice: Practice):
         """A record of `model` in `practice`: the route matrix uses this for every scoped URL argument."""
-        builders = {Member: lambda: self.member(practice, Role.BILLER), OutboundEmail: lambda: self.email(practice)}
+        builders = {Member: lambda: self.member(practice, Role.BILLER), OutboundEmail: lambda: self.email(practice),
+                    ServiceCode: lambda: self.service(practice)}
         if model not in builders:
             raise LookupError(f"tests/support/factories.py has no factory for {model.__name__}: add one to for_model")
         return builders[model]()

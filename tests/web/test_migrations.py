@@ -31,7 +31,7 @@ def test_flask_db_upgrade_builds_the_models_schema(empty_database, redis_url, tm
 
 def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, tmp_path):
     from app.extensions import db
-    from app.models import Member
+    from app.models import Member, ServiceCode
 
     app = make_app(empty_database, redis_url, str(tmp_path / "instance"))
     runner = app.test_cli_runner()
@@ -42,5 +42,11 @@ def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, 
     assert "Demo practice ready." in first.output and "already present" in second.output
     with app.app_context():
         emails = db.session.scalars(db.select(Member.email).order_by(Member.email)).all()
+        services = {s.code: s for s in db.session.scalars(db.select(ServiceCode))}
         db.engine.dispose()
     assert emails == ["admin@demo.parity", "biller@demo.parity", "clinician2@demo.parity", "clinician@demo.parity"]
+    assert {"90791", "90832", "90834", "90837", "90839", "90840", "90846", "90847", "90853", "90785", "96127",
+            "H2019", "LATE-CANCEL"} <= set(services)
+    assert services["H2019"].bill_in_units and services["H2019"].minutes_per_unit == 15
+    assert services["LATE-CANCEL"].code_type == "Custom"
+    assert [code for code, service in services.items() if not service.enabled] == ["90792"]

@@ -9,6 +9,7 @@ from app.authz import load, roles
 from app.blueprints.settings.forms import (AuditFilterForm, ConfirmForm, MemberForm, NewMemberForm, PracticeForm,
                                            RoleForm)
 from app.extensions import db
+from app.forms import show_problems
 from app.models import AuditEvent, Member, OutboundEmail, Role
 from app.rendering import render_page, see_other
 
@@ -19,14 +20,6 @@ admin_only = roles(Role.ADMIN)
 def _details(form: MemberForm) -> MemberDetails:
     return MemberDetails(email=form.email.data, name=form.name.data, role=Role(form.role.data),
                          npi=form.npi.data or None, taxonomy=form.taxonomy.data or None)
-
-
-def _form_error(form, error: RuleViolation) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 @bp.route("/practice", methods=["GET", "POST"])
@@ -62,7 +55,7 @@ def members():
         try:
             member = accounts.add_member(current_user.practice, _details(form), form.password.data)
         except RuleViolation as error:
-            _form_error(form, error)
+            show_problems(form, {error.field: str(error)})
         else:
             flash(f"{member.name} can now sign in as {member.role}. A welcome email is on its way.", "success")
             return see_other(url_for("settings.members"))
@@ -80,7 +73,7 @@ def edit_member(member_id: int):
         try:
             accounts.update_member(member, _details(form))
         except RuleViolation as error:
-            _form_error(form, error)
+            show_problems(form, {error.field: str(error)})
         else:
             flash(f"{member.name} saved.", "success")
             return see_other(url_for("settings.members"))
