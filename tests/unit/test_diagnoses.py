@@ -100,6 +100,12 @@ def test_do_partial_words_find_mental_health_codes_first():
     assert all(code.startswith("F43.2") for code in codes(diagnoses.search("adjustment dis")[:6]))
 
 
+def test_does_a_description_starting_with_the_first_word_rank_ahead():
+    # Both contain "other" and "insomnia"; only F51.09 starts with the first word typed.
+    assert codes(diagnoses.search("other insomnia")[:2]) == ["F51.09", "F51.05"]
+    assert codes(diagnoses.search("insomnia other")[:2]) == ["F51.05", "F51.09"]
+
+
 def test_must_every_query_word_match():
     assert all("anxiety" in result.description.lower() and "adjustment" in result.description.lower()
                for result in diagnoses.search("adjust anx"))
