@@ -55,13 +55,17 @@ def create_app(config: dict | None = None) -> Flask:
     _init_request_lifecycle(app)
     _init_templates(app)
 
-    from app.blueprints import auth, main, services, settings
+    from app.blueprints import auth, clients, main, payers, services, sessions, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(services.bp)
     app.register_blueprint(services.codes_bp)
+    app.register_blueprint(payers.bp)
+    app.register_blueprint(clients.bp)
+    app.register_blueprint(sessions.bp)
+    app.register_blueprint(sessions.diagnoses_bp)
 
     from app import cli
 
@@ -138,6 +142,9 @@ def _init_templates(app: Flask) -> None:
 
     @app.context_processor
     def navigation():
-        from app.navigation import items_for
+        from app.navigation import SETTINGS_NAVIGATION, items_for
 
-        return {"nav_items": items_for(current_user) if current_user.is_authenticated else []}
+        if not current_user.is_authenticated:
+            return {"nav_items": [], "settings_nav_items": []}
+        return {"nav_items": items_for(current_user),
+                "settings_nav_items": items_for(current_user, SETTINGS_NAVIGATION)}

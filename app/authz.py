@@ -11,7 +11,8 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import Member, OutboundEmail, Role, ServiceCode
+from app.models import (Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Role, ServiceCode,
+                        SessionService, TherapySession)
 
 ALL_ROLES = frozenset(Role)
 
@@ -20,6 +21,12 @@ SCOPED_ARGS: dict[str, type] = {
     "member_id": Member,
     "email_id": OutboundEmail,
     "service_id": ServiceCode,
+    "client_id": Client,
+    "contact_id": Contact,
+    "payer_id": Payer,
+    "policy_id": InsurancePolicy,
+    "session_id": TherapySession,
+    "line_id": SessionService,
 }
 
 

@@ -14,19 +14,36 @@ class NavItem:
 
 NAVIGATION = [
     NavItem("Home", "main.home"),
+    NavItem("Sessions", "sessions.index"),
+    NavItem("Clients", "clients.index"),
+
+
     NavItem("Practice", "settings.practice"),
     NavItem("Services", "services.index"),
+
     NavItem("Members", "settings.members"),
     NavItem("Outbox", "settings.outbox"),
     NavItem("Audit log", "settings.audit"),
 ]
 
 
-def items_for(member) -> list[tuple[str, str, str]]:
+SETTINGS_NAVIGATION = [
+    NavItem("Practice", "settings.practice"),
+    NavItem("Services", "services.index"),
+
+    NavItem("Members", "settings.members"),
+    NavItem("Outbox", "settings.outbox"),
+    NavItem("Audit log", "settings.audit"),
+]
+
+
+def can_open(member, endpoint: str) -> bool:
+    """True when the member's role may use the view behind this endpoint."""
+    view = current_app.view_functions.get(endpoint)
+    return view is not None and Role(member.role) in getattr(view, "allowed_roles", ())
+
+
+def items_for(member, navigation: list[NavItem] = NAVIGATION) -> list[tuple[str, str, str]]:
     """(label, url, endpoint) for each page the member's role opens."""
-    items = []
-    for item in NAVIGATION:
-        view = current_app.view_functions.get(item.endpoint)
-        if view is not None and Role(member.role) in getattr(view, "allowed_roles", ()):
-            items.append((item.label, url_for(item.endpoint), item.endpoint))
-    return items
+    return [(item.label, url_for(item.endpoint), item.endpoint) for item in navigation
+            if can_open(member, item.endpoint)]

@@ -1,10 +1,13 @@
 """Factories that build committed records with sensible defaults. Tests say only what matters to them."""
 import itertools
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
 from app.extensions import db
 from app.models.practice import new_catalog_version
-from app.models import CodeType, Member, OutboundEmail, Practice, Role, ServiceCode
+from app.models import (Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
+                        ServiceCode, SessionNote, SessionService, TherapySession)
 
 PASSWORD = "correct horse battery"
 _numbers = itertools.count(1)
@@ -16,6 +19,13 @@ def password_hash() -> str:
     from app.accounts import hash_password
 
     return hash_password(PASSWORD)
+
+
+@dataclass(frozen=True)
+class PracticeRef:
+    """Stands for a practice where a factory needs only its id."""
+
+    id: int
 
 
 CLINICIAN_NPIS = ["1234567893", "1000000004"]
@@ -73,10 +83,60 @@ class Factory:
             db.session.commit()
         return service
 
+    def client(self, practice: Practice | None = None, **values) -> Client:
+        number = next(_numbers)
+        return self.save(Client(practice_id=(practice or self.practice()).id, **{
+            "first_name": f"Client{number}", "last_name": f"Person{number}", "date_of_birth": date(1988, 4, 12),
+            "sex": "F", "address_line1": f"{number} Elm St", "city": "Somerville", "state": "MA",
+            "zip_code": "021441234", "phone": "6175550123", "email": f"client{number}@example.org", **values}))
+
+    def contact(self, client: Client, **values) -> Contact:
+        return self.save(Contact(practice_id=client.practice_id, client_id=client.id, **{
+            "name": "Pat Guardian", "relation": "guardian", "is_billing_contact": True,
+            "email": "guardian@example.org", **values}))
+
+    def payer(self, practice: Practice | None = None, **values) -> Payer:
+        number = next(_numbers)
+        return self.save(Payer(practice_id=(practice or self.practice()).id, **{
+            "name": f"Payer {number}", "clearinghouse_payer_id": f"P{number:05d}", "filing_indicator": "CI",
+            **values}))
+
+    def policy(self, client: Client, payer: Payer | None = None, **values) -> InsurancePolicy:
+        payer = payer or self.payer(PracticeRef(client.practice_id))
+        return self.save(InsurancePolicy(practice_id=client.practice_id, client_id=client.id, payer_id=payer.id, **{
+            "member_id": "MEM123456", "group_number": "GRP1", "priority": 1, "copay_cents": 2000,
+            "effective_date": date(2025, 1, 1), **values}))
+
+    def session(self, client: Client, clinician: Member, starts_at: datetime | None = None, minutes: int = 53,
+                **values) -> TherapySession:
+        starts_at = starts_at or datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
+        return self.save(TherapySession(practice_id=client.practice_id, client_id=client.id,
+                                        clinician_id=clinician.id, starts_at=starts_at,
+                                        ends_at=starts_at + timedelta(minutes=minutes), minutes=minutes, **values))
+
+    def line(self, session: TherapySession, service: ServiceCode, **values) -> SessionService:
+        return self.save(SessionService(practice_id=session.practice_id, session_id=session.id, service_id=service.id,
+                                        **{"code": service.code, "description": service.description or service.name,
+                                           "units": 1, "price_cents": service.price_cents, "modifiers": [],
+                                           **values}))
+
+    def note(self, session: TherapySession, **values) -> SessionNote:
+        return self.save(SessionNote(practice_id=session.practice_id, session_id=session.id,
+                                     **{"body": "Client discussed sleep and work stress.",
+                                        "diagnosis_codes": ["F41.1"], **values}))
+
     def for_model(self, model: type, practice: Practice):
         """A record of `model` in `practice`: the route matrix uses this for every scoped URL argument."""
+        def session():
+            return self.session(self.client(practice), self.member(practice, Role.CLINICIAN))
+
         builders = {Member: lambda: self.member(practice, Role.BILLER), OutboundEmail: lambda: self.email(practice),
-                    ServiceCode: lambda: self.service(practice)}
+                    ServiceCode: lambda: self.service(practice, f"S{next(_numbers):04d}", code_type="Custom"),
+                    Client: lambda: self.client(practice), Contact: lambda: self.contact(self.client(practice)),
+                    Payer: lambda: self.payer(practice), InsurancePolicy: lambda: self.policy(self.client(practice)),
+                    TherapySession: session,
+                    SessionService: lambda: self.line(session(), self.service(practice, f"S{next(_numbers):04d}",
+                                                                              code_type="Custom"))}
         if model not in builders:
             raise LookupError(f"tests/support/factories.py has no factory for {model.__name__}: add one to for_model")
         return builders[model]()

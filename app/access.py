@@ -1,0 +1,60 @@
+"""Record-level visibility inside a practice, on top of authz's role and practice checks.
+
+Admins and billers work on the whole practice. A clinician works on their own clients (those they are
+the primary clinician of, or have a session with) and their own sessions. Records a member may not
+see answer 404, exactly like another practice's records: nothing about them is revealed.
+"""
+from flask import abort
+from sqlalchemy import exists, or_, select
+
+from app.models import Client, Member, Role, TherapySession
+
+
+def sees_whole_practice(member: Member) -> bool:
+    return member.role in (Role.ADMIN, Role.BILLER)
+
+
+def client_filter(member: Member):
+    """A WHERE clause limiting Client rows to those the member may see."""
+    in_practice = Client.practice_id == member.practice_id
+    if sees_whole_practice(member):
+        return in_practice
+    has_session = exists(select(TherapySession.id).where(TherapySession.client_id == Client.id,
+                                                         TherapySession.clinician_id == member.id))
+    return in_practice & or_(Client.primary_clinician_id == member.id, has_session)
+
+
+def session_filter(member: Member):
+    """A WHERE clause limiting TherapySession rows to those the member may see."""
+    in_practice = TherapySession.practice_id == member.practice_id
+    if sees_whole_practice(member):
+        return in_practice
+    return in_practice & (TherapySession.clinician_id == member.id)
+
+
+def require_client(member: Member, client: Client) -> Client:
+    """The client, or 404 when this member may not see them."""
+    if sees_whole_practice(member) or client.primary_clinician_id == member.id:
+        return client
+    from app.extensions import db
+
+    if db.session.scalar(select(TherapySession.id).where(TherapySession.client_id == client.id,
+                                                         TherapySession.clinician_id == member.id).limit(1)):
+        return client
+    abort(404)
+
+
+def require_session(member: Member, session: TherapySession) -> TherapySession:
+    if sees_whole_practice(member) or session.clinician_id == member.id:
+        return session
+    abort(404)
+
+
+def may_edit_session(member: Member, session: TherapySession) -> bool:
+    """The session's clinician or an admin; billers read sessions but do not change them."""
+    return member.role == Role.ADMIN or session.clinician_id == member.id
+
+
+def may_read_note_text(member: Member, session: TherapySession) -> bool:
+    """Clinical note text is for the treating clinician and admins; never for billers."""
+    return member.role != Role.BILLER and (member.role == Role.ADMIN or session.clinician_id == member.id)

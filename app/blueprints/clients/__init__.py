@@ -1,0 +1,3 @@
+from app.blueprints.clients.views import bp
+
+__all__ = ["bp"]

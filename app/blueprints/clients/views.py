@@ -1,0 +1,4 @@
+"""Clients: the list and search, each client's overview, sessions, billing and insurance, contacts."""
+from flask import Blueprint
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")

@@ -1,0 +1,3 @@
+from app.blueprints.payers.views import bp
+
+__all__ = ["bp"]
