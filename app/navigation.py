@@ -16,21 +16,13 @@ NAVIGATION = [
     NavItem("Home", "main.home"),
     NavItem("Sessions", "sessions.index"),
     NavItem("Clients", "clients.index"),
-
-
-    NavItem("Practice", "settings.practice"),
-    NavItem("Services", "services.index"),
-
-    NavItem("Members", "settings.members"),
-    NavItem("Outbox", "settings.outbox"),
-    NavItem("Audit log", "settings.audit"),
 ]
 
-
+#: Pages under Settings; the main navigation links to the first one the role may open.
 SETTINGS_NAVIGATION = [
     NavItem("Practice", "settings.practice"),
     NavItem("Services", "services.index"),
-
+    NavItem("Payers", "payers.index"),
     NavItem("Members", "settings.members"),
     NavItem("Outbox", "settings.outbox"),
     NavItem("Audit log", "settings.audit"),
@@ -44,6 +36,12 @@ def can_open(member, endpoint: str) -> bool:
 
 
 def items_for(member, navigation: list[NavItem] = NAVIGATION) -> list[tuple[str, str, str]]:
-    """(label, url, endpoint) for each page the member's role opens."""
-    return [(item.label, url_for(item.endpoint), item.endpoint) for item in navigation
-            if can_open(member, item.endpoint)]
+    """(label, url, endpoint) for each page the member's role opens; the main navigation ends with
+    Settings when the role opens any settings page."""
+    items = [(item.label, url_for(item.endpoint), item.endpoint) for item in navigation
+             if can_open(member, item.endpoint)]
+    if navigation is NAVIGATION:
+        settings = items_for(member, SETTINGS_NAVIGATION)
+        if settings:
+            items.append(("Settings", settings[0][1], settings[0][2].split(".")[0] + "."))
+    return items

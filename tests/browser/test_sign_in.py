@@ -21,7 +21,8 @@ def sign_in(page, email):
 def test_admin_signs_in_and_reaches_the_members_page(page, live_server):
     admin = Factory(live_server).member(role=Role.ADMIN, name="Morgan Admin")
     sign_in(page, admin.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Members").click()
     expect(page).to_have_url(re.compile(r"/settings/members$"))
     expect(page.get_by_role("heading", name="Members", exact=True)).to_be_visible()
     expect(page.locator(f"#member-row-{admin.id}")).to_contain_text("Morgan Admin")
