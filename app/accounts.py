@@ -155,7 +155,7 @@ def reactivate_member(member: Member) -> None:
 
 
 IDENTITY_FIELDS = ("legal_name", "tax_id", "group_npi", "taxonomy", "address_line1", "address_line2",
-                   "city", "state", "zip_code", "phone")
+                   "city", "state", "zip_code", "phone", "timezone")
 
 
 def _changes(record, values: dict) -> dict:

@@ -16,10 +16,30 @@ def cents(value: int | None) -> str:
     return f"{sign}${dollars:,}.{remainder:02d}"
 
 
-def timestamp(value: datetime | None, zone: str = "America/New_York") -> str:
+def practice_zone() -> ZoneInfo:
+    """The signed-in member's practice time zone (Eastern when nobody is signed in)."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return ZoneInfo(current_user.practice.timezone)
+    return ZoneInfo("America/New_York")
+
+
+def timestamp(value: datetime | None, zone: str | None = None) -> str:
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(zone)).strftime("%b %-d, %Y %-I:%M %p")
+    return value.astimezone(ZoneInfo(zone) if zone else practice_zone()).strftime("%b %-d, %Y %-I:%M %p")
+
+
+def clock(value: datetime | None) -> str:
+    """The local time of day: 9:30 AM."""
+    return value.astimezone(practice_zone()).strftime("%-I:%M %p") if value else ""
+
+
+def local_date(value: datetime | None) -> str:
+    """The local date: Mon, Nov 23, 2026."""
+    return value.astimezone(practice_zone()).strftime("%a, %b %-d, %Y") if value else ""
 
 
 def phone(value: str | None) -> str:
@@ -40,5 +60,7 @@ def ein(value: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for name, func in {"cents": cents, "timestamp": timestamp, "phone": phone, "zip9": zip_code, "ein": ein}.items():
+    filters = {"cents": cents, "timestamp": timestamp, "clock": clock, "local_date": local_date, "phone": phone,
+               "zip9": zip_code, "ein": ein}
+    for name, func in filters.items():
         app.add_template_filter(func, name)

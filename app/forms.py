@@ -59,11 +59,30 @@ def state_code(form, field):
     field.data = value
 
 
+def _fields_by_id(form) -> dict:
+    """Every field of a form by its id, nested FieldList/FormField entries included ("lines-0-code")."""
+    found = {}
+    for field in form:
+        entries = getattr(field, "entries", None)
+        if entries is not None:  # FieldList
+            for entry in entries:
+                found.update(_fields_by_id(entry.form) if hasattr(entry, "form") else {entry.id: entry})
+        elif hasattr(field, "form") and field.type == "FormField":
+            found.update(_fields_by_id(field.form))
+        else:
+            found[field.id] = field
+    return found
+
+
 def show_problems(form, problems: dict[str | None, str]) -> None:
-    """Put problems a domain function found beside their fields; any other key goes above the form."""
+    """Put problems a domain function found beside their fields (by name or by id, so "lines-0-code"
+    reaches a line of a FieldList); any other key goes above the form."""
+    by_id = _fields_by_id(form)
     for name, message in problems.items():
-        field = getattr(form, name, None) if name else None
+        field = (getattr(form, name, None) or by_id.get(name)) if name else None
         if field is not None and hasattr(field, "errors"):
+            if isinstance(field.errors, tuple):
+                field.errors = list(field.errors)
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)

@@ -49,6 +49,8 @@ class Practice(db.Model):
     #: ZIP+4, digits only (claims need all nine).
     zip_code: Mapped[str | None] = mapped_column(String(9))
     phone: Mapped[str | None] = mapped_column(String(20))
+    #: IANA time zone the practice schedules in; sessions are stored in UTC.
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York", server_default="America/New_York")
     #: A fresh random token whenever the service catalog changes, so every process rebuilds its code
     #: search index (random rather than a counter, so a reused id can never match a stale index).
     catalog_version: Mapped[str] = mapped_column(String(32), default=new_catalog_version, server_default="0")

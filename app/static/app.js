@@ -79,7 +79,50 @@
     setActive(input, null);
   }
 
+  function addChip(input, option) {
+    // Multi-pick comboboxes (diagnoses) add a removable chip holding a hidden input per code.
+    const list = document.querySelector(input.dataset.addTo);
+    const code = option.dataset.code;
+    const already = Array.prototype.some.call(list.querySelectorAll('input[type="hidden"]'), function (hidden) {
+      return hidden.value === code;
+    });
+    const limit = parseInt(list.dataset.limit || "12", 10);
+    const status = document.getElementById(listboxOf(input).id + "-status");
+    if (already || list.querySelectorAll("li").length >= limit) {
+      if (status) status.textContent = already ? code + " is already chosen." : "At most " + limit + " can be chosen.";
+      return;
+    }
+    const chip = document.createElement("li");
+    chip.className = "chip";
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = list.dataset.name;
+    hidden.value = code;
+    const label = document.createElement("span");
+    label.textContent = code + " " + (option.dataset.description || "");
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "chip-remove";
+    remove.setAttribute("data-remove-chip", "");
+    remove.setAttribute("aria-label", "Remove " + code);
+    remove.textContent = "×";
+    chip.append(hidden, label, remove);
+    list.appendChild(chip);
+    if (status) status.textContent = code + " added.";
+  }
+
   function pick(input, option) {
+    if (option.getAttribute("aria-disabled") === "true") {
+      const status = document.getElementById(listboxOf(input).id + "-status");
+      if (status) status.textContent = option.dataset.code + " is a category and cannot be billed: pick a more specific code.";
+      return;
+    }
+    if (input.dataset.addTo) {
+      addChip(input, option);
+      input.value = "";
+      closeListbox(input);
+      return;
+    }
     input.value = option.dataset.code;
     Array.prototype.forEach.call(input.attributes, function (attribute) {
       if (attribute.name.indexOf("data-fill-") !== 0) return;
@@ -146,6 +189,30 @@
     if (!input) return;
     event.preventDefault();
     pick(input, option);
+  });
+
+  // Service line tables: add a row from the server, remove a row here.
+  document.addEventListener("click", function (event) {
+    const add = event.target.closest && event.target.closest("[data-add-line]");
+    if (add) {
+      const table = document.getElementById("service-lines");
+      const index = parseInt(table.dataset.nextIndex || "0", 10);
+      table.dataset.nextIndex = String(index + 1);
+      htmx.ajax("GET", add.dataset.url + "&index=" + index, { target: "#service-lines-body", swap: "beforeend" })
+        .then(function () {
+          const input = document.getElementById("lines-" + index + "-code");
+          if (input) input.focus();
+        });
+      return;
+    }
+    const removeRow = event.target.closest && event.target.closest("[data-remove-row]");
+    if (removeRow) {
+      const rows = document.querySelectorAll("#service-lines-body tr");
+      if (rows.length > 1) removeRow.closest("tr").remove();
+      return;
+    }
+    const removeChip = event.target.closest && event.target.closest("[data-remove-chip]");
+    if (removeChip) removeChip.closest("li").remove();
   });
 
   document.addEventListener("focusout", function (event) {

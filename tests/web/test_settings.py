@@ -6,7 +6,8 @@ from app.models import AuditEvent, Member, OutboundEmail, Practice, Role
 
 GOOD_PRACTICE = {"legal_name": "Harbor Counseling LLC", "tax_id": "12-3456789", "group_npi": "2000000002",
                  "taxonomy": "261QM0801X", "address_line1": "1 Harbor Way", "address_line2": "", "city": "Boston",
-                 "state": "ma", "zip_code": "02110-1234", "phone": "(617) 555-0199"}
+                 "state": "ma", "zip_code": "02110-1234", "phone": "(617) 555-0199",
+                 "timezone": "America/Chicago"}
 
 
 def fetch(app, model, record_id):

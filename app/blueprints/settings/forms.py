@@ -6,6 +6,9 @@ from app import forms as checks
 from app.models import Role
 
 ROLE_CHOICES = [(role.value, role.label) for role in Role]
+TIME_ZONES = [("America/New_York", "Eastern"), ("America/Chicago", "Central"), ("America/Denver", "Mountain"),
+              ("America/Phoenix", "Arizona"), ("America/Los_Angeles", "Pacific"), ("America/Anchorage", "Alaska"),
+              ("Pacific/Honolulu", "Hawaii"), ("America/Puerto_Rico", "Atlantic (Puerto Rico)")]
 
 
 class PracticeForm(FlaskForm):
@@ -19,6 +22,7 @@ class PracticeForm(FlaskForm):
     state = StringField("State", validators=[DataRequired(), checks.state_code])
     zip_code = StringField("ZIP+4", validators=[DataRequired(), checks.zip9])
     phone = StringField("Phone", validators=[Optional(), checks.us_phone])
+    timezone = SelectField("Time zone", choices=TIME_ZONES, validators=[DataRequired()])
 
 
 class MemberForm(FlaskForm):
