@@ -74,6 +74,10 @@ def seed_demo() -> bool:
             accounts.add_member(practice, details, DEMO_PASSWORD, welcome=False)
             created = True
     created |= _seed_catalog(practice)
+    db.session.flush()
+    from app.seed_clinical import seed_clinical
+
+    created |= seed_clinical(practice)
     return created
 
 

@@ -31,7 +31,9 @@ def test_flask_db_upgrade_builds_the_models_schema(empty_database, redis_url, tm
 
 def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, tmp_path):
     from app.extensions import db
-    from app.models import Member, ServiceCode
+    from datetime import date
+
+    from app.models import Client, InsurancePolicy, Member, Payer, ServiceCode, SessionNote, TherapySession
 
     app = make_app(empty_database, redis_url, str(tmp_path / "instance"))
     runner = app.test_cli_runner()
@@ -43,6 +45,21 @@ def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, 
     with app.app_context():
         emails = db.session.scalars(db.select(Member.email).order_by(Member.email)).all()
         services = {s.code: s for s in db.session.scalars(db.select(ServiceCode))}
+        clients = db.session.scalars(db.select(Client)).all()
+        payers = db.session.scalars(db.select(Payer.filing_indicator)).all()
+        sessions = db.session.scalars(db.select(TherapySession)).all()
+        notes = db.session.scalars(db.select(SessionNote)).all()
+        policies = db.session.scalars(db.select(InsurancePolicy)).all()
+        demo = {
+            "minor with guardian": any(c.billing_contact and c.age_on(date.today()) < 18 for c in clients),
+            "spouse subscriber": any(p.relationship_to_subscriber == "01" for p in policies),
+            "crisis with extension": any({"90839", "90840"} <= {l.code for l in s.lines} for s in sessions),
+            "family": any("90847" in {l.code for l in s.lines} for s in sessions),
+            "telehealth": any(s.modality != "in_person" and s.place_of_service in ("02", "10") for s in sessions),
+            "no-show": any(s.status == "no_show" for s in sessions),
+            "unsigned": any(not n.is_signed for n in notes),
+            "signed": sum(n.is_signed for n in notes),
+        }
         db.engine.dispose()
     assert emails == ["admin@demo.parity", "biller@demo.parity", "clinician2@demo.parity", "clinician@demo.parity"]
     assert {"90791", "90832", "90834", "90837", "90839", "90840", "90846", "90847", "90853", "90785", "96127",
@@ -50,3 +67,5 @@ def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, 
     assert services["H2019"].bill_in_units and services["H2019"].minutes_per_unit == 15
     assert services["LATE-CANCEL"].code_type == "Custom"
     assert [code for code, service in services.items() if not service.enabled] == ["90792"]
+    assert len(clients) == 6 and sorted(payers) == ["CI", "MB", "MC"] and 18 <= len(sessions) <= 24
+    assert all(demo.values()) and demo["signed"] >= 15, demo
