@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_request_lifecycle(app)
     _init_templates(app)
 
-    from app.blueprints import auth, clients, main, payers, services, sessions, settings
+    from app.blueprints import auth, bills, clients, main, payers, services, sessions, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -66,6 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(clients.bp)
     app.register_blueprint(sessions.bp)
     app.register_blueprint(sessions.diagnoses_bp)
+    app.register_blueprint(bills.bp)
+    app.register_blueprint(bills.payments_bp)
 
     from app import cli
 

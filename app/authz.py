@@ -11,8 +11,8 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import (Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Role, ServiceCode,
-                        SessionService, TherapySession)
+from app.models import (Bill, BillLine, Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Payment, Role,
+                        ServiceCode, SessionService, TherapySession)
 
 ALL_ROLES = frozenset(Role)
 
@@ -27,6 +27,9 @@ SCOPED_ARGS: dict[str, type] = {
     "policy_id": InsurancePolicy,
     "session_id": TherapySession,
     "line_id": SessionService,
+    "bill_id": Bill,
+    "bill_line_id": BillLine,
+    "payment_id": Payment,
 }
 
 

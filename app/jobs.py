@@ -74,3 +74,24 @@ def deliver_email(email_id: int) -> str:
     from app import mail
 
     return mail.deliver(email_id)
+
+
+@transactional
+def send_bill(bill_id: int, send_key: str) -> str:
+    """Render the bill PDF and email it to the client or billing contact. The send key makes a retry (or a
+    second run of the same job) deliver one message, not two."""
+    from app import mail
+    from app.billing.bill_documents import bill_pdf
+    from app.models import Bill, OutboundEmail, Practice
+
+    existing = db.session.scalar(db.select(OutboundEmail).where(OutboundEmail.idempotency_key == f"bill:{send_key}"))
+    if existing is None:
+        bill = db.session.get(Bill, bill_id)
+        identity = bill.issued_identity
+        practice = db.session.get(Practice, bill.practice_id)
+        existing = mail.queue(practice, to=identity["bill_to"]["email"], subject=f"Your bill {bill.number} from "
+                              f"{identity['practice']['legal_name']}", template="mail/bill.txt", bill=bill,
+                              identity=identity, attachment=(f"bill-{bill.number}.pdf", bill_pdf(bill)),
+                              idempotency_key=f"bill:{send_key}", deliver=False)
+        db.session.flush()
+    return mail.deliver(existing.id)

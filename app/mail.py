@@ -12,22 +12,25 @@ from app.models.types import utcnow
 
 
 def queue(practice: Practice, *, to: str, subject: str, template: str, attachment: tuple[str, bytes] | None = None,
-          **context) -> OutboundEmail:
-    """Queue a message rendered from a text template; it is sent once the transaction commits."""
+          idempotency_key: str | None = None, deliver: bool = True, **context) -> OutboundEmail:
+    """Queue a message rendered from a text template; it is sent once the transaction commits (or, with
+    deliver=False, by the caller: a job that is already running delivers it itself)."""
     from app import jobs
 
     email = OutboundEmail(
-        practice=practice,
+        practice_id=practice.id,
         to_address=to,
         subject=subject,
         body=render_template(template, practice=practice, public_url=current_app.config["PUBLIC_URL"], **context),
         attachment_name=attachment[0] if attachment else None,
         attachment=attachment[1] if attachment else None,
+        idempotency_key=idempotency_key,
     )
     db.session.add(email)
     db.session.flush()
-    jobs.enqueue_after_commit(jobs.deliver_email, email.id, job_id=f"deliver_email-{email.id}",
-                              retry=jobs.NETWORK_RETRY)
+    if deliver:
+            jobs.enqueue_after_commit(jobs.deliver_email, email.id, job_id=f"deliver_email-{email.id}",
+                                  retry=jobs.NETWORK_RETRY)
     return email
 
 

@@ -16,6 +16,8 @@ NAVIGATION = [
     NavItem("Home", "main.home"),
     NavItem("Sessions", "sessions.index"),
     NavItem("Clients", "clients.index"),
+    NavItem("Bills", "bills.index"),
+    NavItem("Payments", "payments.index"),
 ]
 
 #: Pages under Settings; the main navigation links to the first one the role may open.
@@ -23,6 +25,7 @@ SETTINGS_NAVIGATION = [
     NavItem("Practice", "settings.practice"),
     NavItem("Services", "services.index"),
     NavItem("Payers", "payers.index"),
+    NavItem("Billing", "bills.settings"),
     NavItem("Members", "settings.members"),
     NavItem("Outbox", "settings.outbox"),
     NavItem("Audit log", "settings.audit"),

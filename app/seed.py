@@ -75,9 +75,11 @@ def seed_demo() -> bool:
             created = True
     created |= _seed_catalog(practice)
     db.session.flush()
-    from app.seed_clinical import seed_clinical
+    from app.seed_clinical import seed_billing, seed_clinical
 
     created |= seed_clinical(practice)
+    db.session.flush()
+    created |= seed_billing(practice)
     return created
 
 

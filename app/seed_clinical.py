@@ -146,3 +146,36 @@ def _note_text(client: Client, codes_: list[str]) -> str:
 
 def session_count(practice_id: int) -> int:
     return db.session.scalar(select(func.count(TherapySession.id)).where(TherapySession.practice_id == practice_id))
+
+
+def seed_billing(practice: Practice) -> bool:
+    """Move the demo's bills through every status: most older bills opened and paid, one paid in part,
+    one client left with credit, one bill voided; the newest stay Pended for clinicians to review."""
+    from app.billing import bills
+    from app.models import Bill, BillStatus, Payment
+
+    if db.session.scalar(select(func.count(Payment.id)).where(Payment.practice_id == practice.id)):
+        return False
+    pended = db.session.scalars(select(Bill).where(Bill.practice_id == practice.id, Bill.status == BillStatus.PENDED)
+                                .order_by(Bill.service_date, Bill.id)).all()
+    if len(pended) < 6:
+        return False
+    admin = db.session.scalar(select(Member).where(Member.practice_id == practice.id, Member.role == "admin"))
+    older, newest = pended[:-4], pended[-4:]
+    for bill in older:
+        bills.open_bill(bill, admin)
+    void_me, partial, *paid = older
+    bills.void_bill(void_me, "Entered twice by mistake", admin)
+    bills.record_payment(partial.client, bills.totals(partial).balance // 2, "card", date.today() - timedelta(days=3),
+                         reference="VISA 4242", allocate=[(partial, bills.totals(partial).balance // 2)], actor=admin)
+    for index, bill in enumerate(paid):
+        if index % 4 == 3:
+            continue  # left Open: not paid yet
+        owed = bills.totals(bill).balance
+        extra = 4000 if index == 0 else 0  # one client pays ahead and keeps credit
+        if owed > 0:
+            bills.record_payment(bill.client, owed + extra, "check" if index % 2 else "card",
+                                 date.today() - timedelta(days=max(1, 20 - index)), reference=f"{1040 + index}",
+                                 allocate=[(bill, owed)], actor=admin)
+    del newest  # stay Pended
+    return True

@@ -121,6 +121,13 @@ def book_session(practice_id: int, booking: Booking, lines: list["LineInput"] = 
     _replace_lines(session, lines)
     audit.record("session.booked", session, client_id=booking.client_id, clinician_id=booking.clinician_id,
                  paid_in_advance=bool(lines))
+    if lines:
+        # Paid in advance: the confirmed lines become an Open bill, due before the session.
+        from app.billing import bills
+        from app.models import Practice
+
+        bill = bills.create_from_sessions(db.session.get(Practice, practice_id), [session], open_now=True)
+        bill.booked_session_id = session.id
     return session
 
 
@@ -262,6 +269,10 @@ def complete_session(session: TherapySession, lines: list[LineInput], minutes: i
     session.completed_by_id = actor.id
     audit.record("session.lines_changed" if was_completed else "session.completed", session,
                  codes=[line.code for line in session.lines], minutes=minutes)
+    if not was_completed:
+        from app.billing import bills
+
+        bills.bill_for_completed_session(session, actor)
 
 
 # ---------------------------------------------------------------- notes and diagnoses

@@ -1,5 +1,7 @@
 """SQLAlchemy models, one module per domain. Importing this package registers them all."""
 from app.models.audit import AuditEvent
+from app.models.bills import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine,
+                              BillStatus, Payment, PaymentMethod, PaymentSource, Refund)
 from app.models.catalog import CodeType, ServiceCode
 from app.models.clients import Client, Contact, InsurancePolicy, Payer, Sex, SubscriberRelationship
 from app.models.mail import OutboundEmail
@@ -7,6 +9,7 @@ from app.models.practice import Member, Practice, Role
 from app.models.sessions import (Modality, NoteAddendum, SessionNote, SessionService, SessionStatus,
                                  TherapySession)
 
-__all__ = ["AuditEvent", "Client", "CodeType", "Contact", "InsurancePolicy", "Member", "Modality", "NoteAddendum",
+__all__ = ["Adjustment", "AdjustmentKind", "Allocation", "Bill", "BillCounter", "BillEvent", "BillLine", "BillStatus",
+           "Payment", "PaymentMethod", "PaymentSource", "Refund", "AuditEvent", "Client", "CodeType", "Contact", "InsurancePolicy", "Member", "Modality", "NoteAddendum",
            "OutboundEmail", "Payer", "Practice", "Role", "ServiceCode", "SessionNote", "SessionService",
            "SessionStatus", "Sex", "SubscriberRelationship", "TherapySession"]

@@ -19,6 +19,8 @@ class OutboundEmail(db.Model):
     body: Mapped[str] = mapped_column(Text)
     attachment_name: Mapped[str | None] = mapped_column(String(200))
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Set by jobs that create a message, so that running the job twice queues one message, not two.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     #: queued → sent (through SMTP) or outbox (no SMTP configured: kept for admins to read); failed keeps the error.
     status: Mapped[str] = mapped_column(String(16), default="queued")
     error: Mapped[str | None] = mapped_column(Text)

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, func, true
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -51,6 +51,15 @@ class Practice(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     #: IANA time zone the practice schedules in; sessions are stored in UTC.
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York", server_default="America/New_York")
+    # Billing automation and what bills print.
+    bill_on_complete: Mapped[bool] = mapped_column(default=True, server_default=true())
+    open_bills_automatically: Mapped[bool] = mapped_column(default=False, server_default=false())
+    email_bills_when_opened: Mapped[bool] = mapped_column(default=False, server_default=false())
+    bill_prefix: Mapped[str] = mapped_column(String(10), default="B-", server_default="B-")
+    payment_terms_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: Where clients send checks, as printed on bills (empty: the practice address).
+    remit_to: Mapped[str | None] = mapped_column(Text)
+    bill_message: Mapped[str | None] = mapped_column(Text)
     #: A fresh random token whenever the service catalog changes, so every process rebuilds its code
     #: search index (random rather than a counter, so a reused id can never match a stale index).
     catalog_version: Mapped[str] = mapped_column(String(32), default=new_catalog_version, server_default="0")

@@ -6,7 +6,7 @@ from functools import cache
 
 from app.extensions import db
 from app.models.practice import new_catalog_version
-from app.models import (Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
+from app.models import (Bill, BillLine, Payment, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
                         ServiceCode, SessionNote, SessionService, TherapySession)
 
 PASSWORD = "correct horse battery"
@@ -125,6 +125,25 @@ class Factory:
                                      **{"body": "Client discussed sleep and work stress.",
                                         "diagnosis_codes": ["F41.1"], **values}))
 
+    def _first_line(self, bill: Bill) -> BillLine:
+        with self.app.app_context():
+            line = db.session.scalar(db.select(BillLine).where(BillLine.bill_id == bill.id))
+            db.session.expunge(line)
+        return line
+
+    def bill(self, client: Client, clinician: Member | None = None, status: str = "pended",
+             price_cents: int = 15000) -> Bill:
+        number = next(_numbers)
+        bill = Bill(practice_id=client.practice_id, number=f"T-{number}", client_id=client.id,
+                    clinician_id=clinician.id if clinician else None, status=status, service_date=date.today())
+        bill.lines.append(BillLine(practice_id=client.practice_id, service_date=date.today(), code="90834",
+                                   description="Psychotherapy, 45 min", units=1, price_cents=price_cents))
+        return self.save(bill)
+
+    def payment(self, client: Client, amount_cents: int = 5000, **values) -> Payment:
+        return self.save(Payment(practice_id=client.practice_id, client_id=client.id, **{
+            "method": "card", "received_on": date.today(), "amount_cents": amount_cents, **values}))
+
     def for_model(self, model: type, practice: Practice):
         """A record of `model` in `practice`: the route matrix uses this for every scoped URL argument."""
         def session():
@@ -135,6 +154,9 @@ class Factory:
                     Client: lambda: self.client(practice), Contact: lambda: self.contact(self.client(practice)),
                     Payer: lambda: self.payer(practice), InsurancePolicy: lambda: self.policy(self.client(practice)),
                     TherapySession: session,
+                    Bill: lambda: self.bill(self.client(practice)),
+                    BillLine: lambda: self._first_line(self.bill(self.client(practice))),
+                    Payment: lambda: self.payment(self.client(practice)),
                     SessionService: lambda: self.line(session(), self.service(practice, f"S{next(_numbers):04d}",
                                                                               code_type="Custom"))}
         if model not in builders:

@@ -50,6 +50,13 @@ def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, 
         sessions = db.session.scalars(db.select(TherapySession)).all()
         notes = db.session.scalars(db.select(SessionNote)).all()
         policies = db.session.scalars(db.select(InsurancePolicy)).all()
+        from app.billing import bills as bill_rules
+        from app.models import Bill
+
+        bill_statuses = {bill.status for bill in db.session.scalars(db.select(Bill))}
+        partly_paid = any(0 < bill_rules.totals(b).paid < bill_rules.totals(b).charges
+                          for b in db.session.scalars(db.select(Bill).where(Bill.status == "open")))
+        with_credit = any(bill_rules.client_credit(c.id) > 0 for c in clients)
         demo = {
             "minor with guardian": any(c.billing_contact and c.age_on(date.today()) < 18 for c in clients),
             "spouse subscriber": any(p.relationship_to_subscriber == "01" for p in policies),
@@ -69,3 +76,4 @@ def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, 
     assert [code for code, service in services.items() if not service.enabled] == ["90792"]
     assert len(clients) == 6 and sorted(payers) == ["CI", "MB", "MC"] and 18 <= len(sessions) <= 24
     assert all(demo.values()) and demo["signed"] >= 15, demo
+    assert bill_statuses == {"pended", "open", "complete", "void"} and partly_paid and with_credit

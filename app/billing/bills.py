@@ -1,0 +1,540 @@
+"""Bills: the status machine, numbering, totals, payments and allocations, credit, refunds,
+adjustments and voids. No Flask request in sight; callers own the transaction.
+
+Balances are computed from entries (charges − allocations − adjustments), never stored. Every change
+to a bill's money runs with the bill's row locked (SELECT … FOR UPDATE on PostgreSQL; SQLite holds one
+writer at a time), and a bill is Complete exactly when its balance is zero.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import audit
+from app.billing import codes
+from app.extensions import db
+from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine, BillStatus,
+                        Client, Member, Payment, PaymentMethod, PaymentSource, Practice, Refund, ServiceCode,
+                        SessionStatus, TherapySession)
+from app.models.types import utcnow
+
+EDITABLE = (BillStatus.PENDED, BillStatus.OPEN)
+
+
+class BillProblem(Exception):
+    """A change the bill's state or the rules refuse; `field` says where the message belongs."""
+
+    def __init__(self, message: str, field: str | None = None, conflict: bool = False):
+        super().__init__(message)
+        self.field = field
+        #: True when the bill's state forbids the change (HTTP 409), not the input (422).
+        self.conflict = conflict
+
+
+@dataclass(frozen=True)
+class Totals:
+    charges: int
+    paid: int
+    adjusted: int
+
+    @property
+    def balance(self) -> int:
+        return self.charges - self.paid - self.adjusted
+
+
+# ---------------------------------------------------------------- reading money
+
+
+def totals(bill: Bill) -> Totals:
+    """The bill's totals, summed in the database from its entries."""
+    charges = db.session.scalar(select(func.coalesce(func.sum(BillLine.price_cents * BillLine.units), 0))
+                                .where(BillLine.bill_id == bill.id))
+    paid = db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
+                             .where(Allocation.bill_id == bill.id))
+    adjusted = db.session.scalar(select(func.coalesce(func.sum(Adjustment.amount_cents), 0))
+                                 .where(Adjustment.bill_id == bill.id))
+    return Totals(int(charges), int(paid), int(adjusted))
+
+
+def unallocated(payment: Payment) -> int:
+    """What is left of a payment to apply to bills (0 for a reversed payment)."""
+    if payment.reversed_at is not None:
+        return 0
+    allocated = db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
+                                  .where(Allocation.payment_id == payment.id))
+    return payment.amount_cents - int(allocated)
+
+
+def client_credit(client_id: int) -> int:
+    """Money the client has paid that no bill has used and that was not refunded."""
+    received = db.session.scalar(select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+        Payment.client_id == client_id, Payment.reversed_at.is_(None)))
+    allocated = db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
+                                  .join(Payment, Allocation.payment_id == Payment.id)
+                                  .where(Payment.client_id == client_id, Payment.reversed_at.is_(None)))
+    refunded = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0))
+                                 .where(Refund.client_id == client_id))
+    return int(received) - int(allocated) - int(refunded)
+
+
+def lock(bill_id: int) -> Bill:
+    """The bill, re-read with its row locked for the rest of the transaction."""
+    bill = db.session.scalar(select(Bill).where(Bill.id == bill_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    return bill
+
+
+def _event(bill: Bill, kind: str, message: str = "", actor: Member | None = None) -> None:
+    db.session.add(BillEvent(practice_id=bill.practice_id, bill_id=bill.id, kind=kind, message=message,
+                             member_id=actor.id if actor else None))
+
+
+# ---------------------------------------------------------------- numbering and creation
+
+
+def next_number(practice: Practice) -> str:
+    """The practice's next bill number: one atomic UPDATE … RETURNING, so concurrent bills never collide."""
+    bump = (update(BillCounter).where(BillCounter.practice_id == practice.id)
+            .values(last_number=BillCounter.last_number + 1).returning(BillCounter.last_number))
+    number = db.session.execute(bump).scalar()
+    if number is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(BillCounter(practice_id=practice.id, last_number=0))
+        except IntegrityError:
+            pass  # another transaction created the counter first; the UPDATE below waits for it
+        number = db.session.execute(bump).scalar()
+    return f"{practice.bill_prefix}{number}"
+
+
+def _billed_session_ids(session_ids: list[int]) -> set[int]:
+    rows = db.session.scalars(select(BillLine.session_id).join(Bill).where(
+        BillLine.session_id.in_(session_ids), Bill.status != BillStatus.VOID))
+    return set(rows)
+
+
+def create_from_sessions(practice: Practice, sessions: list[TherapySession], actor: Member | None = None,
+                         *, open_now: bool | None = None) -> Bill:
+    """One bill from completed sessions of one client (usually one session). Lines copy the session's
+    services; the bill starts Pended, or Open when the practice opens bills automatically."""
+    if not sessions:
+        raise BillProblem("Choose at least one completed session.", field="sessions")
+    clients = {session.client_id for session in sessions}
+    if len(clients) != 1:
+        raise BillProblem("A bill covers sessions of one client.", field="sessions")
+    for session in sessions:
+        if session.status != SessionStatus.COMPLETED and not session.booked_service_id:
+            raise BillProblem(f"The session of {session.starts_at:%b %-d} is not completed yet.", field="sessions")
+        if not session.lines:
+            raise BillProblem(f"The session of {session.starts_at:%b %-d} has no services to bill.", field="sessions")
+    already = _billed_session_ids([session.id for session in sessions])
+    if already:
+        raise BillProblem("A session on this bill is already on another bill; void that bill first.",
+                          field="sessions", conflict=True)
+    first = min(sessions, key=lambda session: session.starts_at)
+    bill = Bill(practice_id=practice.id, number=next_number(practice), client_id=first.client_id,
+                clinician_id=first.clinician_id, status=BillStatus.PENDED,
+                service_date=first.starts_at.date())
+    position = 0
+    for session in sorted(sessions, key=lambda s: s.starts_at):
+        for line in session.lines:
+            position += 1
+            bill.lines.append(BillLine(practice_id=practice.id, session_id=session.id, service_id=line.service_id,
+                                       position=position, service_date=session.starts_at.date(),
+                                       place_of_service=session.place_of_service, code=line.code,
+                                       description=line.description, units=line.units, price_cents=line.price_cents,
+                                       modifiers=list(line.modifiers)))
+    db.session.add(bill)
+    db.session.flush()
+    _event(bill, "created", f"From {len(sessions)} session{'s' if len(sessions) != 1 else ''}.", actor)
+    audit.record("bill.created", bill, number=bill.number, actor=actor)
+    if practice.open_bills_automatically if open_now is None else open_now:
+        open_bill(bill, actor)
+    return bill
+
+
+def bill_for_completed_session(session: TherapySession, actor: Member | None) -> Bill | None:
+    """The practice's automation: a bill when a session is marked complete (if it is switched on and the
+    session is not billed yet)."""
+    practice = db.session.get(Practice, session.practice_id)
+    if not practice.bill_on_complete or _billed_session_ids([session.id]) or not session.lines:
+        return None
+    return create_from_sessions(practice, [session], actor)
+
+
+# ---------------------------------------------------------------- status machine
+
+
+def _identity(bill: Bill) -> dict:
+    """What an issued bill prints, copied once so that later edits elsewhere never change it."""
+    practice = db.session.get(Practice, bill.practice_id)
+    client = bill.client
+    contact = client.billing_contact
+    clinician = bill.clinician
+    address = [line for line in (practice.address_line1, practice.address_line2,
+                                 f"{practice.city or ''}, {practice.state or ''} {practice.zip_code or ''}".strip(", "))
+               if line]
+    bill_to = contact or client
+    bill_to_name = contact.name if contact else client.legal_name
+    return {
+        "practice": {"legal_name": practice.legal_name, "tax_id": practice.tax_id, "group_npi": practice.group_npi,
+                     "taxonomy": practice.taxonomy, "address": address, "phone": practice.phone},
+        "clinician": {"name": clinician.name, "npi": clinician.npi, "taxonomy": clinician.taxonomy}
+        if clinician else None,
+        "client": {"name": client.legal_name, "date_of_birth": client.date_of_birth.isoformat(),
+                   "address": [line for line in (client.address_line1, client.address_line2,
+                                                 f"{client.city or ''}, {client.state or ''} {client.zip_code or ''}"
+                                                 .strip(", ")) if line]},
+        "bill_to": {"name": bill_to_name, "email": bill_to.email,
+                    "address": [line for line in (bill_to.address_line1, bill_to.address_line2,
+                                                  f"{bill_to.city or ''}, {bill_to.state or ''} "
+                                                  f"{bill_to.zip_code or ''}".strip(", ")) if line],
+                    "is_contact": contact is not None},
+        "remit_to": (practice.remit_to or "").splitlines() or address,
+        "message": practice.bill_message or "",
+        "terms_days": practice.payment_terms_days,
+    }
+
+
+def open_bill(bill: Bill, actor: Member | None = None) -> None:
+    """Issue a Pended bill: it copies the identity it prints, gets a due date, and the client can pay it."""
+    bill = lock(bill.id)
+    if bill.status != BillStatus.PENDED:
+        raise BillProblem(f"Only a Pended bill can be opened; this one is {bill.status}.", conflict=True)
+    if not bill.lines:
+        raise BillProblem("Add at least one line before opening the bill.", field="lines")
+    practice = db.session.get(Practice, bill.practice_id)
+    bill.status = BillStatus.OPEN
+    bill.issued_at = utcnow()
+    bill.due_date = date.today() + timedelta(days=practice.payment_terms_days)
+    bill.issued_identity = _identity(bill)
+    _event(bill, "opened", f"Due {bill.due_date:%b %-d, %Y}.", actor)
+    audit.record("bill.opened", bill, number=bill.number, actor=actor)
+    settle(bill)
+    if practice.email_bills_when_opened:
+        send(bill, actor)
+
+
+def settle(bill: Bill) -> None:
+    """Complete an Open bill whose balance is zero; reopen a Complete one that owes again."""
+    balance = totals(bill).balance
+    if bill.status == BillStatus.OPEN and balance == 0:
+        bill.status = BillStatus.COMPLETE
+        bill.completed_at = utcnow()
+        _event(bill, "completed", "Paid in full.")
+        audit.record("bill.completed", bill, number=bill.number)
+    elif bill.status == BillStatus.COMPLETE and balance != 0:
+        bill.status = BillStatus.OPEN
+        bill.completed_at = None
+        _event(bill, "reopened", "A payment was reversed; the bill owes again.")
+        audit.record("bill.reopened", bill, number=bill.number)
+
+
+def void_bill(bill: Bill, reason: str, actor: Member | None = None) -> None:
+    """Cancel a Pended or Open bill, keeping it for the record; money applied to it returns to credit."""
+    bill = lock(bill.id)
+    if bill.status not in EDITABLE:
+        raise BillProblem(f"A {bill.status} bill cannot be voided.", conflict=True)
+    if not (reason or "").strip():
+        raise BillProblem("Say why the bill is voided.", field="reason")
+    _return_allocations(bill, totals(bill).paid)
+    bill.status = BillStatus.VOID
+    bill.voided_at = utcnow()
+    bill.void_reason = reason.strip()
+    _event(bill, "voided", reason.strip(), actor)
+    audit.record("bill.voided", bill, number=bill.number, reason=reason.strip(), actor=actor)
+
+
+def _return_allocations(bill: Bill, amount: int) -> None:
+    """Move `amount` of what was applied to the bill back to the payments it came from (newest first),
+    as negative allocations: the money becomes client credit again."""
+    remaining = amount
+    by_payment = db.session.execute(
+        select(Allocation.payment_id, func.sum(Allocation.amount_cents)).where(Allocation.bill_id == bill.id)
+        .group_by(Allocation.payment_id).order_by(Allocation.payment_id.desc())).all()
+    for payment_id, applied in by_payment:
+        if remaining <= 0:
+            break
+        take = min(int(applied), remaining)
+        if take > 0:
+            db.session.add(Allocation(practice_id=bill.practice_id, payment_id=payment_id, bill_id=bill.id,
+                                      amount_cents=-take))
+            remaining -= take
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- lines
+
+
+def _editable(bill: Bill) -> Bill:
+    bill = lock(bill.id)
+    if bill.status not in EDITABLE:
+        raise BillProblem(f"This bill is {bill.status} and can no longer be edited.", conflict=True)
+    return bill
+
+
+@dataclass(frozen=True)
+class LineChange:
+    code: str
+    description: str
+    units: int
+    price_cents: int | None
+    modifiers: tuple[str, ...] = ()
+
+
+def _line_problems(practice_id: int, change: LineChange) -> tuple[ServiceCode | None, dict[str, str]]:
+    problems = {}
+    service = db.session.scalar(select(ServiceCode).where(ServiceCode.practice_id == practice_id,
+                                                          ServiceCode.code == codes.normalize_code(change.code),
+                                                          ServiceCode.enabled.is_(True)))
+    if service is None:
+        problems["code"] = f"{change.code or 'That'} is not an enabled service of your practice: pick one from the list."
+    if change.units is None or change.units < 1:
+        problems["units"] = "Units must be at least 1."
+    if change.price_cents is not None and change.price_cents < 0:
+        problems["price"] = "The price cannot be negative."
+    if len(change.modifiers) > 4 or any(not (len(m) == 2 and m.isalnum()) for m in change.modifiers):
+        problems["modifiers"] = "Up to four modifiers of two letters or digits."
+    return service, problems
+
+
+def update_line(bill: Bill, line: BillLine, change: LineChange, actor: Member | None = None) -> None:
+    """Change a line's code (its description and price follow the picked service unless given), units,
+    price or modifiers, while the bill is Pended or Open."""
+    bill = _editable(bill)
+    service, problems = _line_problems(bill.practice_id, change)
+    if problems:
+        raise LineProblems(problems)
+    before = (line.code, line.units, line.price_cents, list(line.modifiers))
+    line.service_id = service.id
+    line.code = service.code
+    line.description = (change.description or service.description or service.name).strip()
+    line.units = change.units
+    line.price_cents = service.price_cents if change.price_cents is None else change.price_cents
+    line.modifiers = [m.upper() for m in change.modifiers]
+    db.session.flush()
+    after = (line.code, line.units, line.price_cents, list(line.modifiers))
+    if before != after:
+        _event(bill, "line_changed", f"Line {line.position}: {before[0]} → {after[0]}", actor)
+        if bill.status == BillStatus.OPEN:
+            audit.record("bill.line_changed", bill, line=line.position, before=list(before), after=list(after),
+                         actor=actor)
+    _rebalance(bill)
+
+
+def add_line(bill: Bill, change: LineChange, actor: Member | None = None) -> BillLine:
+    bill = _editable(bill)
+    service, problems = _line_problems(bill.practice_id, change)
+    if problems:
+        raise LineProblems(problems)
+    position = max((line.position for line in bill.lines), default=0) + 1
+    line = BillLine(practice_id=bill.practice_id, bill_id=bill.id, service_id=service.id, position=position,
+                    service_date=bill.service_date or date.today(),
+                    place_of_service=bill.lines[0].place_of_service if bill.lines else "11", code=service.code,
+                    description=(change.description or service.description or service.name).strip(),
+                    units=change.units, price_cents=service.price_cents if change.price_cents is None
+                    else change.price_cents, modifiers=[m.upper() for m in change.modifiers])
+    db.session.add(line)
+    db.session.flush()
+    db.session.refresh(bill, ["lines"])
+    _event(bill, "line_added", f"Line {position}: {line.code}", actor)
+    if bill.status == BillStatus.OPEN:
+        audit.record("bill.line_added", bill, code=line.code, actor=actor)
+    _rebalance(bill)
+    return line
+
+
+def remove_line(bill: Bill, line: BillLine, actor: Member | None = None) -> None:
+    bill = _editable(bill)
+    if len(bill.lines) <= 1:
+        raise BillProblem("A bill keeps at least one line; void the bill instead.", field="lines")
+    code = line.code
+    db.session.delete(line)
+    db.session.flush()
+    db.session.refresh(bill, ["lines"])
+    _event(bill, "line_removed", f"Removed {code}", actor)
+    if bill.status == BillStatus.OPEN:
+        audit.record("bill.line_removed", bill, code=code, actor=actor)
+    _rebalance(bill)
+
+
+class LineProblems(Exception):
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+def _rebalance(bill: Bill) -> None:
+    """After charges change: money beyond the new charges goes back to credit; then settle."""
+    current = totals(bill)
+    if current.balance < 0 and current.paid > 0:
+        _return_allocations(bill, min(-current.balance, current.paid))
+    settle(bill)
+
+
+# ---------------------------------------------------------------- payments, credit, refunds, adjustments
+
+
+def _open_bills_oldest_first(client_id: int) -> list[Bill]:
+    return db.session.scalars(select(Bill).where(Bill.client_id == client_id, Bill.status == BillStatus.OPEN)
+                              .order_by(Bill.service_date, Bill.id)).all()
+
+
+def _apply(payment: Payment, bill: Bill, amount: int) -> int:
+    """Apply up to `amount` of the payment to the (locked, Open) bill; returns what was applied."""
+    take = min(amount, totals(bill).balance)
+    if take <= 0:
+        return 0
+    db.session.add(Allocation(practice_id=bill.practice_id, payment_id=payment.id, bill_id=bill.id,
+                              amount_cents=take))
+    db.session.flush()
+    _event(bill, "payment", f"{payment.source.capitalize()} payment applied: {take}")
+    settle(bill)
+    return take
+
+
+def record_payment(client: Client, amount_cents: int, method: str, received_on: date, *,
+                   source: str = PaymentSource.CLIENT, reference: str | None = None,
+                   allocate: list[tuple[Bill, int]] | None = None, actor: Member | None = None) -> Payment:
+    """Record money received and apply it: to the chosen bills (each at most its balance), or oldest
+    Open bill first. Whatever is left is client credit, usable on later bills."""
+    if amount_cents is None or amount_cents <= 0:
+        raise BillProblem("A payment must be more than $0.00.", field="amount")
+    if method not in set(PaymentMethod):
+        raise BillProblem("Choose cash, check, card, ACH or other.", field="method")
+    if received_on > date.today():
+        raise BillProblem("A payment cannot be dated in the future.", field="received_on")
+    payment = Payment(practice_id=client.practice_id, client_id=client.id, source=source, method=method,
+                      received_on=received_on, amount_cents=amount_cents, reference=(reference or "").strip() or None,
+                      recorded_by_id=actor.id if actor else None)
+    db.session.add(payment)
+    db.session.flush()
+    targets = allocate if allocate is not None else [(bill, amount_cents) for bill in
+                                                     _open_bills_oldest_first(client.id)]
+    # Lock in id order so that two payments touching the same bills never deadlock.
+    remaining = amount_cents
+    for bill, wanted in sorted(targets, key=lambda target: target[0].id):
+        if remaining <= 0:
+            break
+        locked = lock(bill.id)
+        if locked.client_id != client.id:
+            raise BillProblem("A payment applies only to the same client's bills.", field="bills")
+        if locked.status != BillStatus.OPEN:
+            if allocate is not None:
+                raise BillProblem(f"Bill {locked.number} is {locked.status}: only Open bills take payments.",
+                                  field="bills", conflict=True)
+            continue
+        remaining -= _apply(payment, locked, min(wanted, remaining))
+    audit.record("payment.recorded", payment, amount_cents=amount_cents, method=method, source=source,
+                 credit_left=remaining, actor=actor)
+    return payment
+
+
+def apply_credit(bill: Bill, actor: Member | None = None) -> int:
+    """Use the client's credit (oldest unapplied payments first) on this Open bill. Returns the amount."""
+    bill = lock(bill.id)
+    if bill.status != BillStatus.OPEN:
+        raise BillProblem("Credit applies to Open bills.", conflict=True)
+    applied = 0
+    payments = db.session.scalars(select(Payment).where(Payment.client_id == bill.client_id,
+                                                        Payment.reversed_at.is_(None))
+                                  .order_by(Payment.received_on, Payment.id).with_for_update()).all()
+    for payment in payments:
+        left = unallocated(payment)
+        if left > 0 and bill.status == BillStatus.OPEN:
+            applied += _apply(payment, bill, left)
+    if applied:
+        audit.record("bill.credit_applied", bill, amount_cents=applied, actor=actor)
+    return applied
+
+
+def refund(client: Client, amount_cents: int, method: str, refunded_on: date, reference: str | None = None,
+           actor: Member | None = None) -> Refund:
+    """Pay credit back to the client; never more than the credit they have."""
+    if amount_cents is None or amount_cents <= 0:
+        raise BillProblem("A refund must be more than $0.00.", field="amount")
+    # Lock the client's payments so two refunds cannot both spend the same credit.
+    db.session.scalars(select(Payment.id).where(Payment.client_id == client.id).with_for_update()).all()
+    available = client_credit(client.id)
+    if amount_cents > available:
+        raise BillProblem(f"The client has {available / 100:,.2f} of credit; a refund cannot be larger.",
+                          field="amount")
+    record = Refund(practice_id=client.practice_id, client_id=client.id, method=method, refunded_on=refunded_on,
+                    amount_cents=amount_cents, reference=reference, recorded_by_id=actor.id if actor else None)
+    db.session.add(record)
+    db.session.flush()
+    audit.record("payment.refunded", record, client_id=client.id, amount_cents=amount_cents, actor=actor)
+    return record
+
+
+def reverse_payment(payment: Payment, reason: str, actor: Member | None = None) -> None:
+    """The money never arrived (a bounced check): undo its allocations, which reopens Complete bills."""
+    if payment.reversed_at is not None:
+        raise BillProblem("This payment is already reversed.", conflict=True)
+    if not (reason or "").strip():
+        raise BillProblem("Say why the payment is reversed.", field="reason")
+    if client_credit(payment.client_id) < unallocated(payment):
+        raise BillProblem("Part of this payment was already refunded to the client as credit, so reversing it "
+                          "would leave a debt on no bill. Record the returned money as a new charge instead.",
+                          conflict=True)
+    applied = db.session.execute(select(Allocation.bill_id, func.sum(Allocation.amount_cents))
+                                 .where(Allocation.payment_id == payment.id).group_by(Allocation.bill_id)
+                                 .order_by(Allocation.bill_id)).all()
+    for bill_id, amount in applied:
+        bill = lock(bill_id)
+        if int(amount) > 0:
+            db.session.add(Allocation(practice_id=payment.practice_id, payment_id=payment.id, bill_id=bill.id,
+                                      amount_cents=-int(amount)))
+            db.session.flush()
+            _event(bill, "payment_reversed", reason.strip(), actor)
+            settle(bill)
+    # Whatever credit the payment left is gone too; if a refund already paid it out, the client owes it.
+    payment.reversed_at = utcnow()
+    payment.reversal_reason = reason.strip()
+    audit.record("payment.reversed", payment, reason=reason.strip(), actor=actor)
+
+
+def adjust(bill: Bill, kind: str, amount_cents: int, reason: str, actor: Member | None = None) -> Adjustment:
+    """A write-off or adjustment with its reason; it may not take the balance below zero."""
+    bill = lock(bill.id)
+    if bill.status != BillStatus.OPEN:
+        raise BillProblem("Adjustments apply to Open bills.", conflict=True)
+    if kind not in set(AdjustmentKind):
+        raise BillProblem("Choose write-off, adjustment or contractual adjustment.", field="kind")
+    if not (reason or "").strip():
+        raise BillProblem("Say why.", field="reason")
+    if amount_cents is None or amount_cents <= 0:
+        raise BillProblem("The amount must be more than $0.00.", field="amount")
+    balance = totals(bill).balance
+    if amount_cents > balance:
+        raise BillProblem(f"The balance is {balance / 100:,.2f}; an adjustment cannot be larger.", field="amount")
+    adjustment = Adjustment(practice_id=bill.practice_id, bill_id=bill.id, kind=kind, amount_cents=amount_cents,
+                            reason=reason.strip(), recorded_by_id=actor.id if actor else None)
+    db.session.add(adjustment)
+    db.session.flush()
+    _event(bill, "adjusted", f"{AdjustmentKind(kind).label}: {reason.strip()}", actor)
+    audit.record("bill.adjusted", bill, kind=kind, amount_cents=amount_cents, reason=reason.strip(), actor=actor)
+    settle(bill)
+    return adjustment
+
+
+# ---------------------------------------------------------------- sending
+
+
+def send(bill: Bill, actor: Member | None = None) -> None:
+    """Email the bill PDF to the client or billing contact: rendered and sent by a job after commit."""
+    from app import jobs
+
+    if bill.status not in (BillStatus.OPEN, BillStatus.COMPLETE):
+        raise BillProblem("Open the bill before sending it; a Pended bill is not visible to the client.",
+                          conflict=True)
+    recipient = (bill.issued_identity or {}).get("bill_to", {}).get("email")
+    if not recipient:
+        raise BillProblem("The client (or billing contact) has no email address.", field="email")
+    bill.last_sent_at = utcnow()
+    _event(bill, "send_requested", f"To {recipient}", actor)
+    audit.record("bill.sent", bill, to=recipient, actor=actor)
+    jobs.enqueue_after_commit(jobs.send_bill, bill.id, f"{bill.id}:{bill.last_sent_at.isoformat()}",
+                              job_id=f"send_bill-{bill.id}-{int(bill.last_sent_at.timestamp())}",
+                              retry=jobs.NETWORK_RETRY)

@@ -1,0 +1,91 @@
+"""A client's ledger: what they were charged and what they paid, in date order with a running balance.
+
+Built from the same entries bills use. Pended bills are not shown (the client has not seen them) and
+voided bills drop out; money applied to a voided bill went back to credit, so the balance still adds up:
+the final balance equals the open bills' balances minus the client's credit.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Adjustment, Bill, BillLine, BillStatus, Payment, Refund, SessionStatus, TherapySession
+
+ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
+
+
+@dataclass(frozen=True)
+class Entry:
+    day: date
+    description: str
+    charge: int  #: cents the client owes more
+    credit: int  #: cents the client owes less
+    balance: int = 0  #: running: positive owed, negative credit
+    order: int = 0
+
+
+def entries(client_id: int, start: date | None = None, end: date | None = None) -> list[Entry]:
+    """Ledger entries with running balances; with a period, the first entry is the opening balance."""
+    raw: list[Entry] = []
+    issued = db.session.scalars(select(Bill).where(Bill.client_id == client_id, Bill.status.in_(ISSUED))
+                                .options(selectinload(Bill.lines))).all()
+    for bill in issued:
+        raw.append(Entry(bill.issued_at.date(), f"Bill {bill.number}", sum(l.charge_cents for l in bill.lines), 0,
+                         order=1))
+    payments = db.session.scalars(select(Payment).where(Payment.client_id == client_id)).all()
+    for payment in payments:
+        label = "Insurance payment" if payment.source == "insurance" else f"Payment ({payment.method})"
+        if payment.reference:
+            label += f", ref {payment.reference}"
+        raw.append(Entry(payment.received_on, label, 0, payment.amount_cents, order=2))
+        if payment.reversed_at is not None:
+            raw.append(Entry(payment.reversed_at.date(), f"Payment reversed: {payment.reversal_reason}",
+                             payment.amount_cents, 0, order=3))
+    adjustments = db.session.scalars(select(Adjustment).join(Bill).where(Bill.client_id == client_id,
+                                                                         Bill.status.in_(ISSUED))).all()
+    for adjustment in adjustments:
+        raw.append(Entry(adjustment.created_at.date(), f"{adjustment.kind.replace('_', '-').capitalize()}: "
+                         f"{adjustment.reason}", 0, adjustment.amount_cents, order=4))
+    for refund in db.session.scalars(select(Refund).where(Refund.client_id == client_id)).all():
+        raw.append(Entry(refund.refunded_on, f"Refund ({refund.method})", refund.amount_cents, 0, order=5))
+    raw.sort(key=lambda entry: (entry.day, entry.order))
+    running = 0
+    result: list[Entry] = []
+    opening = None
+    for entry in raw:
+        if start and entry.day < start:
+            running += entry.charge - entry.credit
+            continue
+        if start and opening is None:
+            opening = Entry(start, "Opening balance", 0, 0, running)
+            result.append(opening)
+        if end and entry.day > end:
+            break
+        running += entry.charge - entry.credit
+        result.append(Entry(entry.day, entry.description, entry.charge, entry.credit, running))
+    if start and opening is None:
+        result.append(Entry(start, "Opening balance", 0, 0, running))
+    return result
+
+
+def balance(client_id: int) -> int:
+    """What the client owes now (negative: credit)."""
+    rows = entries(client_id)
+    return rows[-1].balance if rows else 0
+
+
+def open_bills(client_id: int) -> list[Bill]:
+    return db.session.scalars(select(Bill).where(Bill.client_id == client_id, Bill.status == BillStatus.OPEN)
+                              .order_by(Bill.service_date, Bill.id)).all()
+
+
+def unbilled_sessions(client_id: int) -> list[TherapySession]:
+    """Completed sessions with services that no (non-void) bill covers yet."""
+    billed = select(BillLine.session_id).join(Bill).where(Bill.status != BillStatus.VOID,
+                                                          BillLine.session_id.is_not(None))
+    return db.session.scalars(select(TherapySession).where(
+        TherapySession.client_id == client_id, TherapySession.status == SessionStatus.COMPLETED,
+        TherapySession.id.not_in(billed)).options(selectinload(TherapySession.lines))
+        .order_by(TherapySession.starts_at)).all()

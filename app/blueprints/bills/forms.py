@@ -1,0 +1,73 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.blueprints.services.forms import MoneyField
+from app.models import AdjustmentKind, BillStatus, PaymentMethod
+
+METHOD_CHOICES = [(method.value, method.label) for method in PaymentMethod]
+
+
+class BillFilterForm(FlaskForm):
+    """GET filters for the bills list (no CSRF on reads)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=[("", "All")] + [(s.label, s.label) for s in BillStatus],
+                         validators=[Optional()])
+    client = SelectField("Client", choices=[], validate_choice=False, validators=[Optional()])
+    clinician = SelectField("Clinician", choices=[], validate_choice=False, validators=[Optional()])
+    date_from = DateField("Service from", validators=[Optional()])
+    date_to = DateField("Service to", validators=[Optional()])
+
+
+class LineEditForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
+    description = StringField("Description", validators=[Optional(), Length(max=500)])
+    units = IntegerField("Units", default=1, validators=[InputRequired(), NumberRange(min=1, max=99)])
+    price = MoneyField("Price", validators=[Optional()])
+    modifiers = StringField("Modifiers", validators=[Optional(), Length(max=20)])
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField("Why is the bill voided?", validators=[DataRequired(), Length(max=1000)])
+
+
+class AdjustmentForm(FlaskForm):
+    kind = SelectField("Kind", choices=[(kind.value, kind.label) for kind in AdjustmentKind])
+    amount = MoneyField("Amount", validators=[DataRequired()])
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
+
+
+class PaymentForm(FlaskForm):
+    client_id = SelectField("Client", coerce=int, validators=[InputRequired()])
+    source = SelectField("From", choices=[("client", "Client"), ("insurance", "Insurance")])
+    method = SelectField("Method", choices=METHOD_CHOICES)
+    received_on = DateField("Received on", validators=[DataRequired()])
+    amount = MoneyField("Amount", validators=[DataRequired()])
+    reference = StringField("Reference", validators=[Optional(), Length(max=100)],
+                            description="Check number, card authorization, ACH trace.")
+    oldest_first = BooleanField("Apply to the oldest open bills first", default=True)
+
+
+class RefundForm(FlaskForm):
+    method = SelectField("Method", choices=METHOD_CHOICES)
+    refunded_on = DateField("Refunded on", validators=[DataRequired()])
+    amount = MoneyField("Amount", validators=[DataRequired()])
+    reference = StringField("Reference", validators=[Optional(), Length(max=100)])
+
+
+class ReverseForm(FlaskForm):
+    reason = StringField("Why is the payment reversed?", validators=[DataRequired(), Length(max=500)])
+
+
+class BillingSettingsForm(FlaskForm):
+    bill_on_complete = BooleanField("Create a bill when a session is marked complete")
+    open_bills_automatically = BooleanField("Open bills automatically")
+    email_bills_when_opened = BooleanField("Email bills when opened")
+    bill_prefix = StringField("Bill number prefix", validators=[Optional(), Length(max=10)])
+    payment_terms_days = IntegerField("Payment terms (days)", validators=[InputRequired(), NumberRange(min=0, max=365)])
+    remit_to = TextAreaField("Remit-to address", validators=[Optional(), Length(max=500)],
+                             description="Printed on bills; empty means the practice address.")
+    bill_message = TextAreaField("Message on bills", validators=[Optional(), Length(max=1000)])

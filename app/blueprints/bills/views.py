@@ -1,0 +1,486 @@
+"""Bills, payments and the client's ledger: thin views over app/billing/bills.py."""
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, make_response, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import access, htmx
+from app.authz import any_member, load, roles
+from app.billing import bills, ledger
+from app.billing.bills import BillProblem, LineChange, LineProblems
+from app.billing.money import dollars
+from app.blueprints.bills.forms import (AdjustmentForm, BillFilterForm, BillingSettingsForm, LineEditForm,
+                                        PaymentForm, RefundForm, ReverseForm, VoidForm)
+from app.blueprints.settings.forms import ConfirmForm
+from app.extensions import db
+from app.forms import show_problems
+from app.models import Bill, BillLine, BillStatus, Client, Member, Payment, Role, TherapySession
+from app.rendering import render_page, see_other
+
+bp = Blueprint("bills", __name__)
+payments_bp = Blueprint("payments", __name__, url_prefix="/payments")
+money_roles = roles(Role.ADMIN, Role.BILLER)
+
+
+def _bill(bill_id: int) -> Bill:
+    bill = load(Bill, bill_id)
+    access.require_client(current_user, bill.client)
+    return bill
+
+
+def _bill_and_line(bill_id: int, bill_line_id: int) -> tuple[Bill, BillLine]:
+    bill = _bill(bill_id)
+    line = load(BillLine, bill_line_id)
+    if line.bill_id != bill.id:
+        abort(404)
+    return bill, line
+
+
+def _conflict_or_problem(error: BillProblem, form=None):
+    """409 when the bill's state forbids the change, 422 with the message beside its field otherwise."""
+    if error.conflict:
+        abort(409, str(error))
+    if form is not None:
+        show_problems(form, {error.field: str(error)})
+
+
+# ---------------------------------------------------------------- list and CSV
+
+
+def _filtered(form: BillFilterForm):
+    query = (select(Bill).join(Client, Bill.client_id == Client.id).where(access.client_filter(current_user))
+             .options(selectinload(Bill.client), selectinload(Bill.lines), selectinload(Bill.allocations),
+                      selectinload(Bill.adjustments), selectinload(Bill.clinician)))
+    if form.status.data:
+        query = query.where(Bill.status == form.status.data.lower())
+    if (form.client.data or "").isdigit():
+        query = query.where(Bill.client_id == int(form.client.data))
+    if (form.clinician.data or "").isdigit():
+        query = query.where(Bill.clinician_id == int(form.clinician.data))
+    if form.date_from.data:
+        query = query.where(Bill.service_date >= form.date_from.data)
+    if form.date_to.data:
+        query = query.where(Bill.service_date <= form.date_to.data)
+    return query.order_by(Bill.id.desc())
+
+
+def _summaries(rows: list[Bill]) -> list[dict]:
+    """Totals for each listed bill, from its loaded entries (no query per row)."""
+    out = []
+    for bill in rows:
+        charges = sum(line.charge_cents for line in bill.lines)
+        paid = sum(a.amount_cents for a in bill.allocations)
+        adjusted = sum(a.amount_cents for a in bill.adjustments)
+        out.append({"bill": bill, "charges": charges, "paid": paid, "adjusted": adjusted,
+                    "balance": charges - paid - adjusted})
+    return out
+
+
+@bp.route("/bills")
+@any_member
+def index():
+    """List bills by status, client, clinician and date of service; CSV of the same."""
+    form = BillFilterForm(request.args)
+    clients = db.session.scalars(select(Client).where(access.client_filter(current_user))
+                                 .order_by(Client.last_name, Client.first_name)).all()
+    form.client.choices = [("", "Any client")] + [(str(c.id), f"{c.last_name}, {c.first_name}") for c in clients]
+    clinicians = db.session.scalars(select(Member).where(Member.practice_id == current_user.practice_id,
+                                                         Member.role == Role.CLINICIAN).order_by(Member.name)).all()
+    form.clinician.choices = [("", "Any clinician")] + [(str(m.id), m.name) for m in clinicians]
+    form.validate()
+    rows = _summaries(db.session.scalars(_filtered(form).limit(None if request.args.get("format") == "csv"
+                                                                 else 500)).all())
+    if request.args.get("format") == "csv":
+        return _csv("bills.csv", ["number", "status", "client", "clinician", "service_date", "charges", "paid",
+                                  "adjustments", "balance"],
+                    [[r["bill"].number, r["bill"].status, r["bill"].client.legal_name,
+                      r["bill"].clinician.name if r["bill"].clinician else "", r["bill"].service_date or "",
+                      dollars(r["charges"]), dollars(r["paid"]), dollars(r["adjusted"]), dollars(r["balance"])]
+                     for r in rows])
+    return render_page("bills/index.html", form=form, rows=rows, statuses=list(BillStatus))
+
+
+def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = make_response(buffer.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ---------------------------------------------------------------- one bill
+
+
+def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, new_line: LineEditForm | None = None,
+               void_form=None, adjustment_form=None, block=None):
+    lines = {line.id: (line_forms or {}).get(line.id) or LineEditForm(
+        formdata=None, prefix=f"line-{line.id}", code=line.code, description=line.description, units=line.units,
+        price=dollars(line.price_cents), modifiers=" ".join(line.modifiers)) for line in bill.lines}
+    return render_page("bills/show.html", status=status, block=block, bill=bill, totals=bills.totals(bill),
+                       line_forms=lines, new_line=new_line or LineEditForm(formdata=None, prefix="new-line"),
+                       void_form=void_form or VoidForm(formdata=None), confirm=ConfirmForm(),
+                       adjustment_form=adjustment_form or AdjustmentForm(formdata=None),
+                       credit=bills.client_credit(bill.client_id), editable=bill.status in bills.EDITABLE,
+                       may_handle_money=current_user.role in (Role.ADMIN, Role.BILLER),
+                       minutes=_minutes(bill))
+
+
+def _minutes(bill: Bill) -> int | None:
+    session_ids = {line.session_id for line in bill.lines if line.session_id}
+    if len(session_ids) != 1:
+        return None
+    return db.session.get(TherapySession, session_ids.pop()).minutes
+
+
+@bp.route("/bills/<int:bill_id>")
+@any_member
+def show(bill_id: int):
+    """A bill: lines (editable while Pended or Open), totals, payments, history and actions."""
+    return _bill_page(_bill(bill_id))
+
+
+def _change(form: LineEditForm) -> LineChange:
+    return LineChange(code=form.code.data or "", description=form.description.data or "",
+                      units=form.units.data, price_cents=form.price.cents,
+                      modifiers=tuple((form.modifiers.data or "").replace(",", " ").upper().split()))
+
+
+def _line_response(bill: Bill, line: BillLine | None, form: LineEditForm, status: int):
+    """htmx: the edited row, plus the totals swapped out of band; plain posts go back to the bill."""
+    if not htmx.is_htmx():
+        if status == 200:
+            return see_other(url_for("bills.show", bill_id=bill.id))
+        return _bill_page(bill, status, line_forms={line.id: form} if line else None,
+                          new_line=form if line is None else None)
+    return render_page("bills/show.html", status=status, block="line_update", bill=bill, line=line, form=form,
+                       totals=bills.totals(bill), editable=bill.status in bills.EDITABLE, minutes=_minutes(bill))
+
+
+@bp.route("/bills/<int:bill_id>/lines/<int:bill_line_id>", methods=["POST"])
+@any_member
+def edit_line(bill_id: int, bill_line_id: int):
+    """Change a line's code (through the autocomplete), description, units, price or modifiers."""
+    bill, line = _bill_and_line(bill_id, bill_line_id)
+    form = LineEditForm(prefix=f"line-{line.id}")
+    if form.validate():
+        try:
+            bills.update_line(bill, line, _change(form), current_user)
+        except LineProblems as error:
+            show_problems(form, error.problems)
+        except BillProblem as error:
+            _conflict_or_problem(error, form)
+        else:
+            db.session.refresh(bill)
+            fresh = LineEditForm(formdata=None, prefix=f"line-{line.id}", code=line.code, description=line.description,
+                                 units=line.units, price=dollars(line.price_cents), modifiers=" ".join(line.modifiers))
+            return htmx.trigger(make_response(_line_response(bill, line, fresh, 200)), "bill:updated")
+    elif bill.status not in bills.EDITABLE:
+        abort(409, f"This bill is {bill.status} and can no longer be edited.")
+    return _line_response(bill, line, form, 422)
+
+
+@bp.route("/bills/<int:bill_id>/lines", methods=["POST"])
+@any_member
+def add_line(bill_id: int):
+    """Add a line to a Pended or Open bill."""
+    bill = _bill(bill_id)
+    form = LineEditForm(prefix="new-line")
+    if form.validate():
+        try:
+            bills.add_line(bill, _change(form), current_user)
+        except LineProblems as error:
+            show_problems(form, error.problems)
+        except BillProblem as error:
+            _conflict_or_problem(error, form)
+        else:
+            return see_other(url_for("bills.show", bill_id=bill.id))
+    elif bill.status not in bills.EDITABLE:
+        abort(409, f"This bill is {bill.status} and can no longer be edited.")
+    return _bill_page(bill, 422, new_line=form)
+
+
+@bp.route("/bills/<int:bill_id>/lines/<int:bill_line_id>/delete", methods=["POST"])
+@any_member
+def remove_line(bill_id: int, bill_line_id: int):
+    """Remove a line from a Pended or Open bill."""
+    bill, line = _bill_and_line(bill_id, bill_line_id)
+    try:
+        bills.remove_line(bill, line, current_user)
+    except BillProblem as error:
+        _conflict_or_problem(error)
+        flash(str(error), "error")
+    return see_other(url_for("bills.show", bill_id=bill.id))
+
+
+def _transition(bill_id: int, action, message: str, form=None):
+    bill = _bill(bill_id)
+    try:
+        action(bill)
+    except BillProblem as error:
+        _conflict_or_problem(error, form)
+        if form is not None:
+            return _bill_page(bill, 422, **{f"{type(form).__name__.removesuffix('Form').lower()}_form": form})
+        flash(str(error), "error")
+    else:
+        flash(message, "success")
+    return see_other(url_for("bills.show", bill_id=bill.id))
+
+
+@bp.route("/bills/<int:bill_id>/open", methods=["POST"])
+@any_member
+def open_bill(bill_id: int):
+    """Issue a Pended bill to the client."""
+    return _transition(bill_id, lambda bill: bills.open_bill(bill, current_user), "Bill opened.")
+
+
+@bp.route("/bills/<int:bill_id>/send", methods=["POST"])
+@money_roles
+def send(bill_id: int):
+    """Email the bill PDF to the client or billing contact (by the worker, after commit)."""
+    return _transition(bill_id, lambda bill: bills.send(bill, current_user), "The bill is on its way.")
+
+
+@bp.route("/bills/<int:bill_id>/void", methods=["POST"])
+@money_roles
+def void(bill_id: int):
+    """Void a Pended or Open bill with a reason; money applied to it becomes client credit."""
+    form = VoidForm()
+    if not form.validate():
+        bill = _bill(bill_id)
+        if bill.status not in bills.EDITABLE:
+            abort(409, f"A {bill.status} bill cannot be voided.")
+        return _bill_page(bill, 422, void_form=form)
+    return _transition(bill_id, lambda bill: bills.void_bill(bill, form.reason.data, current_user), "Bill voided.",
+                       form)
+
+
+@bp.route("/bills/<int:bill_id>/adjustments", methods=["POST"])
+@money_roles
+def adjust(bill_id: int):
+    """Write off or adjust part of the balance, with a reason."""
+    form = AdjustmentForm()
+    if not form.validate():
+        return _bill_page(_bill(bill_id), 422, adjustment_form=form)
+    return _transition(bill_id, lambda bill: bills.adjust(bill, form.kind.data, form.amount.cents, form.reason.data,
+                                                          current_user), "Adjustment recorded.", form)
+
+
+@bp.route("/bills/<int:bill_id>/apply-credit", methods=["POST"])
+@money_roles
+def apply_credit(bill_id: int):
+    """Use the client's credit on this bill."""
+    return _transition(bill_id, lambda bill: bills.apply_credit(bill, current_user), "Credit applied.")
+
+
+@bp.route("/bills/<int:bill_id>/bill.pdf")
+@any_member
+def bill_pdf(bill_id: int):
+    """The bill as a PDF."""
+    from app.billing.bill_documents import bill_pdf as render
+
+    bill = _bill(bill_id)
+    return _pdf(render(bill), f"bill-{bill.number}.pdf")
+
+
+@bp.route("/bills/<int:bill_id>/superbill.pdf")
+@any_member
+def superbill_pdf(bill_id: int):
+    """The superbill a self-pay client sends their insurer: only for Open or Complete bills."""
+    from app.billing.bill_documents import superbill_pdf as render
+
+    bill = _bill(bill_id)
+    if bill.status not in (BillStatus.OPEN, BillStatus.COMPLETE):
+        abort(409, "A superbill is available once the bill is Open: open the bill first.")
+    return _pdf(render(bill), f"superbill-{bill.number}.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ---------------------------------------------------------------- creating bills, the client's ledger
+
+
+@bp.route("/bills/new", methods=["GET", "POST"])
+@money_roles
+def new():
+    """Create a bill by hand from completed, unbilled sessions of one client."""
+    client = load(Client, request.values.get("client", type=int) or abort(404))
+    unbilled = ledger.unbilled_sessions(client.id)
+    error = None
+    if request.method == "POST":
+        ConfirmForm().validate()
+        chosen = [session for session in unbilled if str(session.id) in request.form.getlist("session")]
+        try:
+            bill = bills.create_from_sessions(current_user.practice, chosen, current_user)
+        except BillProblem as problem:
+            _conflict_or_problem(problem)
+            error = str(problem)
+        else:
+            flash(f"Bill {bill.number} created.", "success")
+            return see_other(url_for("bills.show", bill_id=bill.id))
+    return render_page("bills/new.html", status=422 if error else 200, client=client, sessions=unbilled, error=error,
+                       confirm=ConfirmForm())
+
+
+@bp.route("/clients/<int:client_id>/ledger")
+@any_member
+def client_ledger(client_id: int):
+    """The client's ledger: bills, payments, adjustments and refunds with a running balance; CSV too."""
+    client = access.require_client(current_user, load(Client, client_id))
+    entries = ledger.entries(client.id)
+    if request.args.get("format") == "csv":
+        return _csv(f"ledger-{client.last_name.lower()}-{client.id}.csv",
+                    ["date", "description", "charge", "credit", "balance"],
+                    [[e.day.isoformat(), e.description, dollars(e.charge) if e.charge else "",
+                      dollars(e.credit) if e.credit else "", dollars(e.balance)] for e in entries])
+    return render_page("bills/ledger.html", client=client, entries=entries, credit=bills.client_credit(client.id),
+                       unbilled=ledger.unbilled_sessions(client.id))
+
+
+@bp.route("/clients/<int:client_id>/statement.pdf")
+@any_member
+def statement_pdf(client_id: int):
+    """The client's statement for a period (?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
+    from app.billing.bill_documents import statement_pdf as render
+
+    client = access.require_client(current_user, load(Client, client_id))
+    try:
+        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else None
+        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
+    except ValueError:
+        abort(422, "Dates are YYYY-MM-DD.")
+    return _pdf(render(client, start, end), f"statement-{client.last_name.lower()}-{client.id}.pdf")
+
+
+# ---------------------------------------------------------------- payments
+
+
+@payments_bp.route("")
+@money_roles
+def index():
+    """Recent payments, newest first."""
+    payments = db.session.scalars(select(Payment).where(Payment.practice_id == current_user.practice_id)
+                                  .options(selectinload(Payment.client), selectinload(Payment.allocations))
+                                  .order_by(Payment.received_on.desc(), Payment.id.desc()).limit(200)).all()
+    return render_page("payments/index.html", payments=payments, reverse_form=ReverseForm(formdata=None))
+
+
+@payments_bp.route("/new", methods=["GET", "POST"])
+@money_roles
+def new():
+    """Record a client or insurance payment and apply it to chosen bills or the oldest first."""
+    form = PaymentForm()
+    clients = db.session.scalars(select(Client).where(Client.practice_id == current_user.practice_id)
+                                 .order_by(Client.last_name, Client.first_name)).all()
+    form.client_id.choices = [(c.id, f"{c.last_name}, {c.first_name}") for c in clients]
+    if request.method == "GET":
+        form.client_id.data = request.args.get("client", type=int)
+        form.received_on.data = date.today()
+    client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
+    open_bills = ledger.open_bills(client.id) if client and client.practice_id == current_user.practice_id else []
+    if form.validate_on_submit():
+        client = load(Client, form.client_id.data)
+        allocate = None
+        if not form.oldest_first.data:
+            allocate = []
+            for bill in open_bills:
+                text = request.form.get(f"apply-{bill.id}", "").strip()
+                if text:
+                    from app.billing.money import MoneyError, parse_cents
+
+                    try:
+                        allocate.append((bill, parse_cents(text)))
+                    except MoneyError as error:
+                        form.form_errors.append(f"Bill {bill.number}: {error}")
+        if not form.form_errors:
+            try:
+                payment = bills.record_payment(client, form.amount.cents, form.method.data, form.received_on.data,
+                                               source=form.source.data, reference=form.reference.data,
+                                               allocate=allocate, actor=current_user)
+            except BillProblem as error:
+                _conflict_or_problem(error, form)
+            else:
+                left = bills.unallocated(payment)
+                flash("Payment recorded." + (f" {dollars(left)} stays as client credit." if left else ""), "success")
+                return see_other(url_for("bills.client_ledger", client_id=client.id))
+    return render_page("payments/new.html", status=422 if request.method == "POST" else 200, form=form,
+                       open_bills=[(bill, bills.totals(bill)) for bill in open_bills])
+
+
+@payments_bp.route("/<int:payment_id>/reverse", methods=["POST"])
+@money_roles
+def reverse(payment_id: int):
+    """Reverse a payment that did not arrive (a bounced check); bills it paid owe again."""
+    payment = load(Payment, payment_id)
+    form = ReverseForm()
+    if not form.validate():
+        flash("Say why the payment is reversed.", "error")
+        return see_other(url_for("payments.index"))
+    try:
+        bills.reverse_payment(payment, form.reason.data, current_user)
+    except BillProblem as error:
+        _conflict_or_problem(error)
+        flash(str(error), "error")
+    else:
+        flash("Payment reversed.", "success")
+    return see_other(url_for("payments.index"))
+
+
+@payments_bp.route("/refund/<int:client_id>", methods=["GET", "POST"])
+@money_roles
+def refund(client_id: int):
+    """Pay the client's credit back to them."""
+    client = load(Client, client_id)
+    form = RefundForm()
+    if request.method == "GET":
+        form.refunded_on.data = date.today()
+    if form.validate_on_submit():
+        try:
+            bills.refund(client, form.amount.cents, form.method.data, form.refunded_on.data, form.reference.data,
+                         current_user)
+        except BillProblem as error:
+            _conflict_or_problem(error, form)
+        else:
+            flash("Refund recorded.", "success")
+            return see_other(url_for("bills.client_ledger", client_id=client.id))
+    return render_page("payments/refund.html", status=422 if request.method == "POST" else 200, form=form,
+                       client=client, credit=bills.client_credit(client.id))
+
+
+# ---------------------------------------------------------------- billing settings
+
+
+@bp.route("/settings/billing", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def settings():
+    """Billing automation, numbering, terms and what bills print."""
+    practice = current_user.practice
+    form = BillingSettingsForm(obj=practice)
+    if form.validate_on_submit():
+        changed = {}
+        for name in ("bill_on_complete", "open_bills_automatically", "email_bills_when_opened", "bill_prefix",
+                     "payment_terms_days", "remit_to", "bill_message"):
+            value = getattr(form, name).data
+            if name == "bill_prefix":
+                value = (value or "").strip()
+            if getattr(practice, name) != value:
+                changed[name] = [getattr(practice, name), value]
+                setattr(practice, name, value)
+        if changed:
+            from app import audit
+
+            audit.record("practice.billing_settings_changed", practice, **changed)
+        flash("Billing settings saved.", "success")
+        return see_other(url_for("bills.settings"))
+    return render_page("bills/settings.html", status=422 if request.method == "POST" else 200, form=form)

@@ -1,0 +1,105 @@
+"""On PostgreSQL, 20 concurrent payments against one bill from separate connections: totals exact, the
+bill turns Complete exactly once, and bill numbers never collide."""
+import threading
+from datetime import date
+
+import pytest
+
+from app.extensions import db
+from app.models import Bill, BillEvent, BillStatus, Client, Practice, Role, TherapySession
+from tests.conftest import _reset, make_app
+from tests.support.factories import Factory
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def pg_app(postgres_server, redis_url, tmp_path):
+    app = make_app(postgres_server.create_database("parity_concurrency"), redis_url, str(tmp_path / "instance"),
+                   SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5})
+    with app.app_context():
+        db.create_all()
+    yield app
+    _reset(app)
+
+
+def run_together(app, count: int, work) -> list:
+    """Run work(index) in `count` threads, each in its own app context (own session and connection),
+    released at the same moment."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(index):
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[index] = work(index)
+                db.session.commit()
+            except Exception as error:  # reported below, with the thread that raised it
+                db.session.rollback()
+                results[index] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_twenty_concurrent_payments_complete_the_bill_exactly_once(pg_app):
+    from app.billing import bills
+
+    make = Factory(pg_app)
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    client = make.client(practice)
+    service = make.service(practice, "90837", price_cents=19000)
+    session = make.session(client, clinician, status="completed")
+    make.line(session, service)
+    with pg_app.app_context():
+        bill = bills.create_from_sessions(db.session.get(Practice, practice.id),
+                                          [db.session.get(TherapySession, session.id)], open_now=True)
+        db.session.commit()
+        bill_id = bill.id
+
+    # 20 × $12.50 = $250.00 against a $190.00 bill: $60.00 must end up as credit, not on the bill.
+    def pay(index):
+        return bills.record_payment(db.session.get(Client, client.id), 1250, "card", date.today()).id
+
+    results = run_together(pg_app, 20, pay)
+    assert all(isinstance(result, int) for result in results), results
+    with pg_app.app_context():
+        bill = db.session.get(Bill, bill_id)
+        totals = bills.totals(bill)
+        assert (totals.charges, totals.paid, totals.balance) == (19000, 19000, 0)
+        assert bill.status == BillStatus.COMPLETE
+        completions = db.session.scalar(db.select(db.func.count(BillEvent.id)).where(
+            BillEvent.bill_id == bill_id, BillEvent.kind == "completed"))
+        assert completions == 1
+        assert bills.client_credit(client.id) == 6000
+
+
+def test_twenty_bills_created_at_once_get_twenty_different_numbers(pg_app):
+    from app.billing import bills
+
+    make = Factory(pg_app)
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    client = make.client(practice)
+    service = make.service(practice, "90834", price_cents=15000)
+    session_ids = []
+    for _ in range(20):
+        session = make.session(client, clinician, status="completed")
+        make.line(session, service)
+        session_ids.append(session.id)
+
+    def create(index):
+        return bills.create_from_sessions(db.session.get(Practice, practice.id),
+                                          [db.session.get(TherapySession, session_ids[index])]).number
+
+    numbers = run_together(pg_app, 20, create)
+    assert all(isinstance(number, str) for number in numbers), numbers
+    assert sorted(numbers, key=lambda n: int(n.split("-")[1])) == [f"B-{n}" for n in range(1, 21)]
