@@ -116,7 +116,88 @@ def import_csv(file, practice_ref: str) -> None:
     click.echo(f"Imported {len(services)} service{'s' if len(services) != 1 else ''} into {practice.legal_name}.")
 
 
+claims_cli = AppGroup("claims", help="Export and list insurance claims.")
+
+
+def _claims_query(status: str | None, practice_ref: str | None):
+    from app.models import Claim, ClaimStatus
+
+    query = select(Claim).order_by(Claim.id)
+    if status:
+        wanted = ClaimStatus.from_label(status)
+        if wanted is None:
+            raise click.BadParameter(f"unknown status {status!r}; use one of: "
+                                     + ", ".join(s.label for s in ClaimStatus), param_hint="--status")
+        query = query.where(Claim.status == wanted)
+    if practice_ref:
+        query = query.where(Claim.practice_id == _practice(practice_ref).id)
+    return query
+
+
+@claims_cli.command("export-837")
+@click.option("--status", default="Queued For Submission", show_default=True)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--practice", "practice_ref", help="Practice id or legal name (default: all, one file per practice "
+              "is refused: give --practice when several practices have claims).")
+@click.option("--mark-sent", is_flag=True, help="Mark the exported claims Sent.")
+@click.option("--test", "usage_test", is_flag=True, help="Write a test file (ISA15 T) instead of production.")
+def export_837(status, output, practice_ref, mark_sent, usage_test) -> None:
+    """Write one validated 837P of the selected claims; exit non-zero with the reason when it cannot."""
+    from app.billing import claims as claim_rules
+
+    selected = db.session.scalars(_claims_query(status, practice_ref)).all()
+    if not selected:
+        raise click.ClickException(f"no claims with status {status!r}")
+    practices = {claim.practice_id for claim in selected}
+    if len(practices) > 1:
+        raise click.ClickException("claims of several practices match: choose one with --practice")
+    practice = db.session.get(Practice, practices.pop())
+    export = claim_rules.write_batches(practice, selected, usage="T" if usage_test else "P")
+    if export.rejected or len(export.files) != 1:
+        db.session.commit()  # keep the stored file and the claims' Needs Review status
+        reasons = export.rejected[0].problems[0]["message"] if export.rejected else \
+            "the claims have different billing providers: export them per clinician"
+        raise click.ClickException(f"no file written: {reasons}")
+    file = export.files[0]
+    with open(output, "w", encoding="ascii") as handle:
+        handle.write(file.content)
+    if mark_sent:
+        claim_rules.mark_sent(selected, file, source="person")
+    db.session.commit()
+    click.echo(f"Wrote {len(selected)} claim{'s' if len(selected) != 1 else ''} to {output} "
+               f"(interchange {file.interchange_control_number}){'; marked Sent' if mark_sent else ''}.")
+
+
+@claims_cli.command("list")
+@click.option("--status")
+@click.option("--practice", "practice_ref")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+def list_claims(status, practice_ref, output_format) -> None:
+    """One row per claim: control number, client, payer, date of service, charge, status, paid, patient owes."""
+    import csv
+    import sys
+
+    from app.billing.money import dollars
+    from app.models import ClaimStatus
+
+    header = ["patient_control_number", "client", "payer", "date_of_service", "charge", "status", "insurance_paid",
+              "patient_responsibility"]
+    rows = [[claim.patient_control_number, claim.client.legal_name, claim.payer.name, claim.service_date.isoformat(),
+             dollars(claim.total_charge_cents), ClaimStatus(claim.status).label, dollars(claim.paid_cents),
+             dollars(claim.patient_responsibility_cents)]
+            for claim in db.session.scalars(_claims_query(status, practice_ref))]
+    if output_format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    widths = [max(len(str(value)) for value in column) for column in zip(header, *rows)]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip())
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(claims_cli)
     app.cli.add_command(codes_cli)
     app.cli.add_command(users)
     app.cli.add_command(practices)

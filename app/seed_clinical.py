@@ -99,7 +99,8 @@ def seed_clinical(practice: Practice) -> bool:
         (24, 16, minor, jordan, 50, "in_person", [("90791",), ("90785",)], ["F90.2"], True, None),
         (22, 9, maya, casey, 53, "in_person", [("90837",)], ["F41.1"], True, None),
         (21, 11, priya, casey, 45, "video", [("90834",), ("96127", 2)], ["F32.A"], True, None),
-        (20, 13, daniel, jordan, 45, "audio", [("90834",)], ["F33.1"], True, None),
+        # Audio-only, but coded with the video modifier: the scrubber holds its claim in Needs Review.
+        (20, 13, daniel, jordan, 45, "audio", [("90834", 1, "95")], ["F33.1"], True, None),
         (19, 15, sam, jordan, 50, "in_person", [("90834",)], ["F43.10"], True, None),
         (17, 10, minor, jordan, 55, "in_person", [("90847",)], ["F90.2"], True, None),  # family session
         (15, 9, maya, casey, 53, "in_person", [("90837",)], ["F41.1"], True, None),
@@ -131,7 +132,8 @@ def seed_clinical(practice: Practice) -> bool:
         db.session.refresh(session, ["client"])
         modifier = rules.suggested_modifier(session)
         inputs = [LineInput(code=line[0], units=line[1] if len(line) > 1 else 1,
-                            modifiers=(modifier,) if modifier else ()) for line in lines]
+                            modifiers=(line[2],) if len(line) > 2 else (modifier,) if modifier else ())
+                  for line in lines]
         rules.complete_session(session, inputs, minutes, None, clinician)
         rules.save_note(session, _note_text(client, codes_), codes_)
         if sign:

@@ -151,6 +151,10 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
     audit.record("bill.created", bill, number=bill.number, actor=actor)
     if practice.open_bills_automatically if open_now is None else open_now:
         open_bill(bill, actor)
+    if not bill.booked_session_id and not any(session.booked_service_id for session in sessions):
+        from app.billing import claims
+
+        claims.claim_for_bill(bill, actor)
     return bill
 
 

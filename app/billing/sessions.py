@@ -327,6 +327,10 @@ def sign_note(session: TherapySession, actor: Member) -> SessionNote:
     note.signed_at = utcnow()
     note.signed_by_id = actor.id
     audit.record("note.signed", session, diagnoses=[entry["code"] for entry in note.signed_diagnoses])
+    from app.billing import claims
+
+    db.session.flush()
+    claims.claims_after_signing(session, actor)
     return note
 
 

@@ -60,6 +60,18 @@ class Practice(db.Model):
     #: Where clients send checks, as printed on bills (empty: the practice address).
     remit_to: Mapped[str | None] = mapped_column(Text)
     bill_message: Mapped[str | None] = mapped_column(Text)
+    # Insurance: how claims leave (sandbox, claimmd or files) and who they say they come from.
+    clearinghouse: Mapped[str] = mapped_column(String(10), default="sandbox", server_default="sandbox")
+    submitter_name: Mapped[str | None] = mapped_column(String(60))
+    #: Our submitter id at the clearinghouse (ISA06 / GS02 / NM1*41).
+    submitter_id: Mapped[str | None] = mapped_column(String(15))
+    #: The clearinghouse's receiver id (ISA08 / GS03 / NM1*40).
+    receiver_id: Mapped[str | None] = mapped_column(String(15))
+    receiver_name: Mapped[str | None] = mapped_column(String(60))
+    create_claims_automatically: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: "group": the practice's NPI bills (2010AA) and the clinician renders (2310B); "individual": the
+    #: clinician's own NPI bills.
+    billing_provider: Mapped[str] = mapped_column(String(10), default="group", server_default="group")
     #: A fresh random token whenever the service catalog changes, so every process rebuilds its code
     #: search index (random rather than a counter, so a reused id can never match a stale index).
     catalog_version: Mapped[str] = mapped_column(String(32), default=new_catalog_version, server_default="0")

@@ -1,0 +1,473 @@
+"""Insurance claims: who may have one, building it from a bill, the scrubber, the status machine, and
+writing validated 837P batches. No Flask request in sight; callers own the transaction.
+
+A claim copies what it sends (codes, units, charges, diagnoses as signed, subscriber and provider
+identity) into its own snapshot, so a later edit elsewhere never changes a claim that left.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select, update
+
+from app import audit
+from app.billing import catalog, codes, diagnoses
+from app.billing.identity import ein_is_valid, npi_is_valid, taxonomy_is_valid, zip9_is_valid
+from app.billing.sessions import TELEHEALTH_PLACES
+from app.extensions import db
+from app.models import (Bill, BillLine, BillStatus, Claim, ClaimEvent, ClaimFile, ClaimLine, ClaimStatus, CodeType,
+                        InsurancePolicy, Member, Practice, ServiceCode, SessionNote, TherapySession, X12Counter,
+                        X12File)
+from app.x12 import claim_data as x12
+from app.x12.validate import validate_x12
+from app.x12.writer_837p import write_837p
+
+#: Which status may follow which. Remittances (835) may settle a claim from any unsettled status,
+#: since a claim sent by another route can still read "Queued" here.
+TRANSITIONS = {
+    ClaimStatus.QUEUED: {ClaimStatus.SENT, ClaimStatus.NEEDS_REVIEW},
+    ClaimStatus.SENT: {ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS, ClaimStatus.NEEDS_REVIEW},
+    ClaimStatus.RECEIVED: {ClaimStatus.IN_PROCESS, ClaimStatus.NEEDS_REVIEW},
+    ClaimStatus.IN_PROCESS: {ClaimStatus.NEEDS_REVIEW},
+    ClaimStatus.NEEDS_REVIEW: {ClaimStatus.QUEUED},
+    ClaimStatus.PAID: {ClaimStatus.IN_PROCESS},  # an 835 reversal (CLP02 22) undoes a payment
+    ClaimStatus.DENIED: {ClaimStatus.NEEDS_REVIEW},
+}
+SETTLED_BY_REMITTANCE = {ClaimStatus.PAID, ClaimStatus.DENIED}
+SOURCES = {"person", "scrubber", "clearinghouse", "remittance"}
+
+
+class ClaimError(Exception):
+    """A change the claim's status does not allow."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    fix: str = ""  #: where a person fixes it, as an app path
+
+    def as_dict(self) -> dict:
+        return {"message": self.message, "fix": self.fix}
+
+
+# ---------------------------------------------------------------- eligibility and building
+
+
+def _sessions(bill: Bill) -> list[TherapySession]:
+    ids = sorted({line.session_id for line in bill.lines if line.session_id})
+    return [db.session.get(TherapySession, session_id) for session_id in ids]
+
+
+def primary_policy(bill: Bill) -> InsurancePolicy | None:
+    day = bill.service_date or date.today()
+    policies = [policy for policy in bill.client.policies if policy.is_active_on(day)]
+    return min(policies, key=lambda policy: policy.priority) if policies else None
+
+
+def signed_diagnoses(bill: Bill) -> tuple[list[str], list[Problem]]:
+    """The diagnoses the bill's sessions' signed notes supplied, principal first, without repeats."""
+    found: list[str] = []
+    problems = []
+    for session in _sessions(bill):
+        note = db.session.scalar(select(SessionNote).where(SessionNote.session_id == session.id))
+        if note is None or not note.is_signed:
+            problems.append(Problem(f"The note of the {session.starts_at:%b %-d} session is not signed: claims use "
+                                    "the diagnoses of signed notes only.", f"/sessions/{session.id}/note"))
+            continue
+        for entry in note.signed_diagnoses or []:
+            if entry["code"] not in found:
+                found.append(entry["code"])
+    return found, problems
+
+
+def eligibility_problems(bill: Bill) -> list[Problem]:
+    """Why no claim can be made for this bill (empty: one can)."""
+    problems = []
+    if bill.status == BillStatus.VOID:
+        problems.append(Problem("The bill is void."))
+    for line in bill.lines:
+        service = db.session.get(ServiceCode, line.service_id) if line.service_id else None
+        if service is None or service.code_type != CodeType.CPT or not codes.is_valid_code_format(line.code):
+            problems.append(Problem(f"Line {line.position} ({line.code}) has no CPT or HCPCS code.",
+                                    f"/bills/{bill.id}"))
+        if line.price_cents <= 0:
+            problems.append(Problem(f"Line {line.position} ({line.code}) has no rate above $0.", f"/bills/{bill.id}"))
+    if primary_policy(bill) is None:
+        problems.append(Problem("The client has no insurance policy active on the date of service.",
+                                f"/clients/{bill.client_id}"))
+    problems += signed_diagnoses(bill)[1]
+    return problems
+
+
+def _address(line1, line2, city, state, zip_code) -> dict:
+    return {"line1": line1 or "", "line2": line2 or "", "city": city or "", "state": state or "",
+            "zip_code": zip_code or ""}
+
+
+def _snapshot(bill: Bill, policy: InsurancePolicy) -> dict:
+    practice = db.session.get(Practice, bill.practice_id)
+    client = bill.client
+    clinician = bill.clinician
+    diagnosis_codes, _ = signed_diagnoses(bill)
+    individual = practice.billing_provider == "individual" and clinician is not None
+    patient_is_subscriber = policy.client_is_subscriber
+    return {
+        "billing_provider": {
+            "name": clinician.name if individual else practice.legal_name, "is_person": individual,
+            "npi": (clinician.npi if individual else practice.group_npi) or "",
+            "taxonomy": (clinician.taxonomy if individual else practice.taxonomy) or "",
+            "tax_id": practice.tax_id or "", "phone": practice.phone or "",
+            "address": _address(practice.address_line1, practice.address_line2, practice.city, practice.state,
+                                practice.zip_code)},
+        "rendering_provider": {"name": clinician.name, "npi": clinician.npi or "", "taxonomy": clinician.taxonomy or ""}
+        if clinician else None,
+        "payer": {"name": policy.payer.name, "payer_id": policy.payer.clearinghouse_payer_id,
+                  "filing_indicator": policy.payer.filing_indicator,
+                  "telehealth_modifier": policy.payer.telehealth_modifier,
+                  "audio_only_modifier": policy.payer.audio_only_modifier},
+        "subscriber": {
+            "member_id": policy.member_id, "group_number": policy.group_number or "",
+            "first_name": client.first_name if patient_is_subscriber else policy.subscriber_first_name or "",
+            "last_name": client.last_name if patient_is_subscriber else policy.subscriber_last_name or "",
+            "birth_date": (client.date_of_birth if patient_is_subscriber else policy.subscriber_date_of_birth)
+            .isoformat() if (client.date_of_birth if patient_is_subscriber else policy.subscriber_date_of_birth)
+            else "",
+            "sex": client.sex if patient_is_subscriber else policy.subscriber_sex or "U",
+            "address": _address(client.address_line1, client.address_line2, client.city, client.state, client.zip_code)
+            if patient_is_subscriber else _address(policy.subscriber_address_line1, policy.subscriber_address_line2,
+                                                   policy.subscriber_city, policy.subscriber_state,
+                                                   policy.subscriber_zip_code)},
+        "patient": None if patient_is_subscriber else {
+            "first_name": client.first_name, "last_name": client.last_name, "middle_name": client.middle_name or "",
+            "birth_date": client.date_of_birth.isoformat(), "sex": client.sex,
+            "relationship": policy.relationship_to_subscriber,
+            "address": _address(client.address_line1, client.address_line2, client.city, client.state,
+                                client.zip_code)},
+        "diagnoses": diagnosis_codes[:x12.MAX_DIAGNOSES],
+        "modality": _sessions(bill)[0].modality if _sessions(bill) else "in_person",
+        "minutes": {str(session.id): session.minutes for session in _sessions(bill)},
+    }
+
+
+def _fill(claim: Claim, bill: Bill, policy: InsurancePolicy) -> None:
+    """(Re)write what the claim sends from the bill and the records it points to."""
+    claim.snapshot = _snapshot(bill, policy)
+    claim.policy_id, claim.payer_id = policy.id, policy.payer_id
+    claim.service_date = bill.service_date or min(line.service_date for line in bill.lines)
+    claim.place_of_service = bill.lines[0].place_of_service
+    pointers = list(range(1, min(len(claim.snapshot["diagnoses"]), x12.MAX_POINTERS) + 1)) or [1]
+    claim.lines.clear()
+    db.session.flush()
+    for position, line in enumerate(bill.lines, start=1):
+        claim.lines.append(ClaimLine(bill_line_id=line.id, position=position,
+                                     line_reference=f"{claim.patient_control_number}-{position}",
+                                     service_date=line.service_date, code=line.code, modifiers=list(line.modifiers),
+                                     units=line.units, charge_cents=line.charge_cents, diagnosis_pointers=pointers))
+    claim.total_charge_cents = sum(line.charge_cents for line in bill.lines)
+
+
+def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str = "1",
+                original: Claim | None = None) -> Claim:
+    """Make a claim for the bill and the client's primary policy, then scrub it: clean claims are
+    Queued For Submission, others go to Needs Review with each problem in plain words."""
+    problems = eligibility_problems(bill)
+    if problems:
+        raise ClaimError(" ".join(problem.message for problem in problems))
+    policy = primary_policy(bill)
+    claim = Claim(practice_id=bill.practice_id, bill_id=bill.id, client_id=bill.client_id,
+                  clinician_id=bill.clinician_id, policy_id=policy.id, payer_id=policy.payer_id,
+                  status=ClaimStatus.QUEUED, frequency_code=frequency_code,
+                  original_claim_id=original.id if original else None,
+                  payer_claim_number=original.payer_claim_number if original else None,
+                  patient_control_number=uuid.uuid4().hex[:20], service_date=bill.service_date or date.today(),
+                  place_of_service="11", total_charge_cents=0, snapshot={})
+    db.session.add(claim)
+    db.session.flush()
+    # CLM01: short, unique, and readable over the phone with a payer.
+    claim.patient_control_number = f"P{claim.practice_id}C{claim.id}"
+    _fill(claim, bill, policy)
+    db.session.add(ClaimEvent(claim=claim, from_status=None, to_status=ClaimStatus.QUEUED, source="person" if actor
+                              else "scrubber", message=f"Built from bill {bill.number}.",
+                              member_id=actor.id if actor else None))
+    audit.record("claim.created", claim, bill=bill.number, actor=actor)
+    _apply_scrub(claim, actor)
+    return claim
+
+
+def claim_for_bill(bill: Bill, actor: Member | None = None) -> Claim | None:
+    """The practice's automation: a claim when a bill is made for a client with active insurance (if on
+    and eligible); an ineligible bill simply gets none (the bill page says why)."""
+    practice = db.session.get(Practice, bill.practice_id)
+    if not practice.create_claims_automatically or primary_policy(bill) is None or eligibility_problems(bill):
+        return None
+    if db.session.scalar(select(Claim.id).where(Claim.bill_id == bill.id).limit(1)):
+        return None
+    return build_claim(bill, actor)
+
+
+def claims_after_signing(session: TherapySession, actor: Member | None = None) -> list[Claim]:
+    """A signed note may make the session's bills eligible: claim them now (when automation is on)."""
+    bill_ids = {line.bill_id for line in db.session.scalars(select(BillLine).where(BillLine.session_id == session.id))}
+    made = []
+    for bill_id in sorted(bill_ids):
+        bill = db.session.get(Bill, bill_id)
+        if bill.status != BillStatus.VOID:
+            claim = claim_for_bill(bill, actor)
+            if claim is not None:
+                made.append(claim)
+    return made
+
+
+# ---------------------------------------------------------------- scrubber
+
+
+def scrub(claim: Claim) -> list[Problem]:
+    """Every check a claim must pass before it leaves (shared/domain.md), in plain words."""
+    snap = claim.snapshot
+    found: list[Problem] = []
+    practice_fix = "/settings/practice"
+    billing = snap["billing_provider"]
+    if not npi_is_valid(billing["npi"]):
+        found.append(Problem(f"The billing provider NPI {billing['npi'] or '(none)'} is not a valid NPI.",
+                             practice_fix))
+    if not taxonomy_is_valid(billing["taxonomy"]):
+        found.append(Problem("The billing provider needs a taxonomy code (10 characters ending in X).", practice_fix))
+    if not ein_is_valid(billing["tax_id"]):
+        found.append(Problem("The practice's tax ID (EIN) is missing or not 9 digits.", practice_fix))
+    if not zip9_is_valid(billing["address"]["zip_code"]) or not billing["address"]["line1"]:
+        found.append(Problem("The billing provider address needs a street and a 9-digit ZIP.", practice_fix))
+    rendering = snap.get("rendering_provider")
+    if rendering is not None:
+        member_fix = f"/settings/members/{claim.clinician_id}"
+        if not npi_is_valid(rendering["npi"]) or not rendering["npi"].startswith("1"):
+            found.append(Problem(f"{rendering['name']} needs a valid individual NPI.", member_fix))
+        if not taxonomy_is_valid(rendering["taxonomy"]):
+            found.append(Problem(f"{rendering['name']} needs a taxonomy code.", member_fix))
+    note_fix = f"/bills/{claim.bill_id}"
+    if not snap["diagnoses"]:
+        found.append(Problem("The claim has no diagnosis: the signed note listed none.", note_fix))
+    for message in diagnoses.validate_for_claim(snap["diagnoses"], claim.service_date) if snap["diagnoses"] else []:
+        found.append(Problem(message, note_fix))
+    for line in claim.lines:
+        if any(pointer > len(snap["diagnoses"]) for pointer in line.diagnosis_pointers):
+            found.append(Problem(f"Line {line.position} points to a diagnosis the claim does not have.", note_fix))
+        if line.charge_cents <= 0:
+            found.append(Problem(f"Line {line.position} ({line.code}) has no charge.", f"/bills/{claim.bill_id}"))
+    claim_codes = [line.code for line in claim.lines]
+    for message in codes.addon_problems(claim_codes):
+        found.append(Problem(message, f"/bills/{claim.bill_id}"))
+    for session_id, minutes in (snap.get("minutes") or {}).items():
+        if minutes is None:
+            continue
+        for line in claim.lines:
+            check = catalog.time_check(claim.practice_id, line.code, minutes)
+            if not check.allowed:
+                found.append(Problem(f"Line {line.position}: {check.message}", f"/sessions/{session_id}/complete"))
+    found += _place_and_modifier_problems(claim)
+    subscriber = snap["subscriber"]
+    policy_fix = f"/clients/{claim.client_id}/policies/{claim.policy_id}"
+    if not subscriber["member_id"]:
+        found.append(Problem("The policy has no member ID.", policy_fix))
+    if not (subscriber["first_name"] and subscriber["last_name"]):
+        found.append(Problem("The subscriber's name is missing.", policy_fix))
+    if snap.get("patient") is None:
+        if not subscriber["birth_date"] or not subscriber["address"]["line1"] or not subscriber["address"]["zip_code"]:
+            found.append(Problem("The client's date of birth and address are needed on the claim.",
+                                 f"/clients/{claim.client_id}/edit"))
+    elif not subscriber["birth_date"] or not subscriber["address"]["line1"] or not subscriber["address"]["zip_code"]:
+        found.append(Problem("The subscriber's date of birth and address are missing from the policy.", policy_fix))
+    if claim.service_date > date.today() or any(line.service_date > date.today() for line in claim.lines):
+        found.append(Problem("The date of service is in the future.", f"/bills/{claim.bill_id}"))
+    if claim.total_charge_cents <= 0:
+        found.append(Problem("The claim's total charge is $0.", f"/bills/{claim.bill_id}"))
+    if claim.frequency_code in ("7", "8") and not claim.payer_claim_number:
+        found.append(Problem("A replacement or void needs the payer's claim number of the original claim."))
+    return found
+
+
+def _place_and_modifier_problems(claim: Claim) -> list[Problem]:
+    snap = claim.snapshot
+    payer = snap["payer"]
+    modality = snap.get("modality", "in_person")
+    fix = f"/bills/{claim.bill_id}"
+    found = []
+    telehealth_modifiers = {"95", "GT", "93", "FQ"}
+    for line in claim.lines:
+        used = set(line.modifiers) & telehealth_modifiers
+        if claim.place_of_service not in TELEHEALTH_PLACES and used:
+            found.append(Problem(f"Line {line.position} has telehealth modifier {', '.join(sorted(used))} but place "
+                                 f"of service {claim.place_of_service}: telehealth is POS 02 or 10.", fix))
+        if claim.place_of_service in TELEHEALTH_PLACES:
+            wanted = payer["audio_only_modifier"] if modality == "audio" else payer["telehealth_modifier"]
+            if wanted and wanted not in line.modifiers:
+                found.append(Problem(f"Line {line.position}: {payer['name']} wants modifier {wanted} on "
+                                     f"{'audio-only' if modality == 'audio' else 'video'} sessions.", fix))
+            other = used - {wanted}
+            if other:
+                found.append(Problem(f"Line {line.position}: {payer['name']} does not take modifier "
+                                     f"{', '.join(sorted(other))}; it wants {wanted or 'none'}.", fix))
+    return found
+
+
+def _apply_scrub(claim: Claim, actor: Member | None) -> None:
+    problems = scrub(claim)
+    claim.problems = [problem.as_dict() for problem in problems]
+    if problems and claim.status != ClaimStatus.NEEDS_REVIEW:
+        transition(claim, ClaimStatus.NEEDS_REVIEW, "scrubber", " ".join(p.message for p in problems), actor)
+
+
+def recheck(claim: Claim, actor: Member | None = None) -> bool:
+    """After a person fixed what the scrubber found: rebuild what the claim sends from the current records
+    and scrub again. Clean → back in the queue. Returns whether it passed."""
+    if claim.status != ClaimStatus.NEEDS_REVIEW:
+        raise ClaimError("Only a claim in Needs Review is rechecked.")
+    bill = db.session.get(Bill, claim.bill_id)
+    policy = primary_policy(bill) or db.session.get(InsurancePolicy, claim.policy_id)
+    _fill(claim, bill, policy)
+    problems = scrub(claim)
+    claim.problems = [problem.as_dict() for problem in problems]
+    if problems:
+        db.session.add(ClaimEvent(claim_id=claim.id, from_status=claim.status, to_status=claim.status,
+                                  source="scrubber", message="Recheck: " + " ".join(p.message for p in problems),
+                                  member_id=actor.id if actor else None))
+        return False
+    transition(claim, ClaimStatus.QUEUED, "person" if actor else "scrubber", "Recheck passed.", actor)
+    return True
+
+
+def transition(claim: Claim, to: ClaimStatus, source: str, message: str = "", actor: Member | None = None) -> None:
+    """Move a claim to a new status, refusing moves the state machine does not allow; every move is a
+    ClaimEvent."""
+    current = ClaimStatus(claim.status)
+    allowed = TRANSITIONS.get(current, set())
+    if source == "remittance" and to in SETTLED_BY_REMITTANCE and current not in SETTLED_BY_REMITTANCE:
+        allowed = allowed | SETTLED_BY_REMITTANCE
+    if to not in allowed:
+        raise ClaimError(f"A claim cannot go from {current.label} to {ClaimStatus(to).label}.")
+    if source not in SOURCES:
+        raise ValueError(f"unknown claim event source {source!r}")
+    db.session.add(ClaimEvent(claim_id=claim.id, from_status=current, to_status=to, source=source, message=message,
+                              member_id=actor.id if actor else None))
+    claim.status = to
+    audit.record("claim.status_changed", claim, status=[current.value, str(to)], source=source, actor=actor)
+
+
+# ---------------------------------------------------------------- 837P
+
+
+def next_interchange_number(practice_id: int) -> int:
+    """ISA13 (and GS06/ST02 of the file): one atomic UPDATE … RETURNING per file, real and increasing."""
+    bump = (update(X12Counter).where(X12Counter.practice_id == practice_id)
+            .values(last_interchange=X12Counter.last_interchange + 1).returning(X12Counter.last_interchange))
+    number = db.session.execute(bump).scalar()
+    if number is None:
+        db.session.add(X12Counter(practice_id=practice_id, last_interchange=0))
+        db.session.flush()
+        number = db.session.execute(bump).scalar()
+    return number
+
+
+def _x12_address(values: dict) -> x12.Address:
+    return x12.Address(line1=values["line1"], line2=values.get("line2", ""), city=values["city"],
+                       state=values["state"], zip_code=values["zip_code"])
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """'Casey Clinician, LMHC' → ('Clinician', 'Casey'): credentials after a comma are not part of a name."""
+    words = name.split(",")[0].split()
+    return (words[-1], " ".join(words[:-1])) if len(words) > 1 else (name, "")
+
+
+def to_x12_claim(claim: Claim) -> x12.Claim:
+    snap = claim.snapshot
+    subscriber = snap["subscriber"]
+    patient = snap.get("patient")
+    rendering = snap.get("rendering_provider")
+    billing = snap["billing_provider"]
+    return x12.Claim(
+        patient_control_number=claim.patient_control_number, place_of_service=claim.place_of_service,
+        diagnoses=tuple(snap["diagnoses"]),
+        lines=tuple(x12.ServiceLine(line_id=line.line_reference, procedure_code=line.code,
+                                    charge_cents=line.charge_cents, units=line.units, service_date=line.service_date,
+                                    diagnosis_pointers=tuple(line.diagnosis_pointers),
+                                    modifiers=tuple(line.modifiers)) for line in claim.lines),
+        subscriber=x12.Subscriber(member_id=subscriber["member_id"], last_name=subscriber["last_name"],
+                                  first_name=subscriber["first_name"], group_number=subscriber["group_number"],
+                                  birth_date=date.fromisoformat(subscriber["birth_date"]) if subscriber["birth_date"]
+                                  else None, sex=subscriber["sex"] or "U",
+                                  address=_x12_address(subscriber["address"]) if subscriber["address"]["line1"]
+                                  else None),
+        payer=x12.Payer(name=snap["payer"]["name"], payer_id=snap["payer"]["payer_id"],
+                        filing_indicator=snap["payer"]["filing_indicator"]),
+        frequency_code=claim.frequency_code, payer_claim_control_number=claim.payer_claim_number or "",
+        patient=x12.Patient(last_name=patient["last_name"], first_name=patient["first_name"],
+                            middle_name=patient.get("middle_name", ""),
+                            birth_date=date.fromisoformat(patient["birth_date"]), sex=patient["sex"],
+                            address=_x12_address(patient["address"]), relationship=patient["relationship"])
+        if patient else None,
+        rendering_provider=x12.RenderingProvider(last_name=_split_name(rendering["name"])[0],
+                                                 first_name=_split_name(rendering["name"])[1], npi=rendering["npi"],
+                                                 taxonomy=rendering["taxonomy"])
+        if rendering and rendering["npi"] != billing["npi"] else None)
+
+
+def _billing_provider(snapshot: dict) -> x12.BillingProvider:
+    billing = snapshot["billing_provider"]
+    last, first = _split_name(billing["name"]) if billing["is_person"] else (billing["name"], "")
+    return x12.BillingProvider(name=last, first_name=first, is_person=billing["is_person"], npi=billing["npi"],
+                               taxonomy=billing["taxonomy"], tax_id=billing["tax_id"],
+                               address=_x12_address(billing["address"]), phone=billing.get("phone", ""))
+
+
+@dataclass(frozen=True)
+class Export:
+    files: list[X12File]
+    rejected: list[Claim]
+
+
+def write_batches(practice: Practice, claims: list[Claim], *, usage: str = "P") -> Export:
+    """Write the claims as 837P files (one interchange per billing provider), validate each with pyx12
+    and Parity's own checks, and store every file. A file that fails validation is stored but never sent:
+    its claims go to Needs Review with the validator's words."""
+    groups: dict[str, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(claim.snapshot["billing_provider"]["npi"], []).append(claim)
+    files, rejected = [], []
+    for group in groups.values():
+        number = next_interchange_number(practice.id)
+        batch = x12.Batch(
+            interchange_control_number=number, group_control_number=number, transaction_control_number=number,
+            created_at=datetime.now(timezone.utc), sender_id=practice.submitter_id or f"PARITY{practice.id}",
+            receiver_id=practice.receiver_id or "CLAIMMD", usage_indicator=usage,
+            submitter=x12.Submitter(name=practice.submitter_name or practice.legal_name,
+                                    identifier=practice.submitter_id or f"PARITY{practice.id}",
+                                    contact_name=practice.legal_name, phone=practice.phone or "6175550100"),
+            receiver=x12.Receiver(name=practice.receiver_name or "CLAIM.MD", identifier=practice.receiver_id
+                                  or "CLAIMMD"),
+            billing_provider=_billing_provider(group[0].snapshot),
+            claims=tuple(to_x12_claim(claim) for claim in group))
+        text = write_837p(batch)
+        result = validate_x12(text)
+        record = X12File(practice_id=practice.id, kind="837P", interchange_control_number=number,
+                         claim_count=len(group), content=text, valid=result.ok, validation_messages=result.errors)
+        db.session.add(record)
+        db.session.flush()
+        for claim in group:
+            db.session.add(ClaimFile(claim_id=claim.id, file_id=record.id))
+        if result.ok:
+            files.append(record)
+        else:
+            for claim in group:
+                claim.problems = [{"message": f"The 837P file failed validation: {message}", "fix": ""}
+                                  for message in result.errors[:5]]
+                if claim.status != ClaimStatus.NEEDS_REVIEW:
+                    transition(claim, ClaimStatus.NEEDS_REVIEW, "scrubber", "837P validation failed: "
+                               + "; ".join(result.errors[:3]))
+                rejected.append(claim)
+    return Export(files, rejected)
+
+
+def mark_sent(claims: list[Claim], file: X12File, source: str = "person", actor: Member | None = None) -> None:
+    for claim in claims:
+        transition(claim, ClaimStatus.SENT, source, f"In 837P interchange {file.interchange_control_number}.",
+                   actor)

@@ -1,0 +1,160 @@
+"""Insurance claims: what was sent to a payer about a bill, every status change, and the control
+numbers of the X12 files they travel in."""
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class ClaimStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    RECEIVED = "received"
+    IN_PROCESS = "in_process"
+    PAID = "paid"
+    NEEDS_REVIEW = "needs_review"
+    DENIED = "denied"
+
+    @property
+    def label(self) -> str:
+        return {"queued": "Queued For Submission", "sent": "Sent", "received": "Received",
+                "in_process": "In process", "paid": "Paid", "needs_review": "Needs Review",
+                "denied": "Denied"}[self.value]
+
+    @classmethod
+    def from_label(cls, label: str) -> "ClaimStatus | None":
+        return next((status for status in cls if status.label.lower() == (label or "").strip().lower()
+                     or status.value == (label or "").strip().lower()), None)
+
+
+class Claim(db.Model):
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint("frequency_code IN ('1', '7', '8')", name="frequency_code"),
+        CheckConstraint("status IN ('queued', 'sent', 'received', 'in_process', 'paid', 'needs_review', 'denied')",
+                        name="status"),
+        UniqueConstraint("patient_control_number"),
+        # The claims page: a status tab of one practice, newest first, keyset on id.
+        Index("ix_claims_practice_id_status_id", "practice_id", "status", "id"),
+        Index("ix_claims_practice_id_id", "practice_id", "id"),
+        Index("ix_claims_practice_id_payer_id_id", "practice_id", "payer_id", "id"),
+        Index("ix_claims_practice_id_clinician_id_id", "practice_id", "clinician_id", "id"),
+        Index("ix_claims_practice_id_service_date", "practice_id", "service_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("insurance_policies.id"))
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payers.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    status: Mapped[str] = mapped_column(String(12), default=ClaimStatus.QUEUED)
+    #: 1 original, 7 replacement of a prior claim, 8 void of a prior claim.
+    frequency_code: Mapped[str] = mapped_column(String(1), default="1")
+    #: The claim this one replaces or voids (frequency 7 or 8).
+    original_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    #: Our claim id in CLM01 (≤ 20 characters), echoed back in 277CA TRN02 and 835 CLP01.
+    patient_control_number: Mapped[str] = mapped_column(String(20))
+    #: The payer's claim control number (277CA REF*1K, 835 CLP07); REF*F8 on a replacement or void.
+    payer_claim_number: Mapped[str | None] = mapped_column(String(50))
+    service_date: Mapped[date] = mapped_column(Date)
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    total_charge_cents: Mapped[int] = mapped_column()
+    paid_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    patient_responsibility_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: What the claim sends, copied when it was built: diagnoses, subscriber, patient, providers, payer.
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    #: The scrubber's findings: [{"message": "...", "fix": "/url"}]; empty when it passed.
+    problems: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list["ClaimLine"]] = relationship(back_populates="claim", order_by="ClaimLine.position",
+                                                    cascade="all, delete-orphan")
+    events: Mapped[list["ClaimEvent"]] = relationship(back_populates="claim", order_by="ClaimEvent.id")
+    payer: Mapped["Payer"] = relationship()  # noqa: F821
+    client: Mapped["Client"] = relationship()  # noqa: F821
+    clinician: Mapped["Member | None"] = relationship()  # noqa: F821
+    bill: Mapped["Bill"] = relationship()  # noqa: F821
+
+
+class ClaimLine(db.Model):
+    __tablename__ = "claim_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    bill_line_id: Mapped[int | None] = mapped_column(ForeignKey("bill_lines.id"))
+    position: Mapped[int] = mapped_column()
+    #: Our line id in REF*6R, echoed in the 835's SVC REF*6R so payments match lines.
+    line_reference: Mapped[str] = mapped_column(String(30))
+    service_date: Mapped[date] = mapped_column(Date)
+    code: Mapped[str] = mapped_column(String(20))
+    modifiers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    units: Mapped[int] = mapped_column()
+    charge_cents: Mapped[int] = mapped_column()
+    #: 1-based positions in the claim's diagnoses (at most four).
+    diagnosis_pointers: Mapped[list[int]] = mapped_column(JSON, default=list)
+    paid_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    claim: Mapped[Claim] = relationship(back_populates="lines")
+
+
+class ClaimEvent(db.Model):
+    """Every status change of a claim, with what caused it."""
+
+    __tablename__ = "claim_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    #: person, scrubber, clearinghouse, remittance
+    source: Mapped[str] = mapped_column(String(14))
+    message: Mapped[str] = mapped_column(Text, default="")
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="events")
+    member: Mapped["Member | None"] = relationship()  # noqa: F821
+
+
+class X12Counter(db.Model):
+    """The practice's last ISA13 / GS06 / ST02 control numbers: real and increasing."""
+
+    __tablename__ = "x12_counters"
+
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), primary_key=True)
+    last_interchange: Mapped[int] = mapped_column(default=0)
+
+
+class X12File(db.Model):
+    """Every X12 file Parity produced (or received), kept as it was."""
+
+    __tablename__ = "x12_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    #: 837P, 999, 277CA, 835
+    kind: Mapped[str] = mapped_column(String(8))
+    interchange_control_number: Mapped[int | None] = mapped_column()
+    claim_count: Mapped[int] = mapped_column(default=0)
+    content: Mapped[str] = mapped_column(Text)
+    valid: Mapped[bool] = mapped_column(default=True)
+    validation_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClaimFile(db.Model):
+    """Which file a claim was sent in."""
+
+    __tablename__ = "claim_files"
+    __table_args__ = (UniqueConstraint("claim_id", "file_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("x12_files.id"), index=True)
