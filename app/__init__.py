@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_request_lifecycle(app)
     _init_templates(app)
 
-    from app.blueprints import auth, bills, clients, main, payers, services, sessions, settings
+    from app.blueprints import auth, bills, claims, clients, main, payers, services, sessions, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sessions.diagnoses_bp)
     app.register_blueprint(bills.bp)
     app.register_blueprint(bills.payments_bp)
+    app.register_blueprint(claims.bp)
 
     from app import cli
 

@@ -11,8 +11,8 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import (Bill, BillLine, Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Payment, Role,
-                        ServiceCode, SessionService, TherapySession)
+from app.models import (Bill, BillLine, Claim, Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Payment, Role,
+                        ServiceCode, SessionService, TherapySession, X12File)
 
 ALL_ROLES = frozenset(Role)
 
@@ -30,6 +30,8 @@ SCOPED_ARGS: dict[str, type] = {
     "bill_id": Bill,
     "bill_line_id": BillLine,
     "payment_id": Payment,
+    "claim_id": Claim,
+    "file_id": X12File,
 }
 
 

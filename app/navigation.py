@@ -17,6 +17,7 @@ NAVIGATION = [
     NavItem("Sessions", "sessions.index"),
     NavItem("Clients", "clients.index"),
     NavItem("Bills", "bills.index"),
+    NavItem("Claims", "claims.index"),
     NavItem("Payments", "payments.index"),
 ]
 
@@ -26,6 +27,7 @@ SETTINGS_NAVIGATION = [
     NavItem("Services", "services.index"),
     NavItem("Payers", "payers.index"),
     NavItem("Billing", "bills.settings"),
+    NavItem("Insurance", "claims.settings"),
     NavItem("Members", "settings.members"),
     NavItem("Outbox", "settings.outbox"),
     NavItem("Audit log", "settings.audit"),

@@ -6,7 +6,7 @@ from functools import cache
 
 from app.extensions import db
 from app.models.practice import new_catalog_version
-from app.models import (Bill, BillLine, Payment, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
+from app.models import (Bill, BillLine, Claim, X12File, Payment, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
                         ServiceCode, SessionNote, SessionService, TherapySession)
 
 PASSWORD = "correct horse battery"
@@ -26,6 +26,14 @@ class PracticeRef:
     """Stands for a practice where a factory needs only its id."""
 
     id: int
+
+
+@dataclass(frozen=True)
+class ClientRef:
+    """Stands for a client where a factory needs only its id and practice."""
+
+    id: int
+    practice_id: int
 
 
 CLINICIAN_NPIS = ["1234567893", "1000000004"]
@@ -144,6 +152,24 @@ class Factory:
         return self.save(Payment(practice_id=client.practice_id, client_id=client.id, **{
             "method": "card", "received_on": date.today(), "amount_cents": amount_cents, **values}))
 
+    def claim(self, bill: Bill, status: str = "queued", **values) -> Claim:
+        client = PracticeRef(bill.practice_id)
+        with self.app.app_context():
+            row = db.session.get(Bill, bill.id)
+            client_id, clinician_id = row.client_id, row.clinician_id
+        payer = self.payer(client)
+        policy = self.policy(ClientRef(client_id, bill.practice_id), payer)
+        number = next(_numbers)
+        return self.save(Claim(practice_id=bill.practice_id, bill_id=bill.id, policy_id=policy.id, payer_id=payer.id,
+                               client_id=client_id, clinician_id=clinician_id, status=status,
+                               patient_control_number=f"T{number}", service_date=date.today(),
+                               place_of_service="11", total_charge_cents=15000,
+                               snapshot={"diagnoses": ["F41.1"]}, **values))
+
+    def x12_file(self, practice_id: int) -> X12File:
+        return self.save(X12File(practice_id=practice_id, kind="837P", interchange_control_number=next(_numbers),
+                                 claim_count=1, content="ISA*00~", valid=True, validation_messages=[]))
+
     def for_model(self, model: type, practice: Practice):
         """A record of `model` in `practice`: the route matrix uses this for every scoped URL argument."""
         def session():
@@ -157,6 +183,8 @@ class Factory:
                     Bill: lambda: self.bill(self.client(practice)),
                     BillLine: lambda: self._first_line(self.bill(self.client(practice))),
                     Payment: lambda: self.payment(self.client(practice)),
+                    Claim: lambda: self.claim(self.bill(self.client(practice))),
+                    X12File: lambda: self.x12_file(practice.id),
                     SessionService: lambda: self.line(session(), self.service(practice, f"S{next(_numbers):04d}",
                                                                               code_type="Custom"))}
         if model not in builders:

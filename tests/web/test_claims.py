@@ -263,3 +263,87 @@ def test_cli_exports_a_validated_file_and_marks_sent_only_when_asked(app, insure
     assert ",Sent," in runner.invoke(args=["claims", "list", "--format", "csv"]).output
     empty = runner.invoke(args=["claims", "export-837", "-o", str(out)])
     assert empty.exit_code != 0 and "no claims" in empty.output
+
+
+# ---------------------------------------------------------------- the claims page
+
+
+def biller_of(make, insured):
+    return make.member(insured.practice, Role.BILLER)
+
+
+def test_claims_page_tabs_are_urls_with_live_counts(app, client, make, sign_in, insured):
+    with app.app_context():
+        db.session.get(Practice, insured.practice.id).group_npi = "1234567890"
+        db.session.commit()
+    insured.bill_for()
+    with app.app_context():
+        db.session.get(Practice, insured.practice.id).group_npi = "2000000002"
+        db.session.commit()
+    insured.bill_for()
+    sign_in(biller_of(make, insured))
+    page = client.get("/claims?status=Needs Review").get_data(as_text=True)
+    assert 'id="tab-needs_review"' in page and page.count('id="claim-row-') == 1
+    assert '<span class="count">1</span>' in page
+    queued = client.get("/claims?status=Queued For Submission").get_data(as_text=True)
+    assert queued.count('id="claim-row-') == 1
+
+
+def test_claims_csv_matches_the_filter(app, client, make, sign_in, insured):
+    insured.bill_for()
+    insured.bill_for(codes=(("90837", 1),), minutes=55)
+    sign_in(biller_of(make, insured))
+    import csv as csv_module
+    import io
+
+    rows = list(csv_module.reader(io.StringIO(client.get("/claims?amount_min=160&format=csv").get_data(as_text=True))))
+    assert len(rows) == 2 and rows[1][5] == "190.00"
+    page = client.get("/claims?amount_min=160").get_data(as_text=True)
+    assert page.count('id="claim-row-') == 1
+
+
+def test_keyset_pages_stay_stable_when_claims_arrive(app, client, make, sign_in, insured, monkeypatch):
+    from app.blueprints.claims import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    first_ids = [insured.bill_for() for _ in range(3)]
+    sign_in(biller_of(make, insured))
+    import re
+
+    page_one = client.get("/claims").get_data(as_text=True)
+    cursor = re.search(r'before=(\d+)', page_one).group(1)
+    insured.bill_for()  # a new claim arrives between the two pages
+    page_two = client.get(f"/claims?before={cursor}").get_data(as_text=True)
+    seen_one = re.findall(r'id="claim-row-(\d+)"', page_one)
+    seen_two = re.findall(r'id="claim-row-(\d+)"', page_two)
+    assert len(seen_one) == 2 and len(seen_two) == 1 and not set(seen_one) & set(seen_two)
+    assert len(first_ids) == 3
+
+
+def test_clinicians_see_only_their_own_claims(app, client, make, sign_in, insured):
+    bill_id = insured.bill_for()
+    with app.app_context():
+        claim_id = claim_of(bill_id).id
+    sign_in(insured.clinician)
+    assert client.get(f"/claims/{claim_id}").status_code == 200
+    sign_in(make.member(insured.practice, Role.CLINICIAN))
+    assert client.get(f"/claims/{claim_id}").status_code == 404
+    assert 'id="claim-row-' not in client.get("/claims").get_data(as_text=True)
+
+
+def test_recheck_from_the_claim_page_queues_a_fixed_claim(app, client, make, sign_in, insured):
+    with app.app_context():
+        db.session.get(Practice, insured.practice.id).tax_id = None
+        db.session.commit()
+    bill_id = insured.bill_for()
+    with app.app_context():
+        claim_id = claim_of(bill_id).id
+    sign_in(biller_of(make, insured))
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "tax ID (EIN) is missing" in page and 'href="/settings/practice"' in page
+    with app.app_context():
+        db.session.get(Practice, insured.practice.id).tax_id = "123456789"
+        db.session.commit()
+    assert client.post(f"/claims/{claim_id}/recheck").status_code == 303
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).status == ClaimStatus.QUEUED

@@ -1,0 +1,3 @@
+from app.blueprints.claims.views import bp
+
+__all__ = ["bp"]

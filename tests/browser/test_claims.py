@@ -1,0 +1,54 @@
+"""A biller filters the claims page by status, opens a claim in Needs Review, fixes it and rechecks it."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.models import Role
+from tests.browser.test_sign_in import sign_in
+from tests.support.factories import Factory
+
+pytestmark = pytest.mark.browser
+
+
+def test_biller_fixes_a_needs_review_claim_and_rechecks_it_into_the_queue(page, live_server):
+    from app.billing import bills
+    from app.extensions import db
+    from app.models import Practice, TherapySession
+
+    make = Factory(live_server)
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    biller = make.member(practice, Role.BILLER)
+    client = make.client(practice, primary_clinician_id=clinician.id, first_name="Quinn")
+    payer = make.payer(practice, name="MassHealth", telehealth_modifier="GT", filing_indicator="MC")
+    make.policy(client, payer)
+    service = make.service(practice, "90834", price_cents=15000)
+    session = make.session(client, clinician, minutes=45, status="completed", modality="video",
+                           place_of_service="10")
+    make.line(session, service, modifiers=["95"])  # MassHealth wants GT: the scrubber will object
+    make.note(session, signed_diagnoses=[{"code": "F41.1", "description": "Generalized anxiety disorder"}],
+              signed_at=session.ends_at)
+    with live_server.app_context():
+        bills.create_from_sessions(db.session.get(Practice, practice.id),
+                                   [db.session.get(TherapySession, session.id)])
+        db.session.commit()
+
+    sign_in(page, biller.email)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Claims").click()
+    page.get_by_role("navigation", name="Claim status").get_by_role("link", name=re.compile("Needs Review")).click()
+    expect(page).to_have_url(re.compile(r"status=Needs(\+|%20)Review"))
+    page.get_by_role("link", name=re.compile(r"^P\d+C\d+$")).click()
+    problems = page.locator("#claim-problems")
+    expect(problems).to_contain_text("MassHealth wants modifier GT")
+    claim_url = page.url
+    problems.get_by_role("link", name="Fix this").first.click()
+    expect(page).to_have_url(re.compile(r"/bills/\d+$"))
+    modifiers = page.get_by_label("Modifiers").first
+    modifiers.fill("GT")
+    page.get_by_role("button", name="Save line").first.click()
+    expect(page.locator("input[value='GT']")).to_have_count(1)
+    page.goto(claim_url)
+    page.get_by_role("button", name="Recheck").click()
+    expect(page.get_by_text("Back in the queue.")).to_be_visible()
+    expect(page.locator("h1 .status-badge")).to_have_text("Queued For Submission")
