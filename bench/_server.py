@@ -30,6 +30,7 @@ def demo_server(workers: int = 1, database_url: str | None = None):
     from app.redis_conn import start_embedded, stop_embedded
 
     instance = tempfile.mkdtemp(prefix="parity-bench-")
+    demo_server.instance = instance
     env = {**os.environ, "PARITY_INSTANCE_PATH": instance, "FLASK_APP": "app"}
     if database_url:
         env["DATABASE_URL"] = database_url
