@@ -347,3 +347,12 @@ def test_recheck_from_the_claim_page_queues_a_fixed_claim(app, client, make, sig
     assert client.post(f"/claims/{claim_id}/recheck").status_code == 303
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.QUEUED
+
+
+def test_the_bill_page_says_why_an_insured_clients_bill_has_no_claim(app, client, make, sign_in, insured):
+    bill_id = insured.bill_for(signed=False)
+    sign_in(biller_of(make, insured))
+    page = client.get(f"/bills/{bill_id}").get_data(as_text=True)
+    assert "No claim was made for this bill" in page and "is not signed" in page
+    claimed = insured.bill_for()
+    assert "Claim P" in client.get(f"/bills/{claimed}").get_data(as_text=True)

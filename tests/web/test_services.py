@@ -151,3 +151,15 @@ def test_services_pages_are_admin_only(client, make, sign_in):
     sign_in(make.member(role=Role.BILLER))
     assert client.get("/settings/services").status_code == 403
     assert client.get("/settings/services/import").status_code == 403
+
+
+def test_a_service_used_on_a_session_cannot_be_deleted_and_the_message_says_to_disable_it(app, client, practice,
+                                                                                             make):
+    service = make.service(practice, "90834")
+    clinician = make.member(practice, Role.CLINICIAN)
+    session = make.session(make.client(practice), clinician)
+    make.line(session, service)
+    response = client.post(f"/settings/services/{service.id}/delete", headers=HX)
+    assert response.status_code == 422
+    assert "disable it instead" in response.get_data(as_text=True)
+    assert "90834" in services(app, practice.id)

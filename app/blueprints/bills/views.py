@@ -129,7 +129,18 @@ def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, ne
                        adjustment_form=adjustment_form or AdjustmentForm(formdata=None),
                        credit=bills.client_credit(bill.client_id), editable=bill.status in bills.EDITABLE,
                        may_handle_money=current_user.role in (Role.ADMIN, Role.BILLER),
-                       minutes=_minutes(bill))
+                       minutes=_minutes(bill), **_insurance(bill))
+
+
+def _insurance(bill: Bill) -> dict:
+    """The bill's claims, or why it has none when the client is insured."""
+    from app.billing import claims
+    from app.models import Claim
+
+    bill_claims = db.session.scalars(select(Claim).where(Claim.bill_id == bill.id).order_by(Claim.id)).all()
+    insured = claims.primary_policy(bill) is not None
+    return {"bill_claims": bill_claims,
+            "claim_problems": claims.eligibility_problems(bill) if insured and not bill_claims else []}
 
 
 def _minutes(bill: Bill) -> int | None:
