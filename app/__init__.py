@@ -2,7 +2,7 @@
 import os
 from datetime import timedelta
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, flash, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -147,7 +147,7 @@ def _init_templates(app: Flask) -> None:
     def navigation():
         from app.navigation import SETTINGS_NAVIGATION, items_for
 
-        if not current_user.is_authenticated:
+        if not has_request_context() or not current_user.is_authenticated:  # mail rendered by a job has no user
             return {"nav_items": [], "settings_nav_items": []}
         return {"nav_items": items_for(current_user),
                 "settings_nav_items": items_for(current_user, SETTINGS_NAVIGATION)}

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.extensions import db
-from app.models import AuditEvent, Bill, BillStatus, Client, OutboundEmail, Practice, Role
+from app.models import AuditEvent, Bill, BillStatus, Client, OutboundEmail, Practice, Role, TherapySession
 
 
 @pytest.fixture
@@ -286,3 +286,37 @@ def test_sessions_already_billed_are_not_billed_twice(app, client, make, sign_in
     page = client.get(f"/bills/new?client={world.client.id}").get_data(as_text=True)
     assert "Every completed session of this client is billed" in page
     assert bill.number
+
+
+def test_pdfs_read_back_with_what_they_must_contain(app, client, make, sign_in, world):
+    import io as io_module
+
+    from pypdf import PdfReader
+
+    bill = pended_bill(app, client, make, sign_in, world)
+    with app.app_context():
+        from app.models import SessionNote
+
+        note = db.session.scalar(db.select(SessionNote)) or None
+        if note is None:
+            session_id = db.session.get(Bill, bill.id).lines[0].session_id
+            make.note(db.session.get(TherapySession, session_id),
+                      signed_diagnoses=[{"code": "F41.1", "description": "Generalized anxiety disorder"}])
+    sign_in(world.biller)
+    pended = client.get(f"/bills/{bill.id}/superbill.pdf")
+    assert pended.status_code == 409 and "open the bill first" in pended.get_data(as_text=True)
+    client.post(f"/bills/{bill.id}/open")
+
+    def text(url):
+        response = client.get(url)
+        assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
+        return "\n".join(page.extract_text() for page in PdfReader(io_module.BytesIO(response.data)).pages)
+
+    superbill = text(f"/bills/{bill.id}/superbill.pdf")
+    for expected in (world.practice.legal_name, "2000000002", "12-3456789", "261QM0801X", world.clinician.npi,
+                     world.client.last_name, "Apr 12, 1988", "90834", "F41.1", "$150.00", "Signature"):
+        assert expected in superbill, expected
+    bill_text = text(f"/bills/{bill.id}/bill.pdf")
+    assert bill.number in bill_text and "$150.00" in bill_text
+    statement = text(f"/clients/{world.client.id}/statement.pdf?from=2020-01-01&to=2099-12-31")
+    assert f"Bill {bill.number}" in statement and "$150.00" in statement

@@ -110,3 +110,36 @@ def test_worker_sends_email_with_attachment_through_smtp(app, make, database_url
     assert attachment.get_filename() == "statement.pdf"
     assert attachment.get_payload(decode=True) == b"%PDF-1.7 test"
     assert worker.returncode == 0, worker.log
+
+
+def test_sending_a_bill_emails_its_pdf_through_smtp_from_the_worker(app, client, make, sign_in, database_url,
+                                                                     redis_url, tmp_path, smtp_server):
+    import io
+
+    from pypdf import PdfReader
+
+    from app.billing import bills
+    from app.models import Practice, TherapySession
+
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    patient = make.client(practice, email="robin@example.org")
+    make.contact(patient, name="Pat Guardian", email="pat.guardian@example.org")
+    session = make.session(patient, clinician, status="completed")
+    make.line(session, make.service(practice, "90834", price_cents=15000))
+    with app.app_context():
+        bill = bills.create_from_sessions(db.session.get(Practice, practice.id),
+                                          [db.session.get(TherapySession, session.id)], open_now=True)
+        db.session.commit()
+        bill_id, number = bill.id, bill.number
+    sign_in(make.member(practice, Role.BILLER))
+    with running_worker(database_url, redis_url, str(tmp_path / "worker"), SMTP_URL=smtp_server.url) as worker:
+        assert client.post(f"/bills/{bill_id}/send").status_code == 303
+        wait_for(lambda: email_status(app, "pat.guardian@example.org") == "sent", what="the bill email")
+    [message] = smtp_server.messages
+    assert message["To"] == "pat.guardian@example.org" and number in message["Subject"]
+    [attachment] = [part for part in message.walk() if part.get_filename()]
+    assert attachment.get_filename() == f"bill-{number}.pdf"
+    text = PdfReader(io.BytesIO(attachment.get_payload(decode=True))).pages[0].extract_text()
+    assert number in text and "$150.00" in text and "Pat Guardian" in text
+    assert worker.returncode == 0, worker.log
