@@ -73,6 +73,18 @@ def generate(claims: int, seed: int = 7) -> int:
                 "snapshot": {"diagnoses": ["F41.1"]}, "problems": [], "created_at": now, "updated_at": now})
         db.session.execute(db.insert(Claim), claim_rows)
         db.session.commit()
+    # The maintained tab counts, as the status changes would have kept them.
+    from app.models import ClaimCount
+
+    for status, count in db.session.execute(db.select(Claim.status, db.func.count(Claim.id))
+                                            .where(Claim.practice_id == practice.id).group_by(Claim.status)).all():
+        db.session.add(ClaimCount(practice_id=practice.id, status=status, count=count))
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")  # what autovacuum does after a bulk load
+    else:
+        db.session.execute(db.text("ANALYZE"))
     return practice.id
 
 

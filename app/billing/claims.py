@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.billing import catalog, codes, diagnoses
 from app.billing.identity import ein_is_valid, npi_is_valid, taxonomy_is_valid, zip9_is_valid
 from app.billing.sessions import TELEHEALTH_PLACES
 from app.extensions import db
-from app.models import (Bill, BillLine, BillStatus, Claim, ClaimEvent, ClaimFile, ClaimLine, ClaimStatus, CodeType,
+from app.models import (Bill, BillLine, BillStatus, Claim, ClaimCount, ClaimEvent, ClaimFile, ClaimLine, ClaimStatus, CodeType,
                         InsurancePolicy, Member, Practice, ServiceCode, SessionNote, TherapySession, X12Counter,
                         X12File)
 from app.x12 import claim_data as x12
@@ -189,6 +190,7 @@ def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str 
     db.session.add(ClaimEvent(claim=claim, from_status=None, to_status=ClaimStatus.QUEUED, source="person" if actor
                               else "scrubber", message=f"Built from bill {bill.number}.",
                               member_id=actor.id if actor else None))
+    _count(claim.practice_id, ClaimStatus.QUEUED, +1)
     audit.record("claim.created", claim, bill=bill.number, actor=actor)
     _apply_scrub(claim, actor)
     return claim
@@ -335,6 +337,23 @@ def recheck(claim: Claim, actor: Member | None = None) -> bool:
     return True
 
 
+def _count(practice_id: int, status: str, delta: int) -> None:
+    """Keep ClaimCount exact: one atomic UPDATE, creating the row the first time."""
+    bump = (update(ClaimCount).where(ClaimCount.practice_id == practice_id, ClaimCount.status == status)
+            .values(count=ClaimCount.count + delta))
+    if db.session.execute(bump).rowcount == 0:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ClaimCount(practice_id=practice_id, status=status, count=delta))
+        except IntegrityError:
+            db.session.execute(bump)  # another transaction created it first
+
+
+def status_counts(practice_id: int) -> dict[str, int]:
+    return dict(db.session.execute(select(ClaimCount.status, ClaimCount.count)
+                                   .where(ClaimCount.practice_id == practice_id)).all())
+
+
 def transition(claim: Claim, to: ClaimStatus, source: str, message: str = "", actor: Member | None = None) -> None:
     """Move a claim to a new status, refusing moves the state machine does not allow; every move is a
     ClaimEvent."""
@@ -349,6 +368,8 @@ def transition(claim: Claim, to: ClaimStatus, source: str, message: str = "", ac
     db.session.add(ClaimEvent(claim_id=claim.id, from_status=current, to_status=to, source=source, message=message,
                               member_id=actor.id if actor else None))
     claim.status = to
+    _count(claim.practice_id, current, -1)
+    _count(claim.practice_id, to, +1)
     audit.record("claim.status_changed", claim, status=[current.value, str(to)], source=source, actor=actor)
 
 

@@ -123,6 +123,17 @@ class ClaimEvent(db.Model):
     member: Mapped["Member | None"] = relationship()  # noqa: F821
 
 
+class ClaimCount(db.Model):
+    """How many claims of a practice are in each status, kept exact by every status change, so the claims
+    page's tab counts cost one small read however many claims a practice has."""
+
+    __tablename__ = "claim_counts"
+
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class X12Counter(db.Model):
     """The practice's last ISA13 / GS06 / ST02 control numbers: real and increasing."""
 

@@ -356,3 +356,22 @@ def test_the_bill_page_says_why_an_insured_clients_bill_has_no_claim(app, client
     assert "No claim was made for this bill" in page and "is not signed" in page
     claimed = insured.bill_for()
     assert "Claim P" in client.get(f"/bills/{claimed}").get_data(as_text=True)
+
+
+def test_maintained_tab_counts_match_the_claims(app, client, make, sign_in, insured):
+    with app.app_context():
+        db.session.get(Practice, insured.practice.id).tax_id = None
+        db.session.commit()
+    held = insured.bill_for()
+    with app.app_context():
+        db.session.get(Practice, insured.practice.id).tax_id = "123456789"
+        db.session.commit()
+    insured.bill_for()
+    insured.bill_for()
+    with app.app_context():
+        claims.recheck(claim_of(held))
+        db.session.commit()
+        counted = claims.status_counts(insured.practice.id)
+        actual = dict(db.session.execute(db.select(Claim.status, db.func.count(Claim.id))
+                                         .group_by(Claim.status)).all())
+    assert {k: v for k, v in counted.items() if v} == actual == {"queued": 3}
