@@ -60,4 +60,5 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_FAILURES_PER_ADDRESS": 50,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
         "AUDIT_PAGE_SIZE": 50,
+        "CLIENTS_PAGE_SIZE": 50,
     }

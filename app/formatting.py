@@ -59,8 +59,17 @@ def ein(value: str | None) -> str:
     return f"{digits[:2]}-{digits[2:]}" if len(digits) == 9 else (value or "")
 
 
+def mailing_address(record) -> str:
+    """A client's, contact's or payer's address on one line: 1 Main St, Apt 2, Boston, MA 02110-1234
+    (empty when it has none)."""
+    if not record.address_line1:
+        return ""
+    street = ", ".join(filter(None, (record.address_line1, record.address_line2, record.city)))
+    return f"{street}, {record.state or ''} {zip_code(record.zip_code)}".strip()
+
+
 def init_app(app: Flask) -> None:
     filters = {"cents": cents, "timestamp": timestamp, "clock": clock, "local_date": local_date, "phone": phone,
-               "zip9": zip_code, "ein": ein}
+               "zip9": zip_code, "ein": ein, "address": mailing_address}
     for name, func in filters.items():
         app.add_template_filter(func, name)

@@ -1,5 +1,6 @@
 """Validators and helpers shared by the forms of several blueprints."""
-from wtforms import ValidationError
+from wtforms import StringField, ValidationError
+from wtforms.validators import Length, Optional
 
 from app.billing import identity
 
@@ -36,11 +37,19 @@ def ein(form, field):
     field.data = identity.digits_only(value)
 
 
-def zip9(form, field):
-    value = (field.data or "").strip()
-    if value and not identity.zip9_is_valid(value):
-        raise ValidationError("Claims need the full ZIP+4, e.g. 02139-4307.")
-    field.data = identity.digits_only(value)
+def _zip(is_valid, message: str):
+    def check(form, field):
+        value = (field.data or "").strip()
+        if value and not is_valid(value):
+            raise ValidationError(message)
+        field.data = identity.digits_only(value)
+    return check
+
+
+#: The practice's own address: claims need all nine digits.
+zip9 = _zip(identity.zip9_is_valid, "Claims need the full ZIP+4, e.g. 02139-4307.")
+#: Anyone else's mailing address: five digits or nine.
+us_zip = _zip(identity.zip_is_valid, "Enter a 5-digit ZIP or a ZIP+4, e.g. 02139 or 02139-4307.")
 
 
 def us_phone(form, field):
@@ -57,6 +66,21 @@ def state_code(form, field):
     if value and not (len(value) == 2 and value.isalpha()):
         raise ValidationError("Use the two-letter state code, e.g. MA.")
     field.data = value
+
+
+def address_fields(prefix: str = "") -> type:
+    """A mixin with the fields of a mailing address, named like the model's columns after `prefix`
+    (`address_line1` … `zip_code`, or `subscriber_address_line1` …). Whether an address is needed, and
+    whole, is the domain's rule; these check only the shape of what was typed."""
+    return type("AddressFields", (), {
+        f"{prefix}address_line1": StringField("Street address", validators=[Optional(), Length(max=200)]),
+        f"{prefix}address_line2": StringField("Address line 2", validators=[Optional(), Length(max=200)]),
+        f"{prefix}city": StringField("City", validators=[Optional(), Length(max=100)]),
+        f"{prefix}state": StringField("State", validators=[Optional(), state_code],
+                                      description="Two letters, e.g. MA."),
+        f"{prefix}zip_code": StringField("ZIP code", validators=[Optional(), us_zip],
+                                         description="5 digits, or 9 for ZIP+4."),
+    })
 
 
 def _fields_by_id(form) -> dict:

@@ -6,6 +6,7 @@ import re
 
 _TAXONOMY = re.compile(r"^[0-9A-Z]{9}X$")
 _ZIP9 = re.compile(r"^\d{5}-?\d{4}$")
+_ZIP = re.compile(r"^\d{5}(-?\d{4})?$")
 
 
 def digits_only(value: str) -> str:
@@ -51,6 +52,11 @@ def format_ein(ein: str) -> str:
 def zip9_is_valid(zip_code: str) -> bool:
     """True for a ZIP+4 (claims need all nine digits), written 12345-6789 or 123456789."""
     return bool(_ZIP9.fullmatch(zip_code or ""))
+
+
+def zip_is_valid(zip_code: str) -> bool:
+    """True for a five-digit ZIP or a ZIP+4 (a mailing address needs no more than five)."""
+    return bool(_ZIP.fullmatch(zip_code or ""))
 
 
 def format_zip9(zip_code: str) -> str:

@@ -7,11 +7,12 @@ the final balance equals the open bills' balances minus the client's credit.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Adjustment, Bill, BillLine, BillStatus, Payment, Refund, SessionStatus, TherapySession
+from app.models import (Adjustment, Bill, BillLine, BillStatus, Client, Payment, Refund, SessionStatus,
+                        TherapySession)
 
 ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
 
@@ -89,3 +90,14 @@ def unbilled_sessions(client_id: int) -> list[TherapySession]:
         TherapySession.client_id == client_id, TherapySession.status == SessionStatus.COMPLETED,
         TherapySession.id.not_in(billed)).options(selectinload(TherapySession.lines))
         .order_by(TherapySession.starts_at)).all()
+
+
+def clients_with_unbilled_sessions(practice_id: int) -> list[tuple[Client, int]]:
+    """Clients of the practice with completed sessions no bill covers yet, and how many."""
+    billed = select(BillLine.session_id).join(Bill).where(Bill.status != BillStatus.VOID,
+                                                          BillLine.session_id.is_not(None))
+    rows = db.session.execute(
+        select(Client, func.count(TherapySession.id)).join(TherapySession, TherapySession.client_id == Client.id)
+        .where(Client.practice_id == practice_id, TherapySession.status == SessionStatus.COMPLETED,
+               TherapySession.id.not_in(billed)).group_by(Client.id).order_by(Client.last_name, Client.first_name))
+    return [(client, count) for client, count in rows]

@@ -39,3 +39,9 @@ def test_ein_is_nine_digits(ein, ok):
                                           ("02139-430", False)])
 def test_claims_need_zip_plus_four(zip_code, ok):
     assert identity.zip9_is_valid(zip_code) is ok
+
+
+@pytest.mark.parametrize("zip_code, ok", [("02139", True), ("02139-4307", True), ("021394307", True),
+                                          ("0213", False), ("021394", False), ("02139-430", False), ("ABCDE", False)])
+def test_a_mailing_address_takes_five_digits_or_zip_plus_four(zip_code, ok):
+    assert identity.zip_is_valid(zip_code) is ok

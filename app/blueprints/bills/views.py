@@ -325,8 +325,11 @@ def _pdf(data: bytes, filename: str) -> Response:
 @bp.route("/bills/new", methods=["GET", "POST"])
 @money_roles
 def new():
-    """Create a bill by hand from completed, unbilled sessions of one client."""
-    client = load(Client, request.values.get("client", type=int) or abort(404))
+    """Create a bill by hand from completed, unbilled sessions of one client (first choose the client)."""
+    if not request.values.get("client", type=int):
+        waiting = ledger.clients_with_unbilled_sessions(current_user.practice_id)
+        return render_page("bills/choose_client.html", clients=waiting)
+    client = load(Client, request.values.get("client", type=int))
     unbilled = ledger.unbilled_sessions(client.id)
     error = None
     if request.method == "POST":

@@ -1,0 +1,77 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from app import forms as checks
+from app.billing.clients import PRIORITIES, RELATIONS, SEXES, SUBSCRIBER_RELATIONSHIPS
+from app.blueprints.services.forms import MoneyField
+
+SEX_CHOICES = list(SEXES.items())
+
+
+def optional_id(value) -> int | None:
+    """A select's value as a record id; the empty choice is None."""
+    return None if value in (None, "") else int(value)
+
+
+def _email(label: str = "Email") -> EmailField:
+    return EmailField(label, validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+
+
+def _phone() -> StringField:
+    return StringField("Phone", validators=[Optional(), checks.us_phone])
+
+
+class ClientSearchForm(FlaskForm):
+    """The client list's search box, bound to the query string (no CSRF on reads)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search clients", validators=[Optional(), Length(max=100)],
+                    description="First, last or preferred name.")
+
+
+class ClientForm(checks.address_fields(), FlaskForm):
+    first_name = StringField("Legal first name", validators=[DataRequired(), Length(max=100)])
+    middle_name = StringField("Middle name", validators=[Optional(), Length(max=100)])
+    last_name = StringField("Legal last name", validators=[DataRequired(), Length(max=100)])
+    preferred_name = StringField("Preferred name", validators=[Optional(), Length(max=100)],
+                                 description="What the client likes to be called; bills and claims use the legal name.")
+    date_of_birth = DateField("Date of birth", validators=[InputRequired()])
+    sex = SelectField("Sex", choices=[("", "Choose…"), *SEX_CHOICES], validators=[DataRequired()],
+                      description="As the insurance card records it.")
+    phone = _phone()
+    email = _email()
+    #: Admins and billers choose; the view removes this field for clinicians (their clients are their own).
+    primary_clinician_id = SelectField("Primary clinician", coerce=optional_id, choices=[], validate_choice=False,
+                                       validators=[Optional()])
+
+
+class ContactForm(checks.address_fields(), FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    relation = SelectField("Relationship", choices=list(RELATIONS.items()), validators=[DataRequired()])
+    is_billing_contact = BooleanField(
+        "Billing contact: bills and statements go to this person",
+        description="Only one contact receives the bills; choosing this one replaces any other.")
+    phone = _phone()
+    email = _email()
+
+
+class PolicyForm(checks.address_fields("subscriber_"), FlaskForm):
+    payer_id = SelectField("Payer", coerce=optional_id, choices=[], validate_choice=False,
+                           validators=[DataRequired(message="Choose the payer.")])
+    member_id = StringField("Member ID", validators=[DataRequired(), Length(max=40)],
+                            description="As printed on the insurance card.")
+    group_number = StringField("Group number", validators=[Optional(), Length(max=40)])
+    priority = SelectField("Priority", coerce=int, choices=list(PRIORITIES.items()), validators=[DataRequired()])
+    copay = MoneyField("Copay", validators=[Optional()], description="In dollars; leave empty for none.")
+    effective_date = DateField("Effective date", validators=[InputRequired()])
+    end_date = DateField("End date", validators=[Optional()], description="Leave empty while the coverage lasts.")
+    relationship_to_subscriber = SelectField("Client's relationship to the subscriber",
+                                             choices=list(SUBSCRIBER_RELATIONSHIPS.items()), validators=[DataRequired()],
+                                             description="The subscriber is the person who holds the policy.")
+    subscriber_first_name = StringField("First name", validators=[Optional(), Length(max=100)])
+    subscriber_last_name = StringField("Last name", validators=[Optional(), Length(max=100)])
+    subscriber_date_of_birth = DateField("Date of birth", validators=[Optional()])
+    subscriber_sex = SelectField("Sex", choices=[("", "Choose…"), *SEX_CHOICES], validators=[Optional()])
