@@ -41,9 +41,10 @@ class Claim(db.Model):
         # The claims page: a status tab of one practice, newest first, keyset on id.
         Index("ix_claims_practice_id_status_id", "practice_id", "status", "id"),
         Index("ix_claims_practice_id_id", "practice_id", "id"),
-        Index("ix_claims_practice_id_payer_id_id", "practice_id", "payer_id", "id"),
-        Index("ix_claims_practice_id_clinician_id_id", "practice_id", "clinician_id", "id"),
-        Index("ix_claims_practice_id_service_date", "practice_id", "service_date"),
+        # Filters: each lists a page by id and counts the tabs by status from the index alone.
+        Index("ix_claims_practice_id_payer_id_status_id", "practice_id", "payer_id", "status", "id"),
+        Index("ix_claims_practice_id_clinician_id_status_id", "practice_id", "clinician_id", "status", "id"),
+        Index("ix_claims_practice_id_service_date_status", "practice_id", "service_date", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
