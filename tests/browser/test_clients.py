@@ -50,6 +50,7 @@ def test_clinician_adds_a_minor_with_a_guardian_as_billing_contact(page, live_se
     expect(page.locator("#client-overview")).to_contain_text("Casey Clinician")  # the clinician who added them
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+    page.wait_for_load_state("load")  # htmx (a deferred script) must be running before we type
     page.evaluate("window.notReloaded = true")
     page.get_by_label("Search clients").fill("bapt")
     expect(page).to_have_url(re.compile(r"/clients\?q=bapt$"))
