@@ -69,7 +69,9 @@ def mailing_address(record) -> str:
 
 
 def init_app(app: Flask) -> None:
-    filters = {"cents": cents, "timestamp": timestamp, "clock": clock, "local_date": local_date, "phone": phone,
+    from app.billing.money import dollars
+
+    filters = {"cents": cents, "dollars": dollars, "timestamp": timestamp, "clock": clock, "local_date": local_date, "phone": phone,
                "zip9": zip_code, "ein": ein, "address": mailing_address}
     for name, func in filters.items():
         app.add_template_filter(func, name)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.billing import codes
+from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine, BillStatus,
                         Client, Member, Payment, PaymentMethod, PaymentSource, Practice, Refund, ServiceCode,
@@ -393,7 +394,7 @@ def _apply(payment: Payment, bill: Bill, amount: int) -> int:
     db.session.add(Allocation(practice_id=bill.practice_id, payment_id=payment.id, bill_id=bill.id,
                               amount_cents=take))
     db.session.flush()
-    _event(bill, "payment", f"{payment.source.capitalize()} payment applied: {take}")
+    _event(bill, "payment", f"{payment.source.capitalize()} payment applied: ${dollars(take)}")
     settle(bill)
     return take
 
@@ -462,7 +463,7 @@ def refund(client: Client, amount_cents: int, method: str, refunded_on: date, re
     db.session.scalars(select(Payment.id).where(Payment.client_id == client.id).with_for_update()).all()
     available = client_credit(client.id)
     if amount_cents > available:
-        raise BillProblem(f"The client has {available / 100:,.2f} of credit; a refund cannot be larger.",
+        raise BillProblem(f"The client has ${dollars(available)} of credit; a refund cannot be larger.",
                           field="amount")
     record = Refund(practice_id=client.practice_id, client_id=client.id, method=method, refunded_on=refunded_on,
                     amount_cents=amount_cents, reference=reference, recorded_by_id=actor.id if actor else None)
@@ -512,7 +513,7 @@ def adjust(bill: Bill, kind: str, amount_cents: int, reason: str, actor: Member 
         raise BillProblem("The amount must be more than $0.00.", field="amount")
     balance = totals(bill).balance
     if amount_cents > balance:
-        raise BillProblem(f"The balance is {balance / 100:,.2f}; an adjustment cannot be larger.", field="amount")
+        raise BillProblem(f"The balance is ${dollars(balance)}; an adjustment cannot be larger.", field="amount")
     adjustment = Adjustment(practice_id=bill.practice_id, bill_id=bill.id, kind=kind, amount_cents=amount_cents,
                             reason=reason.strip(), recorded_by_id=actor.id if actor else None)
     db.session.add(adjustment)

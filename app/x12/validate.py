@@ -22,6 +22,7 @@ import pyx12.params
 import pyx12.x12n_document
 
 from app.billing.identity import ein_is_valid, npi_is_valid, taxonomy_is_valid
+from app.billing.money import dollars
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,8 @@ class _ClaimTotals:
         where = f"segment {self.number} CLM (claim {self.patient_control_number})"
         problems = []
         if self.stated_cents is not None and self.stated_cents != self.lines_cents:
-            problems.append(f"{where}: total {self.stated_cents / 100:.2f} is not the sum of its lines "
-                            f"({self.lines_cents / 100:.2f})")
+            problems.append(f"{where}: total {dollars(self.stated_cents)} is not the sum of its lines "
+                            f"({dollars(self.lines_cents)})")
         if self.frequency and self.frequency[0] in ("7", "8") and not self.has_payer_claim_number:
             problems.append(f"{where}: a replacement or void (frequency {self.frequency[0]}) needs REF*F8 "
                             "with the payer's claim control number")
