@@ -20,23 +20,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from weasyprint.urls import URLFetcher
 
 from app.billing.identity import digits_only
+from app.billing.places import PLACES_OF_SERVICE
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "documents"
 
-#: CMS place-of-service names. A copy of the codes in app.billing.sessions, which imports the database
-#: layer; rendering must stay importable by a bare worker.
-PLACE_OF_SERVICE_NAMES = {
-    "02": "Telehealth, client not at home",
-    "03": "School",
-    "10": "Telehealth, client at home",
-    "11": "Office",
-    "12": "Client's home (in person)",
-    "52": "Psychiatric facility, partial hospitalization",
-    "53": "Community mental health center",
-    "99": "Other place of service",
-}
+PLACE_OF_SERVICE_NAMES = PLACES_OF_SERVICE
 
 #: Plain-word names of the NUCC taxonomy codes therapists use (shared/domain.md), printed beside the code.
 TAXONOMY_NAMES = {

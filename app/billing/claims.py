@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app import audit
 from app.billing import catalog, codes, diagnoses
 from app.billing.identity import ein_is_valid, npi_is_valid, taxonomy_is_valid, zip9_is_valid
-from app.billing.sessions import TELEHEALTH_PLACES
+from app.billing.places import TELEHEALTH_PLACES
 from app.extensions import db
 from app.models import (Bill, BillLine, BillStatus, Claim, ClaimCount, ClaimEvent, ClaimFile, ClaimLine, ClaimStatus, CodeType,
                         InsurancePolicy, Member, Practice, ServiceCode, SessionNote, TherapySession, X12Counter,

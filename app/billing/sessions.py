@@ -11,23 +11,12 @@ from sqlalchemy import select
 
 from app import audit
 from app.billing import catalog, codes, diagnoses
+from app.billing.places import PLACES_OF_SERVICE, TELEHEALTH_PLACES
 from app.extensions import db
 from app.models import (InsurancePolicy, Member, Modality, NoteAddendum, Role, ServiceCode, SessionNote,
                         SessionService, SessionStatus, TherapySession)
 from app.models.types import utcnow
 
-#: CMS place-of-service codes a behavioral-health practice uses.
-PLACES_OF_SERVICE = {
-    "02": "Telehealth, client not at home",
-    "03": "School",
-    "10": "Telehealth, client at home",
-    "11": "Office",
-    "12": "Client's home (in person)",
-    "52": "Psychiatric facility, partial hospitalization",
-    "53": "Community mental health center",
-    "99": "Other place of service",
-}
-TELEHEALTH_PLACES = {"02", "10"}
 MAX_LINES = 12
 MAX_MODIFIERS = 4
 

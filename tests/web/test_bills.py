@@ -320,3 +320,23 @@ def test_pdfs_read_back_with_what_they_must_contain(app, client, make, sign_in, 
     assert bill.number in bill_text and "$150.00" in bill_text
     statement = text(f"/clients/{world.client.id}/statement.pdf?from=2020-01-01&to=2099-12-31")
     assert f"Bill {bill.number}" in statement and "$150.00" in statement
+
+
+def test_billing_settings_are_saved_audited_and_drive_the_automation(app, client, make, sign_in, world):
+    admin = make.member(world.practice, Role.ADMIN)
+    sign_in(admin)
+    response = client.post("/settings/billing", data={"bill_on_complete": "y", "open_bills_automatically": "y",
+                                                      "bill_prefix": "INV-", "payment_terms_days": "15",
+                                                      "remit_to": "PO Box 1\nBoston, MA 02101", "bill_message": "Thanks"})
+    assert response.status_code == 303
+    assert client.post("/settings/billing", data={"payment_terms_days": "-1"}).status_code == 422
+    with app.app_context():
+        assert db.session.scalar(db.select(AuditEvent.details).where(
+            AuditEvent.action == "practice.billing_settings_changed"))["bill_prefix"] == ["B-", "INV-"]
+    session = make.session(world.client, world.clinician, minutes=45)
+    sign_in(world.clinician)
+    complete_session(client, session)
+    bill = the_bill(app, client_id=world.client.id)
+    assert bill.number == "INV-1" and bill.status == BillStatus.OPEN
+    assert bill.issued_identity["remit_to"] == ["PO Box 1", "Boston, MA 02101"]
+    assert (bill.due_date - bill.issued_at.date()).days == 15

@@ -375,3 +375,20 @@ def test_maintained_tab_counts_match_the_claims(app, client, make, sign_in, insu
         actual = dict(db.session.execute(db.select(Claim.status, db.func.count(Claim.id))
                                          .group_by(Claim.status)).all())
     assert {k: v for k, v in counted.items() if v} == actual == {"queued": 3}
+
+
+def test_insurance_settings_are_saved_and_switch_off_automatic_claims(app, client, make, sign_in, insured):
+    sign_in(make.member(insured.practice, Role.ADMIN))
+    response = client.post("/settings/insurance", data={"clearinghouse": "files", "submitter_name": "Harbor",
+                                                        "submitter_id": "SUB123", "receiver_id": "RCV9",
+                                                        "billing_provider": "group"})
+    assert response.status_code == 303
+    assert client.post("/settings/insurance", data={"clearinghouse": "files", "submitter_id": "SUB 1!",
+                                                    "billing_provider": "group"}).status_code == 422
+    with app.app_context():
+        practice = db.session.get(Practice, insured.practice.id)
+        assert (practice.clearinghouse, practice.submitter_id, practice.create_claims_automatically) == (
+            "files", "SUB123", False)
+    bill_id = insured.bill_for()
+    with app.app_context():
+        assert claim_of(bill_id) is None

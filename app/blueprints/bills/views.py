@@ -8,7 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import access, htmx
+from app import access, audit, htmx
+from app.accounts import apply_changes
 from app.authz import any_member, load, roles
 from app.billing import bills, ledger
 from app.billing.bills import BillProblem, LineChange, LineProblems
@@ -482,18 +483,11 @@ def settings():
     practice = current_user.practice
     form = BillingSettingsForm(obj=practice)
     if form.validate_on_submit():
-        changed = {}
-        for name in ("bill_on_complete", "open_bills_automatically", "email_bills_when_opened", "bill_prefix",
-                     "payment_terms_days", "remit_to", "bill_message"):
-            value = getattr(form, name).data
-            if name == "bill_prefix":
-                value = (value or "").strip()
-            if getattr(practice, name) != value:
-                changed[name] = [getattr(practice, name), value]
-                setattr(practice, name, value)
+        values = {name: getattr(form, name).data for name in (
+            "bill_on_complete", "open_bills_automatically", "email_bills_when_opened", "payment_terms_days",
+            "remit_to", "bill_message")} | {"bill_prefix": (form.bill_prefix.data or "").strip()}
+        changed = apply_changes(practice, values)
         if changed:
-            from app import audit
-
             audit.record("practice.billing_settings_changed", practice, **changed)
         flash("Billing settings saved.", "success")
         return see_other(url_for("bills.settings"))

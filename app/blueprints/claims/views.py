@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import audit
+from app.accounts import apply_changes
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
 from app.billing.claims import ClaimError
@@ -197,15 +198,10 @@ def settings():
     practice = current_user.practice
     form = InsuranceSettingsForm(obj=practice)
     if form.validate_on_submit():
-        changed = {}
-        for name in ("clearinghouse", "submitter_name", "submitter_id", "receiver_name", "receiver_id",
-                     "create_claims_automatically", "billing_provider"):
-            value = getattr(form, name).data
-            value = value.strip() or None if isinstance(value, str) and name not in ("clearinghouse",
-                                                                                    "billing_provider") else value
-            if getattr(practice, name) != value:
-                changed[name] = [getattr(practice, name), value]
-                setattr(practice, name, value)
+        text = {name: (getattr(form, name).data or "").strip() or None
+                for name in ("submitter_name", "submitter_id", "receiver_name", "receiver_id")}
+        changed = apply_changes(practice, text | {name: getattr(form, name).data for name in (
+            "clearinghouse", "create_claims_automatically", "billing_provider")})
         if changed:
             audit.record("practice.insurance_settings_changed", practice, **changed)
         flash("Insurance settings saved.", "success")

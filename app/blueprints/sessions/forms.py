@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.billing.sessions import PLACES_OF_SERVICE
+from app.billing.places import PLACES_OF_SERVICE
 from app.blueprints.services.forms import MoneyField
 from app.models import Modality, SessionStatus
 
