@@ -80,7 +80,8 @@ def index():
     if _unfiltered(form) and current_user.role != Role.CLINICIAN:
         counts = rules.status_counts(current_user.practice_id)  # maintained: no scan of the claims table
     else:
-        counts = dict(db.session.execute(_filters(form, _scope(select(Claim.status, func.count(Claim.id))),
+        # count(*), not count(id): the filter indexes then answer from the index alone.
+        counts = dict(db.session.execute(_filters(form, _scope(select(Claim.status, func.count())),
                                                   with_status=False).group_by(Claim.status)).all())
     query = _filters(form, _scope(select(Claim))).options(selectinload(Claim.client), selectinload(Claim.payer),
                                                            selectinload(Claim.clinician))
