@@ -33,8 +33,13 @@ class ValidationResult:
     errors: list[str] = field(default_factory=list)
 
 
+#: GS08 of the files Parity's own claim rules apply to.
+CLAIM_GUIDE = "005010X222A1"
+
+
 def validate_x12(text: str) -> ValidationResult:
-    """Check an X12 file (837P and other transactions pyx12 has maps for) and, for 837P, Parity's own rules."""
+    """Check an X12 file (837P, 999, 277CA, 835: any transaction pyx12 has a map for) with pyx12, and
+    837P files with Parity's own claim rules too."""
     errors = _pyx12_errors(text)
     pyx12_counted_segments = any("SE count of" in error for error in errors)
     for rule, message in _parity_rules(text):
@@ -199,6 +204,8 @@ def _parity_rules(text: str) -> list[tuple[str, str]]:
     if not text.startswith("ISA") or len(text) < 106:
         return []
     segments, component_separator = _split(text)
+    # The claim rules read 837P segments (CLM, SV1, HI, NM1*85 …); a 999, 277CA or 835 only gets the SE checks.
+    is_837p = any(segment[0] == "GS" and _element(segment, 8) == CLAIM_GUIDE for segment in segments)
     problems: list[tuple[str, str]] = []
     transaction_start: int | None = None
     transaction_control = ""
@@ -229,6 +236,8 @@ def _parity_rules(text: str) -> list[tuple[str, str]]:
                     problems.append(("se_control", f"{where}: SE02 {_element(segment, 2)!r} does not match ST02 "
                                                    f"{transaction_control!r}"))
             transaction_start = None
+        elif not is_837p:
+            continue
         elif segment_id == "CLM":
             close_claim()
             claim = _ClaimTotals(number, segment, component_separator)
