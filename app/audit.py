@@ -3,6 +3,7 @@ context here, so domain functions can record events without knowing about reques
 from flask import has_request_context, request
 from flask_login import current_user
 
+from app import bulk
 from app.extensions import db
 from app.models import AuditEvent
 from app.models.types import utcnow
@@ -30,11 +31,12 @@ def _actor_id(actor) -> int | None:
     return None
 
 
-def record(action: str, target=None, *, practice_id: int | None = None, actor=None, **details) -> AuditEvent:
+def record(action: str, target=None, *, practice_id: int | None = None, actor=None, **details) -> AuditEvent | None:
     """Add an audit event to the current transaction: it is saved only if the change it describes is."""
     if practice_id is None and target is not None:
         practice_id = getattr(target, "practice_id", None) or (target.id if target.__tablename__ == "practices" else None)
-    event = AuditEvent(
+    return bulk.add(
+        AuditEvent,
         practice_id=practice_id,
         member_id=_actor_id(actor),
         action=action,
@@ -43,8 +45,6 @@ def record(action: str, target=None, *, practice_id: int | None = None, actor=No
         details=details,
         **_origin(),
     )
-    db.session.add(event)
-    return event
 
 
 def record_now(action: str, *, practice_id: int | None = None, member_id: int | None = None, **details) -> None:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
+from app import audit, bulk
 from app.billing import codes
 from app.billing.money import dollars
 from app.extensions import db
@@ -45,6 +45,20 @@ class Totals:
 
 
 # ---------------------------------------------------------------- reading money
+
+
+def balances(bill_ids: list[int]) -> dict[int, int]:
+    """The balances of many bills at once (three grouped queries), for postings that touch thousands."""
+    found = {bill_id: 0 for bill_id in bill_ids}
+    for start in range(0, len(bill_ids), 500):
+        chunk = bill_ids[start:start + 500]
+        for model, amount, sign in ((BillLine, BillLine.price_cents * BillLine.units, 1),
+                                    (Allocation, Allocation.amount_cents, -1),
+                                    (Adjustment, Adjustment.amount_cents, -1)):
+            for bill_id, total in db.session.execute(select(model.bill_id, func.sum(amount))
+                                                     .where(model.bill_id.in_(chunk)).group_by(model.bill_id)):
+                found[bill_id] += sign * int(total)
+    return found
 
 
 def totals(bill: Bill) -> Totals:
@@ -87,8 +101,8 @@ def lock(bill_id: int) -> Bill:
 
 
 def _event(bill: Bill, kind: str, message: str = "", actor: Member | None = None) -> None:
-    db.session.add(BillEvent(practice_id=bill.practice_id, bill_id=bill.id, kind=kind, message=message,
-                             member_id=actor.id if actor else None))
+    bulk.add(BillEvent, practice_id=bill.practice_id, bill_id=bill.id, kind=kind, message=message,
+             member_id=actor.id if actor else None)
 
 
 # ---------------------------------------------------------------- numbering and creation
@@ -202,9 +216,12 @@ def _identity(bill: Bill) -> dict:
     }
 
 
-def open_bill(bill: Bill, actor: Member | None = None) -> None:
-    """Issue a Pended bill: it copies the identity it prints, gets a due date, and the client can pay it."""
-    bill = lock(bill.id)
+def open_bill(bill: Bill, actor: Member | None = None, *, balance: int | None = None, send_now: bool = True) -> None:
+    """Issue a Pended bill: it copies the identity it prints, gets a due date, and the client can pay it.
+    A caller that already holds the bill's lock and knows its balance passes `balance` (nothing is queried);
+    one that will change the bill's money right after passes send_now=False and sends it itself."""
+    if balance is None:
+        bill = lock(bill.id)
     if bill.status != BillStatus.PENDED:
         raise BillProblem(f"Only a Pended bill can be opened; this one is {bill.status}.", conflict=True)
     if not bill.lines:
@@ -216,14 +233,14 @@ def open_bill(bill: Bill, actor: Member | None = None) -> None:
     bill.issued_identity = _identity(bill)
     _event(bill, "opened", f"Due {bill.due_date:%b %-d, %Y}.", actor)
     audit.record("bill.opened", bill, number=bill.number, actor=actor)
-    settle(bill)
-    if practice.email_bills_when_opened:
+    settle(bill, balance)
+    if send_now and practice.email_bills_when_opened:
         send(bill, actor)
 
 
-def settle(bill: Bill) -> None:
+def settle(bill: Bill, balance: int | None = None) -> None:
     """Complete an Open bill whose balance is zero; reopen a Complete one that owes again."""
-    balance = totals(bill).balance
+    balance = totals(bill).balance if balance is None else balance
     if bill.status == BillStatus.OPEN and balance == 0:
         bill.status = BillStatus.COMPLETE
         bill.completed_at = utcnow()
@@ -386,16 +403,18 @@ def _open_bills_oldest_first(client_id: int) -> list[Bill]:
                               .order_by(Bill.service_date, Bill.id)).all()
 
 
-def _apply(payment: Payment, bill: Bill, amount: int) -> int:
-    """Apply up to `amount` of the payment to the (locked, Open) bill; returns what was applied."""
-    take = min(amount, totals(bill).balance)
+def _apply(payment: Payment, bill: Bill, amount: int, balance: int | None = None) -> int:
+    """Apply up to `amount` of the payment to the (locked, Open) bill; returns what was applied. With a known
+    `balance` nothing is queried or flushed (the payment may not have an id yet)."""
+    known = balance is not None
+    take = min(amount, balance if known else totals(bill).balance)
     if take <= 0:
         return 0
-    db.session.add(Allocation(practice_id=bill.practice_id, payment_id=payment.id, bill_id=bill.id,
-                              amount_cents=take))
-    db.session.flush()
+    bulk.add(Allocation, practice_id=bill.practice_id, payment_id=payment.id, bill_id=bill.id, amount_cents=take)
+    if not known:
+        db.session.flush()
     _event(bill, "payment", f"{payment.source.capitalize()} payment applied: ${dollars(take)}")
-    settle(bill)
+    settle(bill, balance - take if known else None)
     return take
 
 
@@ -522,6 +541,54 @@ def adjust(bill: Bill, kind: str, amount_cents: int, reason: str, actor: Member 
     audit.record("bill.adjusted", bill, kind=kind, amount_cents=amount_cents, reason=reason.strip(), actor=actor)
     settle(bill)
     return adjustment
+
+
+# ---------------------------------------------------------------- insurance remittances
+
+
+def post_insurance(bill: Bill, payment: Payment | None, write_offs: list[tuple[str, int, str]],
+                   remittance_claim_id: int | None = None, *, balance: int | None = None) -> int:
+    """Post what a payer decided onto a bill: the write-offs it imposes (CO, PI, OA amounts, each
+    (kind, cents, reason); negative amounts undo earlier ones) and its payment, up to the balance. A Pended
+    bill is opened first, since what the payer left is now the client's to pay. When write-offs leave the
+    bill owing less than was already paid, the difference goes back to credit; whatever the payment does
+    not need stays unapplied on it (client credit). Returns the new balance.
+
+    A remittance posting thousands of bills locks and reads them all first and passes each `balance`: then
+    nothing here queries or flushes (rows may be collected by app.bulk), and write-offs may not take the
+    balance below zero."""
+    known = balance is not None
+    if not known:
+        bill = lock(bill.id)
+    if bill.status == BillStatus.VOID:
+        raise BillProblem(f"Bill {bill.number} is void; nothing can be posted onto it.", conflict=True)
+    opened = bill.status == BillStatus.PENDED
+    if opened:
+        open_bill(bill, balance=balance, send_now=False)
+    written_off = 0
+    for kind, amount, reason in write_offs:
+        if amount:
+            bulk.add(Adjustment, practice_id=bill.practice_id, bill_id=bill.id, kind=kind, amount_cents=amount,
+                     reason=reason, remittance_claim_id=remittance_claim_id)
+            _event(bill, "adjusted", f"{AdjustmentKind(kind).label} ${dollars(amount)}: {reason}")
+            written_off += amount
+    if known:
+        balance -= written_off
+        if balance < 0:
+            raise BillProblem(f"Bill {bill.number}: the write-offs exceed what is owed.", conflict=True)
+    else:
+        db.session.flush()
+        balance = totals(bill).balance
+        if balance < 0:
+            _return_allocations(bill, -balance)
+            balance = 0
+    if payment is not None:
+        balance -= _apply(payment, bill, payment.amount_cents, balance)
+    settle(bill, balance)
+    if opened and bill.status == BillStatus.OPEN and db.session.get(Practice, bill.practice_id).email_bills_when_opened \
+            and (bill.issued_identity or {}).get("bill_to", {}).get("email"):
+        send(bill)  # what the payer left for the client to pay
+    return balance
 
 
 # ---------------------------------------------------------------- sending

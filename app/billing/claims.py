@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
+from app import audit, bulk
 from app.billing import catalog, codes, diagnoses
 from app.billing.identity import ein_is_valid, npi_is_valid, taxonomy_is_valid, zip9_is_valid
 from app.billing.places import TELEHEALTH_PLACES
@@ -34,6 +34,8 @@ TRANSITIONS = {
     ClaimStatus.PAID: {ClaimStatus.IN_PROCESS},  # an 835 reversal (CLP02 22) undoes a payment
     ClaimStatus.DENIED: {ClaimStatus.NEEDS_REVIEW},
 }
+#: Statuses a clearinghouse or payer moves a claim through on its own; people never pick these.
+AFTER_SENDING = (ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS)
 SETTLED_BY_REMITTANCE = {ClaimStatus.PAID, ClaimStatus.DENIED}
 SOURCES = {"person", "scrubber", "clearinghouse", "remittance"}
 
@@ -196,6 +198,34 @@ def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str 
     return claim
 
 
+def build_void(original: Claim, actor: Member | None = None) -> Claim:
+    """A void (frequency 8) of a claim the payer has: the same claim as sent, with REF*F8 = the payer's claim
+    number, copied from the original rather than rebuilt, since the bill may be void and the note amended
+    since. Scrubbed like any claim before it leaves."""
+    claim = Claim(practice_id=original.practice_id, bill_id=original.bill_id, client_id=original.client_id,
+                  clinician_id=original.clinician_id, policy_id=original.policy_id, payer_id=original.payer_id,
+                  status=ClaimStatus.QUEUED, frequency_code="8", original_claim_id=original.id,
+                  payer_claim_number=original.payer_claim_number, patient_control_number=uuid.uuid4().hex[:20],
+                  service_date=original.service_date, place_of_service=original.place_of_service,
+                  total_charge_cents=original.total_charge_cents, snapshot=dict(original.snapshot))
+    db.session.add(claim)
+    db.session.flush()
+    claim.patient_control_number = f"P{claim.practice_id}C{claim.id}"
+    for line in original.lines:
+        claim.lines.append(ClaimLine(bill_line_id=line.bill_line_id, position=line.position,
+                                     line_reference=f"{claim.patient_control_number}-{line.position}",
+                                     service_date=line.service_date, code=line.code, modifiers=list(line.modifiers),
+                                     units=line.units, charge_cents=line.charge_cents,
+                                     diagnosis_pointers=list(line.diagnosis_pointers)))
+    bulk.add(ClaimEvent, claim_id=claim.id, from_status=None, to_status=ClaimStatus.QUEUED,
+             source="person" if actor else "scrubber", message=f"Void of claim {original.patient_control_number}.",
+             member_id=actor.id if actor else None)
+    _count(claim.practice_id, ClaimStatus.QUEUED, +1)
+    audit.record("claim.created", claim, void_of=original.patient_control_number, actor=actor)
+    _apply_scrub(claim, actor)
+    return claim
+
+
 def claim_for_bill(bill: Bill, actor: Member | None = None) -> Claim | None:
     """The practice's automation: a claim when a bill is made for a client with active insurance (if on
     and eligible); an ineligible bill simply gets none (the bill page says why)."""
@@ -354,22 +384,39 @@ def status_counts(practice_id: int) -> dict[str, int]:
                                    .where(ClaimCount.practice_id == practice_id)).all())
 
 
-def transition(claim: Claim, to: ClaimStatus, source: str, message: str = "", actor: Member | None = None) -> None:
+def apply_counts(practice_id: int, deltas: dict[str, int]) -> None:
+    """Apply status count changes gathered by transition(…, counts=) in one UPDATE per status."""
+    for status, delta in sorted(deltas.items()):
+        if delta:
+            _count(practice_id, status, delta)
+
+
+def transition(claim: Claim, to: ClaimStatus, source: str, message: str = "", actor: Member | None = None,
+               counts: dict[str, int] | None = None) -> None:
     """Move a claim to a new status, refusing moves the state machine does not allow; every move is a
-    ClaimEvent."""
+    ClaimEvent. A caller moving thousands of claims passes `counts` and applies them once (apply_counts)."""
     current = ClaimStatus(claim.status)
     allowed = TRANSITIONS.get(current, set())
-    if source == "remittance" and to in SETTLED_BY_REMITTANCE and current not in SETTLED_BY_REMITTANCE:
+    if source in ("remittance", "clearinghouse") and to in SETTLED_BY_REMITTANCE \
+            and current not in SETTLED_BY_REMITTANCE:
         allowed = allowed | SETTLED_BY_REMITTANCE
+    if source == "clearinghouse" and current == ClaimStatus.QUEUED and to in AFTER_SENDING:
+        allowed = allowed | set(AFTER_SENDING)  # sent by another route (a downloaded file) but still Queued here
+    if source == "remittance" and to == ClaimStatus.IN_PROCESS and current in SETTLED_BY_REMITTANCE:
+        allowed = allowed | {ClaimStatus.IN_PROCESS}  # an 835 reversal (CLP02 22) reopens the claim
     if to not in allowed:
         raise ClaimError(f"A claim cannot go from {current.label} to {ClaimStatus(to).label}.")
     if source not in SOURCES:
         raise ValueError(f"unknown claim event source {source!r}")
-    db.session.add(ClaimEvent(claim_id=claim.id, from_status=current, to_status=to, source=source, message=message,
-                              member_id=actor.id if actor else None))
+    bulk.add(ClaimEvent, claim_id=claim.id, from_status=current, to_status=to, source=source, message=message,
+             member_id=actor.id if actor else None)
     claim.status = to
-    _count(claim.practice_id, current, -1)
-    _count(claim.practice_id, to, +1)
+    if counts is None:
+        _count(claim.practice_id, current, -1)
+        _count(claim.practice_id, to, +1)
+    else:
+        counts[current.value] = counts.get(current.value, 0) - 1
+        counts[str(to)] = counts.get(str(to), 0) + 1
     audit.record("claim.status_changed", claim, status=[current.value, str(to)], source=source, actor=actor)
 
 

@@ -3,14 +3,18 @@ from app.models.audit import AuditEvent
 from app.models.bills import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine,
                               BillStatus, Payment, PaymentMethod, PaymentSource, Refund)
 from app.models.catalog import CodeType, ServiceCode
-from app.models.claims import Claim, ClaimCount, ClaimEvent, ClaimFile, ClaimLine, ClaimStatus, X12Counter, X12File
+from app.models.claims import (Claim, ClaimCount, ClaimEvent, ClaimFile, ClaimLine, ClaimStatus, JobProblem, Submission,
+                               SubmissionStatus, X12Counter, X12File)
 from app.models.clients import Client, Contact, InsurancePolicy, Payer, Sex, SubscriberRelationship
 from app.models.mail import OutboundEmail
 from app.models.practice import Member, Practice, Role
+from app.models.remittances import PostingOutcome, Remittance, RemittanceClaim
+from app.models.sandbox import SandboxClaim, SandboxRemittance, SandboxUpload
 from app.models.sessions import (Modality, NoteAddendum, SessionNote, SessionService, SessionStatus,
                                  TherapySession)
 
-__all__ = ["Claim", "ClaimCount", "ClaimEvent", "ClaimFile", "ClaimLine", "ClaimStatus", "X12Counter", "X12File",
+__all__ = ["JobProblem", "PostingOutcome", "Remittance", "RemittanceClaim", "SandboxClaim", "SandboxRemittance",
+           "SandboxUpload", "Submission", "SubmissionStatus", "Claim", "ClaimCount", "ClaimEvent", "ClaimFile", "ClaimLine", "ClaimStatus", "X12Counter", "X12File",
            "Adjustment", "AdjustmentKind", "Allocation", "Bill", "BillCounter", "BillEvent", "BillLine", "BillStatus",
            "Payment", "PaymentMethod", "PaymentSource", "Refund", "AuditEvent", "Client", "CodeType", "Contact", "InsurancePolicy", "Member", "Modality", "NoteAddendum",
            "OutboundEmail", "Payer", "Practice", "Role", "ServiceCode", "SessionNote", "SessionService",

@@ -199,6 +199,8 @@ class Adjustment(db.Model):
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
     kind: Mapped[str] = mapped_column(String(12))
+    #: The 835 claim payment this adjustment was posted from (CO / PI / OA amounts), if any.
+    remittance_claim_id: Mapped[int | None] = mapped_column(ForeignKey("remittance_claims.id"), index=True)
     #: Positive lowers the balance; a negative amount reverses an earlier adjustment.
     amount_cents: Mapped[int] = mapped_column()
     reason: Mapped[str] = mapped_column(Text)

@@ -45,6 +45,8 @@ class Claim(db.Model):
         Index("ix_claims_practice_id_payer_id_status_id", "practice_id", "payer_id", "status", "id"),
         Index("ix_claims_practice_id_clinician_id_status_id", "practice_id", "clinician_id", "status", "id"),
         Index("ix_claims_practice_id_service_date_status", "practice_id", "service_date", "status"),
+        CheckConstraint("denial_action IS NULL OR denial_action IN ('resubmitted', 'voided', 'appealed', "
+                        "'billed_client', 'written_off')", name="denial_action"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +72,11 @@ class Claim(db.Model):
     patient_responsibility_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     #: What the claim sends, copied when it was built: diagnoses, subscriber, patient, providers, payer.
     snapshot: Mapped[dict] = mapped_column(JSON)
+    #: The clearinghouse's own id for the claim (Claim.MD claimid), when it gave one.
+    clearinghouse_claim_id: Mapped[str | None] = mapped_column(String(50))
+    #: How a person worked a denial: resubmitted, voided, appealed, billed_client or written_off.
+    denial_action: Mapped[str | None] = mapped_column(String(20))
+    denial_worked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The scrubber's findings: [{"message": "...", "fix": "/url"}]; empty when it passed.
     problems: Mapped[list[dict]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -170,3 +177,66 @@ class ClaimFile(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("x12_files.id"), index=True)
+
+
+class SubmissionStatus(StrEnum):
+    PENDING = "pending"  #: written and validated, not yet handed to the clearinghouse
+    UPLOADING = "uploading"  #: a worker holds the lease and may be uploading right now
+    ACCEPTED = "accepted"  #: the clearinghouse took the file (claim-level rejections are on the claims)
+    REJECTED = "rejected"  #: the clearinghouse refused the whole file
+
+
+class Submission(db.Model):
+    """One 837P file on its way to the clearinghouse. Its interchange control number is the idempotency key:
+    the file name sent is made from it, so a worker that died mid-upload can ask the clearinghouse whether
+    that file arrived before sending it again."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "control_number"),
+        UniqueConstraint("file_id"),
+        CheckConstraint("status IN ('pending', 'uploading', 'accepted', 'rejected')", name="status"),
+        Index("ix_submissions_practice_id_status", "practice_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("x12_files.id"))
+    #: ISA13 = GS06 = ST02 of the file.
+    control_number: Mapped[int] = mapped_column()
+    filename: Mapped[str] = mapped_column(String(80))
+    #: sandbox, claimmd or files
+    adapter: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default=SubmissionStatus.PENDING)
+    claim_count: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: While status is uploading, no other worker touches the submission until this passes.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: The clearinghouse's file or batch id, and its answer as received.
+    reference: Mapped[str | None] = mapped_column(String(60))
+    receipt: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When a 999 for this file arrived.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    file: Mapped[X12File] = relationship()
+
+
+class JobProblem(db.Model):
+    """A background job that failed for a practice (the clearinghouse unreachable, a refused key): shown to
+    billers and admins until a later run of the same kind succeeds."""
+
+    __tablename__ = "job_problems"
+    __table_args__ = (Index("ix_job_problems_practice_id_cleared_at", "practice_id", "cleared_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    #: submit_claims, poll_clearinghouse, fetch_remittances
+    job: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    #: Whether RQ will try again (network errors back off: 10 s, 1 min, 5 min).
+    will_retry: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

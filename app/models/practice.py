@@ -69,6 +69,16 @@ class Practice(db.Model):
     receiver_id: Mapped[str | None] = mapped_column(String(15))
     receiver_name: Mapped[str | None] = mapped_column(String(60))
     create_claims_automatically: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: Let the worker send Queued For Submission claims on its own (sandbox and claimmd).
+    submit_claims_automatically: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: How often the worker asks the clearinghouse for acknowledgements, statuses and 835s.
+    poll_every_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    #: The practice's Claim.MD AccountKey (claimmd only); never shown back in full.
+    claimmd_account_key: Mapped[str | None] = mapped_column(String(100))
+    #: Claim.MD `response/` cursor (last_responseid) and `eralist/` cursor (last eraid seen).
+    clearinghouse_response_cursor: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    clearinghouse_era_cursor: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: "group": the practice's NPI bills (2010AA) and the clinician renders (2310B); "individual": the
     #: clinician's own NPI bills.
     billing_provider: Mapped[str] = mapped_column(String(10), default="group", server_default="group")

@@ -235,9 +235,11 @@ def test_illegal_transitions_are_refused(app, insured):
         with pytest.raises(ClaimError):
             claims.transition(claim, ClaimStatus.PAID, "person")
         with pytest.raises(ClaimError):
-            claims.transition(claim, ClaimStatus.RECEIVED, "clearinghouse")
+            claims.transition(claim, ClaimStatus.RECEIVED, "person")  # people never pick what a payer says
         claims.transition(claim, ClaimStatus.PAID, "remittance", "835 posted")  # a queued claim paid by ERA
         assert claim.status == ClaimStatus.PAID
+        with pytest.raises(ClaimError):
+            claims.transition(claim, ClaimStatus.QUEUED, "person")
 
 
 def test_control_numbers_increase_with_every_file(app, insured):

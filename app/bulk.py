@@ -1,0 +1,118 @@
+"""Rows written in bulk when one operation makes thousands of them, such as posting a 5,000-claim 835:
+building and flushing an ORM object per row costs many times more than the row itself.
+
+Inside `rows_in_bulk()`, `add` collects plain rows, each with an id reserved up front (so rows can point at
+each other before anything is written), and inserts them at the end of the block, one statement per table.
+The returned row is a namespace over the very values that will be inserted, so setting an attribute on it
+before the block ends changes what is written. Outside the block, `add` adds an ORM object to the session.
+"""
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import func, insert, select, text
+
+from app.extensions import db
+
+_KEY = "parity_bulk"
+_BLOCK = 500
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.rows: dict[type, list[dict]] = {}
+        self.free_ids: dict[type, list[int]] = {}
+
+    def reserve_id(self, model: type) -> int:
+        free = self.free_ids.setdefault(model, [])
+        if not free:
+            free.extend(_reserve(model, _BLOCK, self))
+        return free.pop()
+
+
+def _reserve(model: type, count: int, batch: _Batch) -> list[int]:
+    """`count` ids nobody else will use: from the table's sequence on PostgreSQL; on SQLite, past the
+    largest id, which is safe because the transaction has written already and so holds SQLite's write lock
+    (callers write before they post in bulk)."""
+    table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = db.session.execute(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                                      "FROM generate_series(1, :count)"),
+                                 {"table": table.name, "count": count}).scalars().all()
+        return sorted(ids, reverse=True)
+    used = [row["id"] for row in batch.rows.get(model, [])]
+    start = max(db.session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0, max(used, default=0)) + 1
+    return list(range(start + count - 1, start - 1, -1))
+
+
+@contextmanager
+def rows_in_bulk() -> Iterator[None]:
+    """Collect what `add` is given and insert it when the block ends without an error (on an error the
+    caller's transaction rolls back anyway)."""
+    if _KEY in db.session.info:  # already collecting: the outer block writes
+        yield
+        return
+    batch = _Batch()
+    db.session.info[_KEY] = batch
+    try:
+        yield
+    finally:
+        db.session.info.pop(_KEY, None)
+    db.session.flush()  # ORM changes first: bulk rows may point at them
+    order = {table: position for position, table in enumerate(db.metadata.sorted_tables)}
+    for model in sorted(batch.rows, key=lambda model: order[model.__table__]):  # parents before children
+        db.session.execute(insert(model.__table__), batch.rows[model])
+
+
+@functools.cache
+def _shape(model: type) -> tuple[dict, tuple]:
+    """Per table: the nullable columns that start empty, and the Python-side defaults to apply, so that every
+    row of one table has the same keys (one INSERT … executemany)."""
+    columns = [column for column in model.__table__.columns if column.key != "id"]
+    empty = {column.key: None for column in columns if column.default is None and column.server_default is None
+             and column.nullable}
+    defaults = tuple((column.key, column.default.arg) for column in columns if column.default is not None)
+    return empty, defaults
+
+
+def collecting() -> bool:
+    return _KEY in db.session.info
+
+
+def add(model: type, *, need_id: bool = False, **values):
+    """Record a row and return it: collected (with a reserved id) while `rows_in_bulk()` is active, else added
+    to the session as an ORM object, flushed at once when the caller needs its id."""
+    batch = db.session.info.get(_KEY)
+    if batch is None:
+        record = model(**values)
+        db.session.add(record)
+        if need_id:
+            db.session.flush()
+        return record
+    empty, defaults = _shape(model)
+    row = dict(empty)
+    for key, default in defaults:
+        if key not in values:
+            row[key] = default(None) if callable(default) else default
+    row.update(values)
+    row["id"] = batch.reserve_id(model)
+    batch.rows.setdefault(model, []).append(row)
+    return Row(row)
+
+
+class Row:
+    """A collected row: attribute access reads and writes the values that will be inserted."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict) -> None:
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value) -> None:
+        self._values[name] = value
