@@ -15,7 +15,7 @@ from rq import Worker
 from app import create_app
 from app.audit import ORIGIN_OVERRIDE_KEY
 from app.extensions import db
-from app.jobs import queue
+from app.jobs import queue, schedule_next_tick
 from app.redis_conn import get_redis
 
 
@@ -25,6 +25,9 @@ def main() -> int:
     app.config[ORIGIN_OVERRIDE_KEY] = "worker"
     with app.app_context():
         os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
+        # The clearinghouse clock: the next tick is put on RQ's scheduler (once per time slot, however
+        # many workers start), and every tick schedules the one after it.
+        schedule_next_tick()
         worker = Worker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
         worker.work(with_scheduler=True, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
     return 0

@@ -116,7 +116,7 @@ def import_csv(file, practice_ref: str) -> None:
     click.echo(f"Imported {len(services)} service{'s' if len(services) != 1 else ''} into {practice.legal_name}.")
 
 
-claims_cli = AppGroup("claims", help="Export and list insurance claims.")
+claims_cli = AppGroup("claims", help="Export, list, submit and poll insurance claims.")
 
 
 def _claims_query(status: str | None, practice_ref: str | None):
@@ -196,8 +196,106 @@ def list_claims(status, practice_ref, output_format) -> None:
         click.echo("  ".join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip())
 
 
+def _practices_for(practice_ref: str | None) -> list[Practice]:
+    if practice_ref:
+        return [_practice(practice_ref)]
+    return db.session.scalars(select(Practice).order_by(Practice.id)).all()
+
+
+@claims_cli.command("submit")
+@click.option("--practice", "practice_ref", help="Practice id or legal name (default: every practice).")
+def submit_claims(practice_ref) -> None:
+    """Queue the submission of every Queued For Submission claim to the clearinghouse, and return at once.
+    A running worker (`python worker.py`) sends them."""
+    import time
+
+    from app import jobs
+    from app.billing import submissions
+
+    queued = 0
+    for practice in _practices_for(practice_ref):
+        if practice.clearinghouse == "files":
+            click.echo(f"{practice.legal_name}: sends claims as files; download them from the claims page.")
+            continue
+        ready = len(db.session.scalars(submissions.ready_to_send(practice.id)).all())
+        waiting = submissions.waiting(practice.id)
+        if not ready and not waiting:
+            click.echo(f"{practice.legal_name}: nothing to send.")
+            continue
+        job_id = jobs.enqueue_submission(practice.id, job_id=f"submit_claims-{practice.id}-cli-{time.time_ns()}",
+                                         after_commit=False)
+        queued += 1
+        click.echo(f"{practice.legal_name}: {ready} claim{'s' if ready != 1 else ''} queued for submission "
+                   f"(job {job_id}).")
+    if not queued:
+        click.echo("No submission queued.")
+
+
+@claims_cli.command("poll")
+@click.option("--practice", "practice_ref", help="Practice id or legal name (default: every practice).")
+def poll_clearinghouse(practice_ref) -> None:
+    """Queue one poll-and-fetch cycle now: acknowledgements, claim statuses and 835s. A running worker does it."""
+    import time
+
+    from app import jobs
+
+    for practice in _practices_for(practice_ref):
+        if practice.clearinghouse == "files":
+            click.echo(f"{practice.legal_name}: uploads its acknowledgements and 835s by hand; nothing to poll.")
+            continue
+        jobs.enqueue_poll(practice.id, job_suffix=f"cli-{time.time_ns()}")
+        click.echo(f"{practice.legal_name}: poll queued.")
+
+
+remittances_cli = AppGroup("remittances", help="Post payers' remittance advice (835).")
+
+
+@remittances_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--practice", "practice_ref", help="Practice id or legal name (default: the practice whose NPI or "
+              "tax ID the 835 names as payee, or the only practice).")
+def import_remittance(path, practice_ref) -> None:
+    """Post one 835 file. Exits non-zero with the reason, changing nothing, when it is refused."""
+    from app.billing import era
+
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    try:
+        practice = _practice(practice_ref) if practice_ref else _payee_practice(era.read(text))
+        result = era.import_835(practice, text, source="command line")
+        db.session.commit()
+    except era.RemittanceRefused as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    for remittance in result.remittances:
+        click.echo(f"Posted {remittance.payer_name} payment {remittance.trace_number}: "
+                   f"{remittance.claim_count - remittance.unmatched_count} claim payment(s) posted, "
+                   f"{remittance.unmatched_count} unmatched (remittance #{remittance.id}).")
+
+
+def _payee_practice(parsed) -> Practice:
+    from app.billing import era
+
+    candidates = {payment.payee_npi for payment in parsed if payment.payee_npi}
+    tax_ids = {payment.payee_tax_id for payment in parsed if payment.payee_tax_id}
+    practices = db.session.scalars(select(Practice)).all()
+    matches = [p for p in practices if (p.group_npi and p.group_npi in candidates) or
+               (p.tax_id and p.tax_id in tax_ids)]
+    if not matches:
+        from app.models import Member
+
+        clinicians = db.session.scalars(select(Member).where(Member.npi.in_(candidates))).all() if candidates else []
+        matches = list({m.practice_id: m.practice for m in clinicians}.values())
+    if len(matches) == 1:
+        return matches[0]
+    if not matches and len(practices) == 1:
+        return practices[0]
+    raise era.RemittanceRefused("Cannot tell which practice this 835 is for: give --practice.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(claims_cli)
+    app.cli.add_command(remittances_cli)
     app.cli.add_command(codes_cli)
     app.cli.add_command(users)
     app.cli.add_command(practices)

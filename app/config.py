@@ -59,6 +59,15 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_FAILURES_PER_ADDRESS": 50,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        # The worker's clock for clearinghouse work: every tick it sends queued claims and polls practices
+        # whose poll interval has passed. A submission's upload lease outlives any single upload.
+        "CLEARINGHOUSE_TICK_SECONDS": int(env("CLEARINGHOUSE_TICK_SECONDS", "30")),
+        "SUBMISSION_LEASE_SECONDS": int(env("SUBMISSION_LEASE_SECONDS", "300")),
+        "SUBMIT_JOB_TIMEOUT_SECONDS": int(env("SUBMIT_JOB_TIMEOUT_SECONDS", "3600")),
+        # Smaller files mean a failure holds back fewer claims; Claim.MD takes up to 5,000 per file.
+        "CLAIMS_PER_FILE": int(env("CLAIMS_PER_FILE", "100")),
+        "CLAIMMD_URL": env("CLAIMMD_URL", "https://svc.claim.md/services/"),
+        "CLAIMMD_TIMEOUT_SECONDS": float(env("CLAIMMD_TIMEOUT_SECONDS", "60")),
         "AUDIT_PAGE_SIZE": 50,
         "CLIENTS_PAGE_SIZE": 50,
     }
