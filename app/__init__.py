@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_request_lifecycle(app)
     _init_templates(app)
 
-    from app.blueprints import auth, bills, claims, clients, main, payers, services, sessions, settings
+    from app.blueprints import auth, bills, claims, clients, main, payers, remittances, services, sessions, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(bills.bp)
     app.register_blueprint(bills.payments_bp)
     app.register_blueprint(claims.bp)
+    app.register_blueprint(remittances.bp)
 
     from app import cli
 
@@ -140,6 +141,10 @@ def _init_templates(app: Flask) -> None:
 
     formatting.init_app(app)
     app.jinja_env.add_extension("jinja2.ext.do")
+    # HTML attributes with a value: WTForms renders None as the text "None" (type="None" would show a
+    # password in clear text).
+    app.jinja_env.globals["present"] = lambda attributes: {key: value for key, value in attributes.items()
+                                                           if value is not None}
     # Form macros as a global, so that blocks rendered alone (htmx fragments) can use them too.
     app.jinja_env.globals["forms"] = app.jinja_env.get_template("_partials/forms.html").module
 

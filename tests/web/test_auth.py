@@ -1,4 +1,5 @@
 """Sign-in, sign-out, throttling and idle sign-out."""
+import re
 import pytest
 
 from app.models import AuditEvent, Role
@@ -165,3 +166,9 @@ def test_changing_a_password_ends_open_sessions(app, client, make, sign_in):
         accounts.set_password(db.session.get(Member, member.id), "a brand new password")
         db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_the_password_field_is_a_password_input_and_no_attribute_says_none(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="password"[^>]*type="password"|<input[^>]*type="password"[^>]*id="password"', html)
+    assert '="None"' not in html
