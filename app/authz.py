@@ -11,8 +11,8 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import (Bill, BillLine, Claim, Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Payment, Role,
-                        ServiceCode, SessionService, TherapySession, X12File)
+from app.models import (Bill, BillLine, Claim, Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Payment,
+                        Remittance, RemittanceClaim, Role, ServiceCode, SessionService, TherapySession, X12File)
 
 ALL_ROLES = frozenset(Role)
 
@@ -32,6 +32,8 @@ SCOPED_ARGS: dict[str, type] = {
     "payment_id": Payment,
     "claim_id": Claim,
     "file_id": X12File,
+    "remittance_id": Remittance,
+    "remittance_claim_id": RemittanceClaim,
 }
 
 

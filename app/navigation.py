@@ -18,6 +18,7 @@ NAVIGATION = [
     NavItem("Clients", "clients.index"),
     NavItem("Bills", "bills.index"),
     NavItem("Claims", "claims.index"),
+    NavItem("Remittances", "remittances.index"),
     NavItem("Payments", "payments.index"),
 ]
 

@@ -6,7 +6,7 @@ from functools import cache
 
 from app.extensions import db
 from app.models.practice import new_catalog_version
-from app.models import (Bill, BillLine, Claim, X12File, Payment, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
+from app.models import (Bill, BillLine, Claim, X12File, Payment, Remittance, RemittanceClaim, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
                         ServiceCode, SessionNote, SessionService, TherapySession)
 
 PASSWORD = "correct horse battery"
@@ -170,6 +170,23 @@ class Factory:
         return self.save(X12File(practice_id=practice_id, kind="837P", interchange_control_number=next(_numbers),
                                  claim_count=1, content="ISA*00~", valid=True, validation_messages=[]))
 
+    def remittance(self, practice_id: int, **values) -> Remittance:
+        """A posted remittance record (no claims), as era.import_835 leaves one."""
+        number = next(_numbers)
+        file = self.x12_file(practice_id)
+        return self.save(Remittance(**{"practice_id": practice_id, "payer_name": "Harborview Health Plan",
+                                       "payer_key": "HHP01", "trace_number": f"EFT{number:06d}",
+                                       "payment_method": "ACH", "total_paid_cents": 0, "paid_on": date.today(),
+                                       "file_id": file.id, "source": "upload", **values}))
+
+    def remittance_claim(self, practice_id: int, **values) -> RemittanceClaim:
+        """An unmatched claim payment waiting for a biller."""
+        remittance = self.remittance(practice_id)
+        return self.save(RemittanceClaim(**{"practice_id": practice_id, "remittance_id": remittance.id,
+                                            "patient_control_number": f"X{next(_numbers)}", "status_code": "1",
+                                            "charge_cents": 15000, "paid_cents": 9000, "outcome": "unmatched",
+                                            "message": "No claim of this practice has this number.", **values}))
+
     def for_model(self, model: type, practice: Practice):
         """A record of `model` in `practice`: the route matrix uses this for every scoped URL argument."""
         def session():
@@ -185,6 +202,8 @@ class Factory:
                     Payment: lambda: self.payment(self.client(practice)),
                     Claim: lambda: self.claim(self.bill(self.client(practice))),
                     X12File: lambda: self.x12_file(practice.id),
+                    Remittance: lambda: self.remittance(practice.id),
+                    RemittanceClaim: lambda: self.remittance_claim(practice.id),
                     SessionService: lambda: self.line(session(), self.service(practice, f"S{next(_numbers):04d}",
                                                                               code_type="Custom"))}
         if model not in builders:

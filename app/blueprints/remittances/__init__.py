@@ -1,0 +1,3 @@
+from app.blueprints.remittances.views import bp
+
+__all__ = ["bp"]
