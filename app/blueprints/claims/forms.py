@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.blueprints.services.forms import MoneyField
+from app.clearinghouse import NAMES
 
 
 class ClaimFilterForm(FlaskForm):
@@ -21,10 +22,25 @@ class ClaimFilterForm(FlaskForm):
     amount_max = MoneyField("Charge at most", validators=[Optional()])
 
 
+def masked(key: str | None) -> str:
+    """A stored secret as the page may show it: the last four characters only."""
+    return f"•••• {key[-4:]}" if key else ""
+
+
 class InsuranceSettingsForm(FlaskForm):
-    clearinghouse = SelectField("Clearinghouse", choices=[("sandbox", "Sandbox (practice and demo)"),
-                                                          ("claimmd", "Claim.MD"),
-                                                          ("files", "Files: download 837, upload 999/277CA/835")])
+    """The practice's insurance settings. The Claim.MD AccountKey is never rendered back: left blank, the
+    stored key stays (`stored_key` is given by the view)."""
+
+    clearinghouse = SelectField("Clearinghouse", choices=list(NAMES.items()))
+    claimmd_account_key = PasswordField("Claim.MD AccountKey", validators=[Length(max=100)])
+    submit_claims_automatically = BooleanField("Send Queued For Submission claims on their own (Sandbox and "
+                                               "Claim.MD)")
+    poll_every_minutes = IntegerField("Check for answers every (minutes)",
+                                      validators=[Optional(), NumberRange(min=1, max=1440,
+                                                                          message="Between 1 and 1440 minutes "
+                                                                                  "(a day).")],
+                                      description="How often Parity asks the clearinghouse for acknowledgements, "
+                                                  "claim statuses and remittances; 1 to 1440.")
     submitter_name = StringField("Submitter name", validators=[Optional(), Length(max=60)])
     submitter_id = StringField("Submitter ID", validators=[Optional(), Length(max=15),
                                                            Regexp(r"^[A-Za-z0-9]*$", message="Letters and digits only.")],
@@ -35,3 +51,29 @@ class InsuranceSettingsForm(FlaskForm):
     create_claims_automatically = BooleanField("Create claims automatically when a bill is made for an insured client")
     billing_provider = SelectField("Billing provider", choices=[("group", "The practice (group NPI); clinicians render"),
                                                                 ("individual", "Each clinician's own NPI")])
+
+    def __init__(self, *args, stored_key: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored_key = stored_key
+        self.claimmd_account_key.description = (
+            f"Stored: {masked(stored_key)}. Leave blank to keep it; type a new one to replace it." if stored_key
+            else "From Claim.MD → Settings → Account Info. Needed when the clearinghouse is Claim.MD.")
+
+    def validate_claimmd_account_key(self, field):
+        field.data = (field.data or "").strip()
+        if self.clearinghouse.data == "claimmd" and not (field.data or self.stored_key):
+            raise ValidationError("Claim.MD needs the practice's AccountKey.")
+
+
+class DenialNoteForm(FlaskForm):
+    """Appeal a denial: what was sent to the payer, and how."""
+
+    note = TextAreaField("Appeal note", validators=[DataRequired(message="Say what was appealed and how (portal, "
+                                                                         "letter, phone)."), Length(max=2000)])
+
+
+class WriteOffForm(FlaskForm):
+    """Write off what a denied claim leaves on the bill."""
+
+    reason = StringField("Write-off reason", validators=[DataRequired(message="Say why the balance is written off."),
+                                                         Length(max=500)])

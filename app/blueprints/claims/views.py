@@ -1,24 +1,35 @@
 """The claims page billers live on: status tabs with counts, filters, keyset pages, bulk actions, CSV,
-and each claim with its lines, diagnoses, scrubber messages, timeline and X12."""
+sending (the clearinghouse job's progress, or 837 batches to download), the denials queue, and each claim
+with its lines, diagnoses, scrubber messages, remittances, timeline and X12."""
 import csv
 import io
+import time
 
 from flask import Blueprint, abort, flash, make_response, request, url_for
 from flask_login import current_user
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app import audit
+from app import audit, htmx, jobs
 from app.accounts import apply_changes
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
+from app.billing import denials, era, submissions
 from app.billing.claims import ClaimError
+from app.billing.denials import DenialRefused
 from app.billing.money import dollars
-from app.blueprints.claims.forms import ClaimFilterForm, InsuranceSettingsForm
+from app.blueprints.claims.forms import ClaimFilterForm, DenialNoteForm, InsuranceSettingsForm, WriteOffForm
 from app.blueprints.settings.forms import ConfirmForm
+from app.clearinghouse import NAMES
 from app.extensions import db
-from app.models import Bill, Claim, ClaimFile, ClaimStatus, Client, Member, Payer, Role, X12File
-from app.rendering import render_page, see_other
+from app.forms import show_problems
+from app.models import (Claim, ClaimEvent, ClaimFile, ClaimStatus, Client, JobProblem, Member, Payer, Role, Submission,
+                        X12File)
+from app.redis_conn import get_redis
+from app.rendering import block_for_target, render_page, see_other
+from app.x12 import reasons
 
 bp = Blueprint("claims", __name__)
 PAGE_SIZE = 50
@@ -96,7 +107,8 @@ def index():
     next_args = {**request.args.to_dict(), "before": rows[-1].id} if more else None
     return render_page("claims/index.html", form=form, rows=rows, counts=counts, statuses=list(ClaimStatus),
                        current=ClaimStatus.from_label(form.status.data) if form.status.data else None,
-                       next_args=next_args, confirm=ConfirmForm())
+                       next_args=next_args, confirm=ConfirmForm(),
+                       **({"sending": None} if block_for_target("claims/index.html") else _sending()))
 
 
 def _csv(rows: list[Claim]):
@@ -125,12 +137,20 @@ def _claim(claim_id: int) -> Claim:
 @bp.route("/claims/<int:claim_id>")
 @any_member
 def show(claim_id: int):
-    """A claim: lines, diagnoses, scrubber messages with where to fix them, timeline and its X12."""
+    """A claim: lines, diagnoses, scrubber messages with where to fix them, remittances, timeline and its X12."""
     claim = _claim(claim_id)
     files = db.session.scalars(select(X12File).join(ClaimFile, ClaimFile.file_id == X12File.id)
                                .where(ClaimFile.claim_id == claim.id).order_by(X12File.id)).all()
+    related = db.session.scalars(select(Claim).where(Claim.original_claim_id == claim.id).order_by(Claim.id)).all()
     return render_page("claims/show.html", claim=claim, files=files, confirm=ConfirmForm(),
-                       status_label=ClaimStatus(claim.status).label)
+                       status_label=ClaimStatus(claim.status).label, postings=era.postings(claim),
+                       original=db.session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None,
+                       related=related, can_replace=denials.can_replace_or_void(claim),
+                       worked=denials.ACTIONS.get(claim.denial_action or ""), clp_status=reasons.describe_clp_status)
+
+
+def _where(claim: Claim) -> str:
+    return "queued" if claim.status == ClaimStatus.QUEUED else "in Needs Review: fix what it lists, then recheck"
 
 
 def _act(claim: Claim, action: str) -> str:
@@ -140,21 +160,21 @@ def _act(claim: Claim, action: str) -> str:
         if claim.status != ClaimStatus.NEEDS_REVIEW:
             raise ClaimError("Only a claim in Needs Review can be queued again.")
         return "Back in the queue." if rules.recheck(claim, current_user) else "Still needs review."
-    if action == "void":
-        if not claim.payer_claim_number:
-            raise ClaimError("The payer has not accepted this claim yet, so there is nothing to void: "
-                             "correct it and recheck instead.")
-        rules.build_claim(db.session.get(Bill, claim.bill_id), current_user, frequency_code="8",
-                          original=claim)
-        audit.record("claim.void_requested", claim, actor=current_user)
-        return "A void (frequency 8) claim is queued."
-    raise ClaimError("Unknown action.")
+    if action not in ("void", "replace"):
+        raise ClaimError("Unknown action.")
+    # A refused replacement or void may have written part of its work: the savepoint takes it back.
+    with db.session.begin_nested():
+        if action == "void":
+            made = denials.void_at_payer(claim, current_user)
+            return f"Void claim {made.patient_control_number} (frequency 8) is {_where(made)}."
+        made = denials.resubmit_corrected(claim, current_user)
+        return f"Replacement claim {made.patient_control_number} (frequency 7) is {_where(made)}."
 
 
-@bp.route("/claims/<int:claim_id>/<any(recheck, queue, void):action>", methods=["POST"])
+@bp.route("/claims/<int:claim_id>/<any(recheck, queue, void, replace):action>", methods=["POST"])
 @roles(Role.ADMIN, Role.BILLER)
 def act(claim_id: int, action: str):
-    """Recheck a claim after a fix, queue it, or void it with the payer."""
+    """Recheck a claim after a fix, queue it, or correct and replace (frequency 7) or void (8) it with the payer."""
     claim = _claim(claim_id)
     try:
         flash(_act(claim, action), "success")
@@ -182,27 +202,256 @@ def bulk():
     return see_other(request.form.get("next") or url_for("claims.index"))
 
 
+# ---------------------------------------------------------------- the denials queue
+
+DENIAL_ACTIONS = ("resubmit", "void", "appeal", "bill_client", "write_off")
+
+
+def _denials_query(worked: bool):
+    """To work: Denied and not worked. Worked: every claim whose denial was worked, whatever happened since (an
+    appeal may have been paid)."""
+    query = select(Claim).where(Claim.practice_id == current_user.practice_id)
+    if worked:
+        return query.where(Claim.denial_action.is_not(None))
+    return query.where(Claim.status == ClaimStatus.DENIED, Claim.denial_action.is_(None))
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def _denial_forms(claim: Claim, **bound) -> dict:
+    """The small forms of a queue row, prefixed with the claim id so a page of rows has no duplicate ids."""
+    prefix = f"denial-{claim.id}"
+    return {"appeal": bound.get("appeal") or DenialNoteForm(formdata=None, prefix=prefix),
+            "write_off": bound.get("write_off") or WriteOffForm(formdata=None, prefix=prefix)}
+
+
+def _queue_page(rows: list[Claim], worked: bool, status: int = 200, next_args: dict | None = None, **bound):
+    ids = [claim.id for claim in rows]
+    follow_ups = {claim.original_claim_id: claim for claim in db.session.scalars(
+        select(Claim).where(Claim.original_claim_id.in_(ids)).order_by(Claim.id.desc()))} if ids else {}
+    return render_page("claims/denials.html", status=status, rows=rows, worked=worked,
+                       counts={"to_work": _count(_denials_query(False)), "worked": _count(_denials_query(True))},
+                       reasons=denials.denial_reasons_by_claim(ids), follow_ups=follow_ups,
+                       row_forms={claim.id: _denial_forms(claim, **bound) for claim in rows}, actions=denials.ACTIONS,
+                       confirm=ConfirmForm(), next_args=next_args)
+
+
+@bp.route("/claims/denials")
+@roles(Role.ADMIN, Role.BILLER)
+def denials_queue():
+    """Denied claims nobody has worked yet, oldest first, with the payer's reasons in plain words; the Worked
+    tab lists what was done about the others, latest first."""
+    worked = request.args.get("tab") == "worked"
+    query = _denials_query(worked).options(selectinload(Claim.client), selectinload(Claim.payer))
+    if worked:
+        query = query.options(selectinload(Claim.events).selectinload(ClaimEvent.member))
+    after = request.args.get("after", type=int)
+    if after:
+        query = query.where(Claim.id < after if worked else Claim.id > after)  # keyset, like /claims
+    rows = db.session.scalars(query.order_by(Claim.id.desc() if worked else Claim.id).limit(PAGE_SIZE + 1)).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    next_args = ({"tab": "worked"} if worked else {}) | {"after": rows[-1].id} if more else None
+    return _queue_page(rows, worked, next_args=next_args)
+
+
+def _work(claim: Claim, action: str, appeal_form: DenialNoteForm, write_off_form: WriteOffForm) -> str:
+    """Run one denial action; returns the message for the person."""
+    if action == "resubmit":
+        made = denials.resubmit_corrected(claim, current_user)
+        return f"Replacement claim {made.patient_control_number} (frequency 7) is {_where(made)}."
+    if action == "void":
+        made = denials.void_at_payer(claim, current_user)
+        return f"Void claim {made.patient_control_number} (frequency 8) is {_where(made)}."
+    if action == "appeal":
+        denials.appeal(claim, appeal_form.note.data, current_user)
+        return f"Appeal of claim {claim.patient_control_number} recorded."
+    if action == "bill_client":
+        bill = denials.bill_client(claim, current_user)
+        return f"Bill {bill.number} is the client's to pay."
+    amount = denials.write_off(claim, write_off_form.reason.data, current_user)
+    return f"${dollars(amount)} written off on claim {claim.patient_control_number}'s bill."
+
+
+def _denial_row(claim: Claim, status: int = 200, **bound):
+    """The queue row alone (htmx): after an action it shows what was done."""
+    follow_up = denials.follow_up(claim) if claim.denial_action else None
+    db.session.expire(claim, ["events"])  # the action's event was added by id, not through the relationship
+    return render_page("claims/denials.html", status=status, block="denial_row", claim=claim,
+                       reasons=denials.denial_reasons_by_claim([claim.id]),
+                       follow_ups={claim.id: follow_up} if follow_up else {},
+                       row_forms={claim.id: _denial_forms(claim, **bound)}, actions=denials.ACTIONS)
+
+
+def _invalid(claim: Claim, appeal_form: DenialNoteForm, write_off_form: WriteOffForm):
+    """422: the row again with the message beside the field (without htmx, the queue showing that row)."""
+    if htmx.is_htmx():
+        return _denial_row(claim, 422, appeal=appeal_form, write_off=write_off_form)
+    return _queue_page([claim], False, 422, appeal=appeal_form, write_off=write_off_form)
+
+
+@bp.route(f"/claims/<int:claim_id>/denial/<any({', '.join(DENIAL_ACTIONS)}):action>", methods=["POST"])
+@roles(Role.ADMIN, Role.BILLER)
+def work_denial(claim_id: int, action: str):
+    """Work a denied claim: correct and resubmit, void, appeal, bill the client or write off. htmx swaps the
+    row; a plain form post goes back to the queue."""
+    claim = _claim(claim_id)
+    prefix = f"denial-{claim.id}"
+    appeal_form, write_off_form = DenialNoteForm(prefix=prefix), WriteOffForm(prefix=prefix)
+    form = {"appeal": appeal_form, "write_off": write_off_form}.get(action)
+    if form is not None and not form.validate():
+        return _invalid(claim, appeal_form, write_off_form)
+    try:
+        message = _work(claim, action, appeal_form, write_off_form)
+    except DenialRefused as error:
+        if error.field and form is not None:
+            show_problems(form, {error.field: str(error)})
+            return _invalid(claim, appeal_form, write_off_form)
+        abort(409, str(error))
+    except ClaimError as error:  # the replacement or void could not be built (e.g. the note is unsigned)
+        abort(409, str(error))
+    if not htmx.is_htmx():
+        flash(message, "success")
+        return see_other(url_for("claims.denials_queue"))
+    return htmx.toast(make_response(_denial_row(claim)), message)
+
+
+# ---------------------------------------------------------------- sending
+
+#: RQ statuses of a submission job still to finish (scheduled: waiting to retry after a network error).
+RUNNING = {JobStatus.CREATED, JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.STARTED}
+STAGES = {"queued": "Waiting for the worker", "writing": "Writing the 837P files", "sending": "Sending", "done": "Done"}
+PROBLEM_JOBS = ("submit_claims", "poll_status")
+
+
+def _job_problems(practice_id: int) -> list[JobProblem]:
+    return db.session.scalars(select(JobProblem).where(JobProblem.practice_id == practice_id,
+                                                       JobProblem.cleared_at.is_(None),
+                                                       JobProblem.job.in_(PROBLEM_JOBS))
+                              .order_by(JobProblem.id.desc()).limit(5)).all()
+
+
+def _submission_state(just_queued: bool = False) -> dict:
+    """The practice's latest submission job as RQ knows it: running (stage, sent of total), or how it ended."""
+    if just_queued:  # enqueued after this request commits: RQ has not seen it yet
+        return {"running": True, "stage": STAGES["queued"], "sent": 0, "total": 0, "retrying": False}
+    job_id = jobs.submission_job_id(current_user.practice_id)
+    try:
+        job = Job.fetch(job_id, connection=get_redis()) if job_id else None
+    except NoSuchJobError:
+        job = None  # expired, or its request was rolled back before the job reached RQ
+    if job is None:
+        return {"running": False, "outcome": "none"}
+    status = job.get_status(refresh=False)
+    meta = job.meta or {}
+    if status in RUNNING:
+        return {"running": True, "stage": STAGES.get(meta.get("stage"), "Working"),
+                "sent": int(meta.get("sent") or 0), "total": int(meta.get("total") or 0),
+                "retrying": status == JobStatus.SCHEDULED}
+    if status == JobStatus.FINISHED:
+        return {"running": False, "outcome": "finished", "result": job.return_value() or {}}
+    return {"running": False, "outcome": "failed"}
+
+
+def _sending() -> dict:
+    """The claims page's sending tools and warnings, for the people who send claims."""
+    if current_user.role == Role.CLINICIAN:
+        return {"sending": None}
+    practice = current_user.practice
+    state = _submission_state()
+    return {"sending": {
+        "clearinghouse": NAMES.get(practice.clearinghouse, practice.clearinghouse),
+        "automated": practice.clearinghouse in ("sandbox", "claimmd"), "files": practice.clearinghouse == "files",
+        "ready": _count(submissions.ready_to_send(practice.id)), "denials": _count(_denials_query(False)),
+        "state": state if state["running"] else None, "job_problems": _job_problems(practice.id)}}
+
+
+def _progress(state: dict):
+    """The progress fragment. Once the job has ended it carries no trigger, and htmx is answered 286, so
+    polling stops either way."""
+    status = htmx.STOP_POLLING if not state["running"] and htmx.is_htmx() else 200
+    return render_page("claims/_submission.html", status=status, state=state)
+
+
+@bp.route("/claims/submission")
+@roles(Role.ADMIN, Role.BILLER)
+def submission():
+    """The progress of the practice's latest submission job; it asks again every second while the job runs."""
+    return _progress(_submission_state())
+
+
+@bp.route("/claims/submit", methods=["POST"])
+@roles(Role.ADMIN, Role.BILLER)
+def submit():
+    """Send the Queued For Submission claims to the clearinghouse now: a job, queued once this request commits."""
+    practice = current_user.practice
+    if practice.clearinghouse not in ("sandbox", "claimmd"):
+        abort(409, "This practice sends claims as files: use Download 837 batch instead.")
+    if practice.clearinghouse == "claimmd" and not practice.claimmd_account_key:
+        abort(409, "Claim.MD needs the practice's AccountKey first: Settings → Insurance.")
+    job_id = jobs.enqueue_submission(practice.id, job_id=f"submit_claims-{practice.id}-web-{time.time_ns()}")
+    audit.record("claims.submission_requested", practice, job_id=job_id, actor=current_user)
+    if not htmx.is_htmx():
+        flash("Sending the queued claims now.", "success")
+        return see_other(url_for("claims.index"))
+    return _progress(_submission_state(just_queued=True))
+
+
+@bp.route("/claims/download", methods=["POST"])
+@roles(Role.ADMIN, Role.BILLER)
+def download():
+    """The files clearinghouse: write the queued claims into 837P files to download and send; they are Sent."""
+    practice = current_user.practice
+    if practice.clearinghouse != "files":
+        abort(409, f"This practice sends claims through {NAMES.get(practice.clearinghouse, 'its clearinghouse')}: "
+                   "use Send queued claims now.")
+    waiting = _count(submissions.ready_to_send(practice.id))
+    files = submissions.download(practice, current_user)
+    sent = sum(file.claim_count for file in files)
+    audit.record("claims.downloaded", practice, files=[file.id for file in files], claims=sent, actor=current_user)
+    return render_page("claims/download.html", files=files, sent=sent, failed=waiting - sent)
+
+
 @bp.route("/x12/<int:file_id>")
 @roles(Role.ADMIN, Role.BILLER)
 def x12_file(file_id: int):
-    """An X12 file as Parity stored it, one segment a line."""
+    """An X12 file as Parity stored it, one segment a line; with ?download=1, the file itself to save."""
     record = load(X12File, file_id)
+    if request.args.get("download"):
+        name = (db.session.scalar(select(Submission.filename).where(Submission.file_id == record.id))
+                or f"parity-{record.kind.lower()}-{record.interchange_control_number or record.id}.x12")
+        response = make_response(record.content)
+        response.headers["Content-Type"] = "application/edi-x12"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
     response = make_response(record.content.replace("~", "~\n"))
     response.headers["Content-Type"] = "text/plain; charset=ascii"
     return response
 
 
+# ---------------------------------------------------------------- settings
+
+
 @bp.route("/settings/insurance", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def settings():
-    """Clearinghouse, submitter and receiver, automation and who bills on claims."""
+    """Clearinghouse and its key, submitter and receiver, automation, polling and who bills on claims."""
     practice = current_user.practice
-    form = InsuranceSettingsForm(obj=practice)
+    form = InsuranceSettingsForm(obj=practice, stored_key=practice.claimmd_account_key)
     if form.validate_on_submit():
         text = {name: (getattr(form, name).data or "").strip() or None
                 for name in ("submitter_name", "submitter_id", "receiver_name", "receiver_id")}
-        changed = apply_changes(practice, text | {name: getattr(form, name).data for name in (
-            "clearinghouse", "create_claims_automatically", "billing_provider")})
+        values = text | {name: getattr(form, name).data for name in (
+            "clearinghouse", "create_claims_automatically", "billing_provider", "submit_claims_automatically")}
+        if form.poll_every_minutes.data is not None:  # left blank: keep the interval
+            values["poll_every_minutes"] = form.poll_every_minutes.data
+        changed = apply_changes(practice, values)
+        new_key = form.claimmd_account_key.data
+        if new_key and new_key != practice.claimmd_account_key:  # left blank: keep the stored key
+            practice.claimmd_account_key = new_key
+            changed["claimmd_account_key"] = "replaced"  # never the key itself, not even in the audit log
         if changed:
             audit.record("practice.insurance_settings_changed", practice, **changed)
         flash("Insurance settings saved.", "success")
