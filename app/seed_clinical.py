@@ -28,10 +28,12 @@ PAYERS = [
 # (first, last, preferred, born, sex, payer index or None, member id)
 CLIENTS = [
     ("Maya", "Okafor", None, date(1989, 3, 14), "F", 0, "HHP4481902"),
-    ("Daniel", "Reyes", "Dan", date(1975, 11, 2), "M", 0, "HHP4481903"),
+    # The sandbox clearinghouse rejects member IDs ending in R and denies those ending in D (app/clearinghouse/
+    # sandbox.py), so the demo shows a rejection and a denial next to the paid claims.
+    ("Daniel", "Reyes", "Dan", date(1975, 11, 2), "M", 0, "HHP448190R"),
     ("Eleanor", "Whitfield", None, date(1954, 6, 21), "F", 1, "1EG4TE5MK73"),
     ("Jordan", "Baptiste", None, date(2012, 9, 5), "M", 2, "100298374"),
-    ("Priya", "Natarajan", None, date(1992, 1, 30), "F", 0, "HHP7710245"),
+    ("Priya", "Natarajan", None, date(1992, 1, 30), "F", 0, "HHP771024D"),
     ("Sam", "Kowalski", None, date(1998, 7, 11), "U", None, None),
 ]
 
@@ -175,6 +177,9 @@ def seed_billing(practice: Practice) -> bool:
             continue  # left Open: not paid yet
         owed = bills.totals(bill).balance
         extra = 4000 if index == 0 else 0  # one client pays ahead and keeps credit
+        policy = next((p for p in bill.client.policies if p.is_active_on(bill.service_date)), None)
+        if policy is not None:  # insured: the client pays the copay; the payer pays the rest through the claim
+            owed, extra = min(owed, policy.copay_cents), 0
         if owed > 0:
             bills.record_payment(bill.client, owed + extra, "check" if index % 2 else "card",
                                  date.today() - timedelta(days=max(1, 20 - index)), reference=f"{1040 + index}",

@@ -50,7 +50,9 @@ def main() -> int:
     from app.redis_conn import start_embedded, stop_embedded
 
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
-    env = {**os.environ, "FLASK_APP": "app", "PYTHONUNBUFFERED": "1"}
+    # The demo's sandbox payer answers on every worker tick: every 10 s here, so the whole claim loop plays
+    # out in about a minute (production's default tick is 30 s; a real payer takes days).
+    env = {"CLEARINGHOUSE_TICK_SECONDS": "10", **os.environ, "FLASK_APP": "app", "PYTHONUNBUFFERED": "1"}
     env.setdefault("PUBLIC_URL", f"http://{host}:{port}")
     app = create_app()  # reads the environment, creates instance/ and the secret key once
     env["PARITY_INSTANCE_PATH"] = app.instance_path
