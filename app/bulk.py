@@ -52,6 +52,7 @@ def rows_in_bulk() -> Iterator[None]:
     if _KEY in db.session.info:  # already collecting: the outer block writes
         yield
         return
+    db.session.flush()  # so the largest ids read when reserving count every row added so far
     batch = _Batch()
     db.session.info[_KEY] = batch
     try:

@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -42,6 +43,14 @@ def sign_in_over_http(base, email) -> tuple[int, str]:
     return response.status, response.geturl()
 
 
+def demo_claims(database) -> tuple[int, int]:
+    """(claims still Queued For Submission, remittances posted) in the demo's database."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
+        queued = connection.execute("SELECT count(*) FROM claims WHERE status = 'queued'").fetchone()[0]
+        remittances = connection.execute("SELECT count(*) FROM remittances").fetchone()[0]
+    return queued, remittances
+
+
 def test_run_command_serves_the_demo_and_ctrl_c_leaves_no_process_behind(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -62,6 +71,11 @@ def test_run_command_serves_the_demo_and_ctrl_c_leaves_no_process_behind(tmp_pat
             assert status == 200 and not final_url.endswith("/login"), email
         started = parity_processes() - before
         assert len(started) >= 4  # supervisor, redis-server, worker, gunicorn master and worker
+        # The demo's claims go round the whole loop with the sandbox on their own, within a couple of minutes.
+        database = tmp_path / "instance" / "parity.sqlite3"
+        _, remittances_at_start = demo_claims(database)  # the sandbox's 835 comes three polls after sending
+        wait_for(lambda: demo_claims(database)[0] == 0 and demo_claims(database)[1] > remittances_at_start,
+                 timeout=150, interval=2, what="the worker to submit the demo's claims and post the sandbox's 835")
     finally:
         supervisor.send_signal(signal.SIGINT)
         returncode = supervisor.wait(timeout=60)
