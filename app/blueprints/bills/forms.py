@@ -20,6 +20,8 @@ class BillFilterForm(FlaskForm):
     clinician = SelectField("Clinician", choices=[], validate_choice=False, validators=[Optional()])
     date_from = DateField("Service from", validators=[Optional()])
     date_to = DateField("Service to", validators=[Optional()])
+    overdue = BooleanField("Past their terms only", validators=[Optional()], false_values=("", "0", "false", "off"),
+                           description="Open bills still unpaid after their due date.")
 
 
 class LineEditForm(FlaskForm):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from app import access, audit, htmx
 from app.accounts import apply_changes
 from app.authz import any_member, load, roles
-from app.billing import bills, ledger
+from app.billing import bills, ledger, worklist
 from app.billing.bills import BillProblem, LineChange, LineProblems
 from app.billing.money import dollars
 from app.blueprints.bills.forms import (AdjustmentForm, BillFilterForm, BillingSettingsForm, LineEditForm,
@@ -66,6 +66,8 @@ def _filtered(form: BillFilterForm):
         query = query.where(Bill.service_date >= form.date_from.data)
     if form.date_to.data:
         query = query.where(Bill.service_date <= form.date_to.data)
+    if form.overdue.data:
+        query = query.where(worklist.overdue_bill(worklist.practice_today(current_user.practice)))
     return query.order_by(Bill.id.desc())
 
 
@@ -84,7 +86,7 @@ def _summaries(rows: list[Bill]) -> list[dict]:
 @bp.route("/bills")
 @any_member
 def index():
-    """List bills by status, client, clinician and date of service; CSV of the same."""
+    """List bills by status, client, clinician, date of service and past their terms; CSV of the same."""
     form = BillFilterForm(request.args)
     clients = db.session.scalars(select(Client).where(access.client_filter(current_user))
                                  .order_by(Client.last_name, Client.first_name)).all()

@@ -5,8 +5,9 @@ from flask import Blueprint, jsonify
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import health
+from app import health, jobs
 from app.authz import any_member, public
+from app.billing import worklist
 from app.extensions import db
 from app.models import AuditEvent, Member, Role
 from app.models.types import utcnow
@@ -22,12 +23,22 @@ def _identity_gaps(practice) -> list[str]:
     return [label for field, label in required.items() if not getattr(practice, field)]
 
 
+def _failed_registry():
+    """RQ's FailedJobRegistry of Parity's queue (reading it may still fail when Redis is down)."""
+    from rq.registry import FailedJobRegistry
+
+    return FailedJobRegistry(queue=jobs.queue())
+
+
 @bp.route("/")
 @any_member
 def home():
-    """Show what needs attention in this practice."""
+    """Show what needs the member's action now, each a count linked to its filtered list; and, for admins,
+    what the practice's setup still lacks."""
     member = current_user
-    context = {"practice": member.practice}
+    items = worklist.counts_for(member, _failed_registry() if member.role == Role.ADMIN else None)
+    context = {"practice": member.practice, "work_items": items,
+               "nothing_to_do": all(item.count == 0 for item in items)}
     if member.role == Role.ADMIN:
         context["identity_gaps"] = _identity_gaps(member.practice)
         context["members_by_role"] = dict(db.session.execute(

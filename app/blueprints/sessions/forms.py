@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
+                     TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.billing.places import PLACES_OF_SERVICE
@@ -20,6 +21,23 @@ class BookingForm(FlaskForm):
     place_of_service = SelectField("Place of service", choices=POS_CHOICES, validators=[DataRequired()])
     service = StringField("Service (paid in advance)", validators=[Optional(), Length(max=20)],
                           description="Only for services that require payment before the session.")
+
+
+class SessionFilterForm(FlaskForm):
+    """GET filters that list every matching session instead of a day or a week (no CSRF on reads): the home
+    page links here for past sessions still Scheduled and for completed sessions whose note is not signed."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=[("", "Any status")] + [(s.value, s.label) for s in SessionStatus],
+                         validators=[Optional()])
+    past = BooleanField("Already ended", false_values=("", "0", "false", "off"))
+    unsigned = BooleanField("Completed, note not signed", false_values=("", "0", "false", "off"))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.status.data or self.past.data or self.unsigned.data)
 
 
 class StatusForm(FlaskForm):

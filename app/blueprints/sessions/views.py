@@ -8,17 +8,18 @@ from sqlalchemy.orm import selectinload
 
 from app import access
 from app.authz import any_member, load, roles
-from app.billing import codes, diagnoses
+from app.billing import codes, diagnoses, worklist
 from app.billing import sessions as rules
 from app.billing.money import dollars
 from app.billing.sessions import Booking, LineInput, SessionProblems
 from app.blueprints.sessions.forms import (AddendumForm, BookingForm, CompleteForm, LineForm, LinesForm, NoteForm,
-                                           StatusForm)
+                                           SessionFilterForm, StatusForm)
 from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.formatting import practice_zone
 from app.forms import show_problems
 from app.models import Client, Member, Role, ServiceCode, SessionStatus, TherapySession
+from app.models.types import utcnow
 from app.rendering import render_page, see_other
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -44,12 +45,37 @@ def _local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=practice_zone())
 
 
+#: The most sessions a filtered list shows at once.
+FILTERED_LIMIT = 500
+
+
+def _filters() -> SessionFilterForm:
+    form = SessionFilterForm(request.args)
+    if not form.validate() and form.status.errors:
+        form.status.data = ""  # an unknown status filters nothing
+    return form
+
+
+def _filtered(form: SessionFilterForm, now: datetime):
+    """Every session the member sees that matches the filters, oldest first (the worklist's conditions)."""
+    query = select(TherapySession).where(access.session_filter(current_user))
+    if form.status.data:
+        query = query.where(TherapySession.status == form.status.data)
+    if form.past.data:
+        query = query.where(worklist.ended(now))
+    if form.unsigned.data:
+        query = query.where(worklist.unsigned_note())
+    return query.order_by(TherapySession.starts_at, TherapySession.id)
+
+
 @bp.route("")
 @any_member
 def index():
-    """List a day's or a week's sessions, by clinician."""
+    """List a day's or a week's sessions, by clinician; or, with ?status=, ?past=1 or ?unsigned=1, every
+    session that matches (past sessions still Scheduled, completed sessions whose note is not signed)."""
     zone = practice_zone()
     today = datetime.now(zone).date()
+    filters = _filters()
     try:
         day = date.fromisoformat(request.args.get("date", "")) if request.args.get("date") else today
     except ValueError:
@@ -57,20 +83,23 @@ def index():
     view = "week" if request.args.get("view") == "week" else "day"
     first = day - timedelta(days=day.weekday()) if view == "week" else day
     last = first + timedelta(days=7 if view == "week" else 1)
-    query = (select(TherapySession).where(access.session_filter(current_user),
-                                          TherapySession.starts_at >= _local(first, time()),
-                                          TherapySession.starts_at < _local(last, time()))
-             .options(selectinload(TherapySession.client), selectinload(TherapySession.clinician),
-                      selectinload(TherapySession.lines), selectinload(TherapySession.note))
-             .order_by(TherapySession.starts_at))
+    if filters.active:
+        query = _filtered(filters, utcnow())
+    else:
+        query = (select(TherapySession).where(access.session_filter(current_user),
+                                              TherapySession.starts_at >= _local(first, time()),
+                                              TherapySession.starts_at < _local(last, time()))
+                 .order_by(TherapySession.starts_at))
+    query = query.options(selectinload(TherapySession.client), selectinload(TherapySession.clinician),
+                          selectinload(TherapySession.lines), selectinload(TherapySession.note))
     clinician_id = request.args.get("clinician", type=int)
     if clinician_id and access.sees_whole_practice(current_user):
         query = query.where(TherapySession.clinician_id == clinician_id)
-    sessions = db.session.scalars(query).all()
+    sessions = db.session.scalars(query.limit(FILTERED_LIMIT) if filters.active else query).all()
     step = timedelta(days=7 if view == "week" else 1)
     return render_page("sessions/index.html", sessions=sessions, day=day, first=first, last=last - timedelta(days=1),
                        view=view, clinicians=_clinicians(), clinician_id=clinician_id, previous=day - step,
-                       following=day + step, today=today)
+                       following=day + step, today=today, filters=filters, limit=FILTERED_LIMIT)
 
 
 def _clinicians() -> list[Member]:

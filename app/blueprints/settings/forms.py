@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from app import forms as checks
 from app.models import Role
@@ -65,3 +65,15 @@ class AuditFilterForm(FlaskForm):
 
     action = StringField("Action", validators=[Optional(), Length(max=64)])
     member = SelectField("Member", choices=[], validate_choice=False, validators=[Optional()])
+
+
+class ResolveJobProblemForm(FlaskForm):
+    """Mark a background job's failure as dealt with (the problem's id; looked up in the admin's practice)."""
+
+    problem = IntegerField("Problem", validators=[InputRequired()])
+
+
+class DismissFailedJobForm(FlaskForm):
+    """Remove a job RQ gave up on from its failed-job registry (the job's id; only a job of this practice)."""
+
+    job = StringField("Job", validators=[DataRequired(), Length(max=200)])

@@ -1,16 +1,18 @@
-"""Practice settings for admins: identity, members, the audit log and the email outbox."""
-from flask import Blueprint, current_app, flash, make_response, request, url_for
+"""Practice settings for admins: identity, members, the audit log, the email outbox and failed background jobs."""
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from app import accounts, htmx
+from app import accounts, htmx, jobs
 from app.accounts import MemberDetails, RuleViolation
 from app.authz import load, roles
-from app.blueprints.settings.forms import (AuditFilterForm, ConfirmForm, MemberForm, NewMemberForm, PracticeForm,
-                                           RoleForm)
+from app.billing import worklist
+from app.blueprints.settings.forms import (AuditFilterForm, ConfirmForm, DismissFailedJobForm, MemberForm,
+                                           NewMemberForm, PracticeForm, ResolveJobProblemForm, RoleForm)
 from app.extensions import db
 from app.forms import show_problems
-from app.models import AuditEvent, Member, OutboundEmail, Role
+from app.models import AuditEvent, JobProblem, Member, OutboundEmail, Role
 from app.rendering import render_page, see_other
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -167,3 +169,67 @@ def outbox():
 def outbox_email(email_id: int):
     """Read one email as it was sent."""
     return render_page("settings/outbox_email.html", email=load(OutboundEmail, email_id))
+
+
+# ---------------------------------------------------------------- failed background jobs
+
+
+def _failed_registry():
+    from rq.registry import FailedJobRegistry
+
+    return FailedJobRegistry(queue=jobs.queue())
+
+
+def _jobs_page(status: int = 200):
+    try:
+        failed, redis_error = worklist.failed_jobs(_failed_registry(), current_user.practice_id), None
+    except RedisError as error:
+        failed, redis_error = [], f"{type(error).__name__}: {error}"
+    return render_page("settings/jobs.html", status=status, problems=worklist.unresolved_problems(
+        current_user.practice_id), failed=failed, redis_error=redis_error, names=worklist.JOB_NAMES)
+
+
+@bp.route("/jobs", endpoint="jobs")
+@admin_only
+def failed_jobs():
+    """Background jobs that failed: the practice's unresolved job problems, and the jobs RQ gave up on."""
+    return _jobs_page()
+
+
+@bp.route("/jobs/resolve", methods=["POST"])
+@admin_only
+def resolve_job_problem():
+    """Mark a job problem as dealt with: it leaves this page and the home page's count."""
+    form = ResolveJobProblemForm()
+    if not form.validate():
+        flash("Say which problem to mark resolved.", "error")
+        return _jobs_page(422)
+    problem = db.session.scalar(select(JobProblem).where(JobProblem.id == form.problem.data,
+                                                         JobProblem.practice_id == current_user.practice_id))
+    if problem is None:
+        abort(404)
+    done = worklist.resolve_problem(problem, current_user)
+    flash(f"{worklist.JOB_NAMES.get(problem.job, problem.job)}: marked resolved." if done else
+          "That problem was already resolved.", "success")
+    return see_other(url_for("settings.jobs"))
+
+
+@bp.route("/jobs/dismiss", methods=["POST"])
+@admin_only
+def dismiss_failed_job():
+    """Delete a job RQ gave up on from its failed-job registry (only a job of this practice)."""
+    form = DismissFailedJobForm()
+    if not form.validate():
+        flash("Say which failed job to dismiss.", "error")
+        return _jobs_page(422)
+    try:
+        registry = _failed_registry()
+        job = next((job for job in worklist.failed_jobs(registry, current_user.practice_id)
+                    if job.id == form.job.data), None)
+        if job is None:
+            abort(404)
+        worklist.dismiss_failed_job(registry, job, current_user)
+    except RedisError:
+        abort(503, "Redis did not answer; try again in a moment.")
+    flash(f"{job.description}: failed job dismissed.", "success")
+    return see_other(url_for("settings.jobs"))
