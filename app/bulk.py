@@ -10,7 +10,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, inspect, select, text, update
 
 from app.extensions import db
 
@@ -74,6 +74,30 @@ def _shape(model: type) -> tuple[dict, tuple]:
              and column.nullable}
     defaults = tuple((column.key, column.default.arg) for column in columns if column.default is not None)
     return empty, defaults
+
+
+def save_changes(records) -> None:
+    """Write the column changes of many loaded ORM objects as one UPDATE … executemany per table and shape,
+    then mark them saved, so the session's flush has nothing left to do for them (the unit of work spends far
+    longer per object than the database does)."""
+    groups: dict[tuple, list[tuple[object, dict]]] = {}
+    for record in records:
+        state = inspect(record)
+        columns = state.mapper.column_attrs
+        # committed_state holds exactly the attributes changed since the object was loaded.
+        changed = {key: state.dict[key] for key in state.committed_state if key in columns
+                   and state.dict.get(key) != state.committed_state[key]}
+        if changed:
+            groups.setdefault((state.mapper, tuple(sorted(changed))), []).append((record, changed))
+    for (mapper, keys), items in groups.items():
+        table = mapper.local_table
+        statement = (update(table).where(table.c.id == bindparam("id_"))
+                     .values({key: bindparam(key) for key in keys}))
+        db.session.execute(statement, [{"id_": record.id, **changed} for record, changed in items])
+        for record, changed in items:
+            # The row has these values now: mark the object clean, so the next flush need not look at it.
+            state = inspect(record)
+            state._commit_all(state.dict, db.session.identity_map)
 
 
 def collecting() -> bool:

@@ -187,7 +187,7 @@ def _post_together(remittance: Remittance, items: list[tuple], actor: Member | N
             loaded[bill.id] = bill
     balances = bills.balances(bill_ids) if bill_ids else {}
     counts: dict[str, int] = {}
-    later = []
+    later, touched = [], []
     with db.session.no_autoflush, bulk.rows_in_bulk():
         for position, (payment, claim) in enumerate(items):
             if claim is None:
@@ -208,6 +208,8 @@ def _post_together(remittance: Remittance, items: list[tuple], actor: Member | N
             if money is not None or write_offs:
                 balances[bill.id] = bills.post_insurance(bill, money, write_offs, line.id, balance=balances[bill.id])
             _settle_claim(line, remittance, payment, claim, write_offs, actor, counts)
+            touched.append(claim)
+        bulk.save_changes([*loaded.values(), *touched, *(line for claim in touched for line in claim.lines)])
     claim_rules.apply_counts(remittance.practice_id, counts)
     return later
 
