@@ -75,11 +75,11 @@ def seed_demo() -> bool:
             created = True
     created |= _seed_catalog(practice)
     db.session.flush()
-    from app.seed_clinical import seed_billing, seed_clinical
+    from app.seed_clinical import seed_clinical
 
+    # Clients, six months of history sent through the sandbox (committed as it goes, by the worker's own jobs)
+    # and the recent weeks with their bills: added once, when the practice has no clients.
     created |= seed_clinical(practice)
-    db.session.flush()
-    created |= seed_billing(practice)
     return created
 
 

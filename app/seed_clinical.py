@@ -1,8 +1,13 @@
-"""Demo clinical records: clients, payers, policies and a month of sessions with notes.
+"""Demo clinical records: clients, payers, policies, six months of history (app/seed_history.py) and the
+recent weeks of sessions with notes, bills and claims waiting for the worker.
 
 Built through the same domain functions the pages use, so the demo obeys every rule the product
 enforces. Part of `flask seed-demo`; added once, when the demo practice has no clients yet.
 """
+import contextlib
+import gc
+import unicodedata
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,16 +30,26 @@ PAYERS = [
      "state": "MA", "zip_code": "021459118"},
 ]
 
-# (first, last, preferred, born, sex, payer index or None, member id)
+# (key, first, last, preferred, born, sex, payer index or None, member id, clinician: 0 Casey, 1 Jordan)
 CLIENTS = [
-    ("Maya", "Okafor", None, date(1989, 3, 14), "F", 0, "HHP4481902"),
+    ("maya", "Maya", "Okafor", None, date(1989, 3, 14), "F", 0, "HHP4481902", 0),
     # The sandbox clearinghouse rejects member IDs ending in R and denies those ending in D (app/clearinghouse/
     # sandbox.py), so the demo shows a rejection and a denial next to the paid claims.
-    ("Daniel", "Reyes", "Dan", date(1975, 11, 2), "M", 0, "HHP448190R"),
-    ("Eleanor", "Whitfield", None, date(1954, 6, 21), "F", 1, "1EG4TE5MK73"),
-    ("Jordan", "Baptiste", None, date(2012, 9, 5), "M", 2, "100298374"),
-    ("Priya", "Natarajan", None, date(1992, 1, 30), "F", 0, "HHP771024D"),
-    ("Sam", "Kowalski", None, date(1998, 7, 11), "U", None, None),
+    ("daniel", "Daniel", "Reyes", "Dan", date(1975, 11, 2), "M", 0, "HHP448190R", 1),
+    ("eleanor", "Eleanor", "Whitfield", None, date(1954, 6, 21), "F", 1, "1EG4TE5MK73", 0),
+    ("minor", "Jordan", "Baptiste", None, date(2012, 9, 5), "M", 2, "100298374", 1),
+    ("priya", "Priya", "Natarajan", None, date(1992, 1, 30), "F", 0, "HHP771024D", 0),
+    ("sam", "Sam", "Kowalski", None, date(1998, 7, 11), "U", None, None, 1),
+    # Clients of the six months before (app/seed_history.py). Lucas's member ID was typed with an R at intake
+    # (rejected, then corrected); Aisha's plan puts everything to the deductible (Y); Marcus's payer denies (D).
+    ("lucas", "Lucas", "Ferreira", None, date(1986, 4, 9), "M", 0, "HHP552031R", 1),
+    ("grace", "Grace", "Liu", None, date(2001, 10, 27), "F", 2, "100412957", 0),
+    ("robert", "Robert", "Chen", "Bob", date(1951, 2, 3), "M", 1, "2HT7YU3QW64", 1),
+    ("aisha", "Aisha", "Rahman", None, date(1994, 12, 18), "F", 0, "HHP662047Y", 0),
+    ("tomas", "Tomás", "Herrera", None, date(1983, 8, 30), "M", None, None, 0),
+    ("nora", "Nora", "Lindqvist", None, date(1979, 5, 6), "F", None, None, 1),
+    ("marcus", "Marcus", "Bell", None, date(1990, 7, 22), "M", 2, "100688412D", 1),
+    ("morgan", "Morgan", "Park", None, date(1988, 1, 15), "F", 0, "HHP5093377", 0),
 ]
 
 
@@ -47,33 +62,70 @@ def _at(practice: Practice, day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def seed_clinical(practice: Practice) -> bool:
-    """Add the demo's clinical records once. True when anything was added."""
+    """Add the demo's clinical records once, when the practice has no clients: its clients, six months of
+    history (app/seed_history.py, which commits as it goes), then the recent weeks and their bills. True when
+    anything was added."""
     if db.session.scalar(select(func.count(Client.id)).where(Client.practice_id == practice.id)):
         return False
-    clinicians = db.session.scalars(select(Member).where(Member.practice_id == practice.id,
-                                                         Member.role == "clinician").order_by(Member.email)).all()
-    casey, jordan = clinicians[1], clinicians[0]  # clinician@… and clinician2@…
+    from app.seed_history import seed_history
+
+    practice_id = practice.id
+    with _collector_paused():
+        people = _add_people(practice)
+        seed_history(practice_id, people)
+        practice = db.session.get(Practice, practice_id)  # the history's jobs released the session
+        _add_recent_weeks(practice, people)
+        db.session.flush()
+        seed_billing(practice)
+    return True
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the demo is written: the ICD-10-CM reference that the first
+    note loads holds some 800,000 objects, and the collector would scan them over and over while that reference
+    is built and the thousands of rows after it are made (about 3 of the seed's seconds). Reference counting
+    still frees everything outside a cycle; the collector runs again as soon as the demo is written."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _email(first: str, last: str) -> str:
+    folded = unicodedata.normalize("NFKD", f"{first}.{last}".lower())
+    return "".join(char for char in folded if char.isascii() and not unicodedata.combining(char)) + "@example.org"
+
+
+def _add_people(practice: Practice) -> dict:
+    """Payers, clients (a minor with a guardian who pays), policies. Returns their ids for the history."""
+    members = {member.email: member for member in db.session.scalars(select(Member).where(
+        Member.practice_id == practice.id))}
+    casey, jordan = members["clinician@demo.parity"], members["clinician2@demo.parity"]
     payers = [Payer(practice_id=practice.id, **values) for values in PAYERS]
     db.session.add_all(payers)
-    clients = []
-    for index, (first, last, preferred, born, sex, payer_index, member_id) in enumerate(CLIENTS):
+    clients = {}
+    for index, (key, first, last, preferred, born, sex, _, _, clinician) in enumerate(CLIENTS):
         client = Client(practice_id=practice.id, first_name=first, last_name=last, preferred_name=preferred,
                         date_of_birth=born, sex=sex, address_line1=f"{20 + index * 7} Beacon Street", city="Cambridge",
-                        state="MA", zip_code="021394307", phone=f"61755501{index:02d}",
-                        email=f"{first.lower()}.{last.lower()}@example.org",
-                        primary_clinician_id=(casey if index % 2 == 0 else jordan).id)
+                        state="MA", zip_code="021394307", phone=f"61755501{index:02d}", email=_email(first, last),
+                        primary_clinician_id=(casey, jordan)[clinician].id)
         db.session.add(client)
-        clients.append(client)
+        clients[key] = client
     db.session.flush()
-    maya, daniel, eleanor, minor, priya, sam = clients
+    minor, priya = clients["minor"], clients["priya"]
     db.session.add(Contact(practice_id=practice.id, client_id=minor.id, name="Claudette Baptiste",
                            relation="guardian", is_billing_contact=True, phone="6175550177",
                            email="claudette.baptiste@example.org", address_line1="41 Beacon Street",
                            city="Cambridge", state="MA", zip_code="021394307"))
     start = date.today() - timedelta(days=400)
-    for client, (*_, payer_index, member_id) in zip(clients, CLIENTS):
+    for key, *_, payer_index, member_id, _ in CLIENTS:
         if payer_index is None:
             continue
+        client = clients[key]
         policy = InsurancePolicy(practice_id=practice.id, client_id=client.id, payer_id=payers[payer_index].id,
                                  member_id=member_id, group_number="G-20931" if payer_index == 0 else None,
                                  priority=1, copay_cents=2500 if payer_index == 0 else 0, effective_date=start)
@@ -91,7 +143,46 @@ def seed_clinical(practice: Practice) -> bool:
             policy.subscriber_state, policy.subscriber_zip_code = "MA", "021394307"
         db.session.add(policy)
     db.session.flush()
+    return {"clients": {key: client.id for key, client in clients.items()},
+            "members": {email: member.id for email, member in members.items()}}
 
+
+def record_session(practice: Practice, day: date, hour: int, client: Client, clinician: Member, minutes: int,
+                   modality: str | None, lines: list[tuple], diagnosis_codes: list[str], *, sign: bool = True,
+                   status: SessionStatus | None = None) -> TherapySession:
+    """Book a session and, unless it has another `status`, complete it with its lines (the telehealth modifier
+    the payer wants added), write its note and sign it: the practice's automation makes the bill and claim."""
+    modality = modality or "in_person"
+    starts = _at(practice, day, hour)
+    booking = Booking(client_id=client.id, clinician_id=clinician.id, starts_at=starts,
+                      ends_at=starts + timedelta(minutes=minutes or 50), modality=modality,
+                      place_of_service="10" if modality != "in_person" else "11")
+    session = rules.book_session(practice.id, booking)
+    if status is not None:
+        if status != SessionStatus.SCHEDULED:
+            rules.set_status(session, status)
+        return session
+    db.session.refresh(session, ["client"])
+    modifier = rules.suggested_modifier(session)
+    inputs = [LineInput(code=line[0], units=line[1] if len(line) > 1 else 1,
+                        modifiers=(line[2],) if len(line) > 2 else (modifier,) if modifier else ())
+              for line in lines]
+    rules.complete_session(session, inputs, minutes, None, clinician)
+    rules.save_note(session, _note_text(client, diagnosis_codes), diagnosis_codes)
+    if sign:
+        rules.sign_note(session, clinician)
+    return session
+
+
+def _add_recent_weeks(practice: Practice, people: dict) -> None:
+    """The last four weeks: three new clients and some of the history's, sessions still to bill, claims Queued
+    For Submission for the worker to send on first start, one held in Needs Review, two upcoming sessions."""
+    clients = {key: db.session.get(Client, client_id) for key, client_id in people["clients"].items()}
+    members = {email: db.session.get(Member, member_id) for email, member_id in people["members"].items()}
+    casey, jordan = members["clinician@demo.parity"], members["clinician2@demo.parity"]
+    maya, daniel, eleanor, minor, priya, sam = (clients[key] for key in ("maya", "daniel", "eleanor", "minor",
+                                                                          "priya", "sam"))
+    lucas, robert, tomas = clients["lucas"], clients["robert"], clients["tomas"]
     today = date.today()
     # (days ago, hour, client, clinician, minutes, modality, lines, diagnoses, sign?, status)
     plan = [
@@ -104,11 +195,14 @@ def seed_clinical(practice: Practice) -> bool:
         # Audio-only, but coded with the video modifier: the scrubber holds its claim in Needs Review.
         (20, 13, daniel, jordan, 45, "audio", [("90834", 1, "95")], ["F33.1"], True, None),
         (19, 15, sam, jordan, 50, "in_person", [("90834",)], ["F43.10"], True, None),
+        (18, 10, tomas, casey, 45, "in_person", [("90834",)], ["F43.23"], True, None),
         (17, 10, minor, jordan, 55, "in_person", [("90847",)], ["F90.2"], True, None),  # family session
+        (16, 10, lucas, jordan, 55, "in_person", [("90837",)], ["F43.12"], True, None),
         (15, 9, maya, casey, 53, "in_person", [("90837",)], ["F41.1"], True, None),
         (14, 12, eleanor, casey, 100, "in_person", [("90839",), ("90840", 1)], ["F43.0"], True, None),  # crisis
         (13, 14, daniel, jordan, 45, "video", [("90834",)], ["F33.1"], True, None),
         (12, 16, priya, casey, 40, "video", [("90834",)], ["F32.A"], True, None),
+        (11, 9, robert, jordan, 30, "video", [("90832",)], ["F32.1"], True, None),
         (10, 10, sam, jordan, 0, None, [], [], False, SessionStatus.NO_SHOW),
         (8, 9, maya, casey, 53, "in_person", [("90837",)], ["F41.1"], True, None),
         (7, 11, minor, jordan, 30, "in_person", [("90832",), ("90785",)], ["F90.2"], True, None),
@@ -120,27 +214,8 @@ def seed_clinical(practice: Practice) -> bool:
         (-3, 15, daniel, jordan, 45, "video", [], [], False, SessionStatus.SCHEDULED),
     ]
     for days_ago, hour, client, clinician, minutes, modality, lines, codes_, sign, status in plan:
-        day = today - timedelta(days=days_ago)
-        modality = modality or "in_person"
-        starts = _at(practice, day, hour)
-        booking = Booking(client_id=client.id, clinician_id=clinician.id, starts_at=starts,
-                          ends_at=starts + timedelta(minutes=minutes or 50), modality=modality,
-                          place_of_service="10" if modality != "in_person" else "11")
-        session = rules.book_session(practice.id, booking)
-        if status is not None:
-            if status != SessionStatus.SCHEDULED:
-                rules.set_status(session, status)
-            continue
-        db.session.refresh(session, ["client"])
-        modifier = rules.suggested_modifier(session)
-        inputs = [LineInput(code=line[0], units=line[1] if len(line) > 1 else 1,
-                            modifiers=(line[2],) if len(line) > 2 else (modifier,) if modifier else ())
-                  for line in lines]
-        rules.complete_session(session, inputs, minutes, None, clinician)
-        rules.save_note(session, _note_text(client, codes_), codes_)
-        if sign:
-            rules.sign_note(session, clinician)
-    return True
+        record_session(practice, today - timedelta(days=days_ago), hour, client, clinician, minutes, modality, lines,
+                       codes_, sign=sign, status=status)
 
 
 def _note_text(client: Client, codes_: list[str]) -> str:
@@ -153,14 +228,16 @@ def session_count(practice_id: int) -> int:
 
 
 def seed_billing(practice: Practice) -> bool:
-    """Move the demo's bills through every status: most older bills opened and paid, one paid in part,
-    one client left with credit, one bill voided; the newest stay Pended for clinicians to review."""
+    """Move the recent weeks' bills through every status: most older bills opened and paid, one paid in part,
+    one self-pay client paying ahead and keeping credit, one bill voided; the newest stay Pended for
+    clinicians to review. Called once by seed_clinical, after the history (whose bills are older)."""
     from app.billing import bills
-    from app.models import Bill, BillStatus, Payment
+    from app.models import Bill, BillStatus, Claim
+    from app.seed_history import recent_start
 
-    if db.session.scalar(select(func.count(Payment.id)).where(Payment.practice_id == practice.id)):
-        return False
-    pended = db.session.scalars(select(Bill).where(Bill.practice_id == practice.id, Bill.status == BillStatus.PENDED)
+    since = recent_start(date.today())
+    pended = db.session.scalars(select(Bill).where(Bill.practice_id == practice.id, Bill.status == BillStatus.PENDED,
+                                                   Bill.service_date >= since)
                                 .order_by(Bill.service_date, Bill.id)).all()
     if len(pended) < 6:
         return False
@@ -168,18 +245,25 @@ def seed_billing(practice: Practice) -> bool:
     older, newest = pended[:-4], pended[-4:]
     for bill in older:
         bills.open_bill(bill, admin)
-    void_me, partial, *paid = older
+    # The voided bill is one no claim was made for: a claim already queued would still go to the payer.
+    claimed = set(db.session.scalars(select(Claim.bill_id).where(Claim.bill_id.in_([bill.id for bill in older]))))
+    void_me = next((bill for bill in older if bill.id not in claimed), older[0])
+    first, partial, *paid = [bill for bill in older if bill is not void_me]
+    paid = [first, *paid]
     bills.void_bill(void_me, "Entered twice by mistake", admin)
     bills.record_payment(partial.client, bills.totals(partial).balance // 2, "card", date.today() - timedelta(days=3),
                          reference="VISA 4242", allocate=[(partial, bills.totals(partial).balance // 2)], actor=admin)
+    credit_given = False
     for index, bill in enumerate(paid):
         if index % 4 == 3:
             continue  # left Open: not paid yet
         owed = bills.totals(bill).balance
-        extra = 4000 if index == 0 else 0  # one client pays ahead and keeps credit
         policy = next((p for p in bill.client.policies if p.is_active_on(bill.service_date)), None)
+        extra = 0
         if policy is not None:  # insured: the client pays the copay; the payer pays the rest through the claim
-            owed, extra = min(owed, policy.copay_cents), 0
+            owed = min(owed, policy.copay_cents)
+        elif not credit_given:  # one self-pay client pays ahead and keeps credit
+            extra, credit_given = 4000, True
         if owed > 0:
             bills.record_payment(bill.client, owed + extra, "check" if index % 2 else "card",
                                  date.today() - timedelta(days=max(1, 20 - index)), reference=f"{1040 + index}",

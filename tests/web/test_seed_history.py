@@ -1,0 +1,170 @@
+"""The demo practice's six months of history (app/seed_history.py): sessions every month, claims sent and
+settled through the sandbox by the worker's own jobs, remittances and payments dated in the past, open bills
+of several ages, balances that add up; the recent weeks still wait for the worker, and it settles them.
+
+One seeding per database backend (it takes seconds), checked section by section."""
+from collections import Counter
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from app import jobs, seed
+from app.billing import bills, submissions
+from app.extensions import db
+from app.models import (Bill, BillStatus, Claim, ClaimEvent, ClaimStatus, Client, JobProblem, Payment, PaymentSource,
+                        PostingOutcome, Remittance, RemittanceClaim, SandboxClaim, Submission, SubmissionStatus,
+                        TherapySession, X12File)
+from app.seed_history import HISTORY_MONTHS, recent_start
+
+AGING = ((0, 30), (31, 60), (61, 90), (91, 100_000))
+
+
+def _months_before(today: date, count: int) -> list[tuple[int, int]]:
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        months.append((year, month))
+    return months
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _snapshot(practice_id: int) -> dict:
+    return {model.__name__: _count(model, model.practice_id == practice_id)
+            for model in (Client, TherapySession, Bill, Claim, Payment, Remittance, Submission, X12File)}
+
+
+def test_the_demo_has_six_months_of_history_settled_through_the_sandbox(app):
+    with app.app_context():
+        assert seed.seed_demo() is True
+        db.session.commit()
+        practice = seed.demo_practice()
+        practice_id, zone = practice.id, ZoneInfo(practice.timezone)
+        today = date.today()
+        _sessions_every_month(practice_id, zone, today)
+        _claims_went_through_the_sandbox(practice_id, today)
+        _the_recent_weeks_wait_for_the_worker(practice_id, today)
+        _bills_add_up_and_age(practice_id, today)
+        before = _snapshot(practice_id)
+        assert seed.seed_demo() is False  # seeding again adds nothing
+        db.session.commit()
+        assert _snapshot(practice_id) == before
+    _the_worker_settles_the_recent_claims(app, practice_id)
+
+
+def _sessions_every_month(practice_id, zone, today):
+    sessions = db.session.scalars(select(TherapySession).where(TherapySession.practice_id == practice_id)).all()
+    completed = Counter((s.starts_at.astimezone(zone).year, s.starts_at.astimezone(zone).month)
+                        for s in sessions if s.status == "completed")
+    for month in _months_before(today, HISTORY_MONTHS):
+        assert completed[month] >= 3, (month, completed)
+    codes = Counter(line.code for s in sessions for line in s.lines)
+    assert {"90791", "90832", "90834", "90837", "90839", "90840", "90847"} <= set(codes)
+    assert codes["90834"] == max(codes[code] for code in ("90832", "90834", "90837"))  # the usual session
+    by_clinician = Counter(s.clinician_id for s in sessions if s.status == "completed")
+    assert len(by_clinician) == 2 and min(by_clinician.values()) >= 20
+    assert len({s.client_id for s in sessions}) >= 12
+    assert {"no_show", "cancelled", "scheduled"} <= {s.status for s in sessions}
+
+
+def _claims_went_through_the_sandbox(practice_id, today):
+    statuses = Counter(db.session.scalars(select(Claim.status).where(Claim.practice_id == practice_id)))
+    assert statuses[ClaimStatus.PAID] >= 20 and statuses[ClaimStatus.DENIED] >= 3, statuses
+    # Every file kind the real loop makes, and every submission accepted and acknowledged.
+    kinds = Counter(db.session.scalars(select(X12File.kind).where(X12File.practice_id == practice_id)))
+    assert kinds["837P"] >= HISTORY_MONTHS - 1 and kinds["999"] == kinds["837P"]
+    assert kinds["277CA"] >= 2 * kinds["837P"] and kinds["835"] >= HISTORY_MONTHS
+    sent = db.session.scalars(select(Submission).where(Submission.practice_id == practice_id)).all()
+    assert sent and all(s.status == SubmissionStatus.ACCEPTED and s.acknowledged_at for s in sent)
+    assert len({s.sent_at.date().replace(day=1) for s in sent}) >= HISTORY_MONTHS - 1  # a batch a month
+    # Paid and denied claims carry the remittance that settled them; one uploaded line matches no claim.
+    outcomes = Counter(db.session.scalars(select(RemittanceClaim.outcome)
+                                          .where(RemittanceClaim.practice_id == practice_id)))
+    assert outcomes[PostingOutcome.PAID] == statuses[ClaimStatus.PAID]
+    assert outcomes[PostingOutcome.DENIED] == statuses[ClaimStatus.DENIED]
+    assert outcomes[PostingOutcome.UNMATCHED] == 1
+    # A claim rejected by the payer (mistyped member ID) was corrected, resent and paid.
+    rejected = db.session.scalars(select(ClaimEvent.claim_id).join(Claim).where(
+        Claim.practice_id == practice_id, ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
+        ClaimEvent.source == "clearinghouse")).all()
+    assert rejected and all(db.session.get(Claim, claim_id).status == ClaimStatus.PAID for claim_id in rejected)
+    # Denials: some worked (appealed, billed to the client), some still waiting in the queue.
+    denied = db.session.scalars(select(Claim).where(Claim.practice_id == practice_id,
+                                                    Claim.status == ClaimStatus.DENIED)).all()
+    assert {"appealed", "billed_client"} <= {claim.denial_action for claim in denied}
+    assert any(claim.denial_action is None for claim in denied)
+    # Dated in the past, as they would have happened: remittances spread over the months, each insurance
+    # payment received on its 835's payment date, some days to weeks after the service.
+    remittances = db.session.scalars(select(Remittance).where(Remittance.practice_id == practice_id)).all()
+    assert all(r.paid_on < today for r in remittances)
+    assert len({r.paid_on.replace(day=1) for r in remittances}) >= HISTORY_MONTHS - 1
+    for line in db.session.scalars(select(RemittanceClaim).where(RemittanceClaim.practice_id == practice_id,
+                                                                  RemittanceClaim.claim_id.is_not(None))):
+        claim, remittance = db.session.get(Claim, line.claim_id), db.session.get(Remittance, line.remittance_id)
+        assert 7 <= (remittance.paid_on - claim.service_date).days <= 90, (claim.service_date, remittance.paid_on)
+        if line.payment_id:
+            assert db.session.get(Payment, line.payment_id).received_on == remittance.paid_on
+    assert db.session.scalar(select(func.max(Payment.received_on)).where(Payment.practice_id == practice_id)) < today
+    assert _count(JobProblem, JobProblem.practice_id == practice_id) == 0
+
+
+def _the_recent_weeks_wait_for_the_worker(practice_id, today):
+    recent = recent_start(today)
+    queued = db.session.scalars(select(Claim).where(Claim.practice_id == practice_id,
+                                                    Claim.status == ClaimStatus.QUEUED)).all()
+    assert len(queued) >= 10 and all(claim.service_date >= recent for claim in queued)
+    ready = db.session.scalars(submissions.ready_to_send(practice_id)).all()
+    assert {claim.id for claim in ready} == {claim.id for claim in queued}  # none in a file on its way
+    review = db.session.scalars(select(Claim).where(Claim.practice_id == practice_id,
+                                                    Claim.status == ClaimStatus.NEEDS_REVIEW)).all()
+    assert review and all(claim.service_date >= recent and claim.problems for claim in review)
+    # The sandbox holds nothing unfinished: the worker's first poll only sees what it sends.
+    stages = set(db.session.scalars(select(SandboxClaim.stage).where(SandboxClaim.practice_id == practice_id)))
+    assert stages == {"remitted"}
+    pended = [bill for bill in db.session.scalars(select(Bill).where(Bill.practice_id == practice_id,
+                                                                     Bill.status == BillStatus.PENDED))
+              if bill.service_date >= recent]
+    assert len(pended) >= 3
+
+
+def _bills_add_up_and_age(practice_id, today):
+    buckets = Counter()
+    for bill in db.session.scalars(select(Bill).where(Bill.practice_id == practice_id)):
+        totals = bills.totals(bill)
+        assert totals.balance >= 0, (bill.number, totals)
+        if bill.status == BillStatus.COMPLETE:
+            assert totals.balance == 0 and totals.charges > 0, (bill.number, totals)
+        elif bill.status == BillStatus.OPEN:
+            assert totals.balance > 0, (bill.number, totals)
+            age = (today - bill.service_date).days
+            buckets[next(index for index, (low, high) in enumerate(AGING) if low <= age <= high)] += 1
+            assert bill.issued_at is not None and bill.due_date > bill.issued_at.date()
+        elif bill.status == BillStatus.VOID:
+            assert totals.paid == 0, (bill.number, totals)
+    assert buckets[0] and buckets[3] and len(buckets) >= 3, buckets
+    # Money received is all applied to bills or left as credit, never more than was received.
+    for payment in db.session.scalars(select(Payment).where(Payment.practice_id == practice_id)):
+        assert 0 <= bills.unallocated(payment) <= payment.amount_cents
+        if payment.source == PaymentSource.INSURANCE:
+            assert bills.unallocated(payment) == 0
+    credits = [bills.client_credit(client_id) for client_id in
+               db.session.scalars(select(Client.id).where(Client.practice_id == practice_id))]
+    assert min(credits) >= 0 and max(credits) > 0
+
+
+def _the_worker_settles_the_recent_claims(app, practice_id):
+    """What the worker does on first start (README): send the queued claims; the sandbox settles them."""
+    with app.app_context():
+        queued = db.session.scalars(select(Claim.id).where(Claim.practice_id == practice_id,
+                                                           Claim.status == ClaimStatus.QUEUED)).all()
+        assert jobs.submit_claims(practice_id)["sent"] == len(queued)
+        for _ in range(3):
+            jobs.poll_status(practice_id)
+            jobs.fetch_remittances(practice_id)
+        after = Counter(db.session.scalar(select(Claim.status).where(Claim.id == claim_id)) for claim_id in queued)
+        assert set(after) == {ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.NEEDS_REVIEW}, after
+        assert _count(JobProblem, JobProblem.practice_id == practice_id) == 0
