@@ -55,7 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
     _init_request_lifecycle(app)
     _init_templates(app)
 
-    from app.blueprints import auth, bills, claims, clients, main, payers, remittances, services, sessions, settings
+    from app.blueprints import (auth, bills, claims, clients, main, payers, remittances, reports, services, sessions,
+                                settings)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(bills.payments_bp)
     app.register_blueprint(claims.bp)
     app.register_blueprint(remittances.bp)
+    app.register_blueprint(reports.bp)
 
     from app import cli
 

@@ -20,6 +20,7 @@ NAVIGATION = [
     NavItem("Claims", "claims.index"),
     NavItem("Remittances", "remittances.index"),
     NavItem("Payments", "payments.index"),
+    NavItem("Reports", "reports.index"),
 ]
 
 #: Pages under Settings; the main navigation links to the first one the role may open.
@@ -31,6 +32,7 @@ SETTINGS_NAVIGATION = [
     NavItem("Insurance", "claims.settings"),
     NavItem("Members", "settings.members"),
     NavItem("Outbox", "settings.outbox"),
+    NavItem("Jobs", "settings.jobs"),
     NavItem("Audit log", "settings.audit"),
 ]
 

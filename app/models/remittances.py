@@ -67,6 +67,8 @@ class RemittanceClaim(db.Model):
     __table_args__ = (
         CheckConstraint("outcome IN ('paid', 'denied', 'reversed', 'unmatched', 'dismissed')", name="outcome"),
         Index("ix_remittance_claims_practice_id_outcome", "practice_id", "outcome"),
+        # Reports (claim outcomes): a claim's standing postings and their remittances, from the index alone.
+        Index("ix_remittance_claims_claim_id_outcome", "claim_id", "outcome", "reversed_at", "remittance_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -41,6 +41,8 @@ class TherapySession(db.Model):
         CheckConstraint("minutes IS NULL OR minutes >= 0", name="minutes_not_negative"),
         Index("ix_sessions_practice_id_starts_at", "practice_id", "starts_at"),
         Index("ix_sessions_clinician_id_starts_at", "clinician_id", "starts_at"),
+        # Reports (service trends): completed sessions of a period, read from the index alone.
+        Index("ix_sessions_practice_id_starts_at_status", "practice_id", "starts_at", "status", "clinician_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +83,8 @@ class SessionService(db.Model):
     __table_args__ = (
         CheckConstraint("units > 0", name="units_positive"),
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        # Reports (service trends): a session's codes and units from the index alone.
+        Index("ix_session_services_session_id_code", "session_id", "code", "units"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,3 @@
+from app.blueprints.reports.views import bp
+
+__all__ = ["bp"]
