@@ -4,10 +4,7 @@ recent weeks of sessions with notes, bills and claims waiting for the worker.
 Built through the same domain functions the pages use, so the demo obeys every rule the product
 enforces. Part of `flask seed-demo`; added once, when the demo practice has no clients yet.
 """
-import contextlib
-import gc
 import unicodedata
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +13,7 @@ from sqlalchemy import func, select
 from app.billing import sessions as rules
 from app.billing.sessions import Booking, LineInput
 from app.extensions import db
+from app.memory import collector_paused
 from app.models import Client, Contact, InsurancePolicy, Member, Payer, Practice, SessionStatus, TherapySession
 
 PAYERS = [
@@ -70,7 +68,7 @@ def seed_clinical(practice: Practice) -> bool:
     from app.seed_history import seed_history
 
     practice_id = practice.id
-    with _collector_paused():
+    with collector_paused():  # the ICD-10-CM reference the first note loads holds ~800,000 objects
         people = _add_people(practice)
         seed_history(practice_id, people)
         practice = db.session.get(Practice, practice_id)  # the history's jobs released the session
@@ -78,21 +76,6 @@ def seed_clinical(practice: Practice) -> bool:
         db.session.flush()
         seed_billing(practice)
     return True
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while the demo is written: the ICD-10-CM reference that the first
-    note loads holds some 800,000 objects, and the collector would scan them over and over while that reference
-    is built and the thousands of rows after it are made (about 3 of the seed's seconds). Reference counting
-    still frees everything outside a cycle; the collector runs again as soon as the demo is written."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _email(first: str, last: str) -> str:

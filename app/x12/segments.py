@@ -8,15 +8,14 @@ share live here too.
 """
 from __future__ import annotations
 
-import gc
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from app.memory import collector_paused  # noqa: F401 - the readers pause the collector while they read
 from app.x12.inbound import X12ReadError
 
 ISA_LENGTH = 106  # ISA is fixed width: 105 characters and its terminator
@@ -280,20 +279,6 @@ def transactions(text: str, expected_kind: str) -> Iterator[Located]:
         for group in interchange.groups:
             for transaction in group.transactions:
                 yield Located(interchange, group, transaction)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a file is read. Reading makes some 100,000 small lists and
-    objects without cycles, and each burst of allocations would make the collector walk the whole growing
-    heap again: that was half the time of reading a large 835. Reference counting still frees everything."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ---------------------------------------------------------------- values
