@@ -8,6 +8,7 @@ ones measured) loaded by bench/generate_reports.py; the pages add only rendering
 """
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--database-url", help="an existing, already loaded database (skips generating)")
     parser.add_argument("--practice", type=int, help="with --database-url: the practice to measure")
+    parser.add_argument("--keep", action="store_true", help="keep the generated SQLite database (its path is printed)")
     parser.add_argument("--sqlite-cache-mb", type=int, default=0,
                         help="SQLite page cache per connection (PRAGMA cache_size); 0 keeps the app's default (2 MB)")
     args = parser.parse_args()
@@ -44,6 +46,10 @@ def main() -> int:
     finally:
         if server:
             server.stop()
+        if args.keep and not args.database_url:
+            print(f"kept {database_url}")
+        else:
+            shutil.rmtree(instance, ignore_errors=True)
 
 
 def run(args, database_url: str, instance: str) -> int:

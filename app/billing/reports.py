@@ -1,7 +1,8 @@
 """The reports, computed in the database from the entries the ledger and the claims use: no report keeps its own
 copy of money. Each function takes a ReportFilter and returns the plain data of app/billing/reports_data.py;
 no Flask request in sight. Every figure is a GROUP BY in SQL (SQLAlchemy 2 `select`), folded into the
-dataclasses in Python over at most a few thousand grouped rows, never over the sessions or bills themselves.
+dataclasses in Python over the grouped rows (a few thousand; for aging one per client, payer, age and side),
+never over the sessions, bills or entries themselves.
 
 Common rules
 - Scope: one practice (`practice_id`). `clinician_id` keeps only that clinician's work: sessions by
@@ -14,11 +15,14 @@ Common rules
   that covers the session (a session on no such bill is self-pay); revenue and aging by the bill's payer;
   claim outcomes by `Claim.payer_id` (self-pay has no claims, so that report is empty for payer 0).
 - Days and months are the practice's (`Practice.timezone`). A date range is inclusive: `start` 00:00 to
-  the end of `end`, local time. Timestamps (session starts, bill issue, adjustments, reversals) are bucketed
-  by comparing them in SQL with the UTC instants at which each local month begins, one CASE expression
-  built by `_Calendar` that reads the same on SQLite and PostgreSQL, is exact across daylight-saving
-  changes, and keeps range conditions indexable. Date columns (payments' received-on, refunds' refunded-on,
-  dates of service) are already local days and are compared with the month starts directly.
+  the end of `end`, local time. Timestamps (session starts, bill issue, adjustments, allocations, reversals)
+  are bucketed into months in SQL by comparing them with the UTC instants at which each local month begins:
+  one CASE expression built by `_Calendar`, the same on SQLite and PostgreSQL, exact across daylight-saving
+  changes, with range conditions that use the indexes. Date columns (payments' received-on, refunds'
+  refunded-on) are local days already; their month is year × 12 + month (`_Calendar.month_of_date`, the one
+  dialect-specific expression: text on SQLite, EXTRACT on PostgreSQL).
+  Note: `ledger.entries` dates timestamped entries (bills issued, adjustments, reversals) by their UTC date,
+  the reports by the practice's date, so the two differ for entries made between local and UTC midnight.
 
 Service trends (`service_trends`)
 - Sessions with status Completed whose start falls in the range. Per month, code and clinician: `sessions`
@@ -45,10 +49,12 @@ Revenue (`revenue`): the ledger's entries (app/billing/ledger.py), summed for th
     division: line i gets a·W_i/W − a·W_(i−1)/W (integer division), where W_i is the weight of lines 1..i in
     position order and W of all; the parts add up to exactly a, so the by-code figures sum to the bill's
     amount to the cent. A line weighs 100 × its charge (price × units) + 1: pro rata to the cent in practice,
-    and a bill that charges nothing splits evenly;
+    and a bill that charges nothing splits evenly. Each entry (allocation, adjustment) is split by itself.
+    PostgreSQL does it with window functions, SQLite with one small index range per line (its window
+    functions cost far more); both give the same cents;
   - payments that reached no bill in the period (money kept as client credit, refunds, credit from a
     reversed payment) go to the group `UNAPPLIED` in each breakdown, so that every breakdown sums to
-    `totals` exactly.
+    `totals` exactly: per month and source, what the ledger counts less what reached bills.
 - With a clinician or payer filter only money that reaches that clinician's or payer's bills counts: charges
   and adjustments of those bills and payments through their allocations (dated as above); the totals are
   then the sums of those amounts, and client credit not applied to a bill and refunds are not in them.
@@ -86,7 +92,13 @@ Claim outcomes (`claim_outcomes`)
   in plain words (`app.x12.reasons`).
 - paid_claims / median_days_to_payment: claims now Paid with a standing (not reversed) paid 835 posting whose
   remittance has a payment date (BPR16): days from the claim's date of service to the earliest such payment
-  date; the median over those claims (the mean of the two middle values for an even count).
+  date; the median over those claims (the mean of the two middle values for an even count), worked out in
+  Python from a histogram of days grouped in SQL.
+
+Database work
+- Every query reads covering indexes (see the migration "report indexes"), so the wide rows (bills' and
+  claims' snapshots) are not read. On PostgreSQL each report turns JIT compilation off and gives sorts and
+  hashes 64 MB for its own transaction (`_settle_in`).
 """
 from __future__ import annotations
 
@@ -96,12 +108,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, exists, extract, func, literal, or_, select, true, union_all
+from sqlalchemy import Integer, and_, case, cast, exists, extract, func, literal, or_, select, text, true, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
-from app.billing.reports_data import (AGING_BUCKETS, TIME_BANDS, Aging, AgingGroup, AgingLine, BandShare,
+from app.billing.reports_data import (TIME_BANDS, Aging, AgingGroup, AgingLine, BandShare,
                                       ClaimOutcomes, Money, PayerOutcome, ReasonCount, ReportFilter, Revenue,
                                       RevenueGroup, ServiceTrends, TrendRow)
 from app.extensions import db
@@ -193,6 +205,14 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
+def _settle_in() -> None:
+    """PostgreSQL, for the rest of the caller's transaction only: no JIT compilation (for queries of this size
+    it costs more time than it saves) and room for the hash tables and sorts to stay in memory."""
+    if _dialect() == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 def _bill_payer():
     """The original claim of a bill (outer-joined), whose payer is the bill's payer."""
     return aliased(Claim, name="payer_claim")
@@ -228,6 +248,7 @@ def _rate(part: int, whole: int) -> Decimal | None:
 
 def service_trends(f: ReportFilter) -> ServiceTrends:
     """Completed sessions and units per code per month by clinician, and the time bands' monthly shares."""
+    _settle_in()
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
     session, line = TherapySession, SessionService
     conditions = [session.practice_id == f.practice_id, session.status == SessionStatus.COMPLETED,
@@ -272,6 +293,7 @@ def service_trends(f: ReportFilter) -> ServiceTrends:
 def revenue(f: ReportFilter) -> Revenue:
     """Charges, insurance and client payments, adjustments and write-offs in the period, as the ledger counts
     them, by month, code, payer and clinician."""
+    _settle_in()
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
     filtered = f.clinician_id is not None or f.payer_id is not None
     #: (month index, code, payer id, clinician id, field) → cents
@@ -312,22 +334,24 @@ def _source_field(payment):
 
 
 def _apportioned(f: ReportFilter, calendar: _Calendar):
-    """Adjustments, write-offs and applied payments per bill, split over the bill's lines (see the module
-    docstring): rows of (month, field, code, payer id, clinician id, cents)."""
+    """Adjustments, write-offs and applied payments, each entry split over its bill's lines (see the module
+    docstring): rows of (month, field, code, payer id, clinician id, cents). `entry` tells entries apart
+    (allocation ids, and adjustment ids negated)."""
     adjustments = (
-        select(Adjustment.bill_id.label("bill_id"), calendar.month_of_timestamp(Adjustment.created_at).label("month"),
+        select((-Adjustment.id).label("entry"), Adjustment.bill_id.label("bill_id"),
+               calendar.month_of_timestamp(Adjustment.created_at).label("month"),
                case((Adjustment.kind == AdjustmentKind.WRITE_OFF, "write_offs"), else_="adjustments").label("field"),
                Adjustment.amount_cents.label("cents"))
         .where(Adjustment.practice_id == f.practice_id, calendar.in_range(Adjustment.created_at)))
     applied = (
-        select(Allocation.bill_id, calendar.month_of_date(Payment.received_on), _source_field(Payment),
+        select(Allocation.id, Allocation.bill_id, calendar.month_of_date(Payment.received_on), _source_field(Payment),
                Allocation.amount_cents)
         .join(Payment, Payment.id == Allocation.payment_id)
         .where(Payment.practice_id == f.practice_id, Payment.received_on >= calendar.start,
                Payment.received_on <= calendar.end, Allocation.amount_cents > 0))
     taken_back = (
-        select(Allocation.bill_id, calendar.month_of_timestamp(Allocation.created_at), _source_field(Payment),
-               Allocation.amount_cents)
+        select(Allocation.id, Allocation.bill_id, calendar.month_of_timestamp(Allocation.created_at),
+               _source_field(Payment), Allocation.amount_cents)
         .join(Payment, Payment.id == Allocation.payment_id)
         .where(Allocation.practice_id == f.practice_id, Allocation.amount_cents < 0,
                calendar.in_range(Allocation.created_at)))
@@ -344,22 +368,20 @@ def _line_weight(line):
 
 
 def _split_by_window(f: ReportFilter, amounts):
-    """The split with window functions over each bill's lines (PostgreSQL: a sort and a hash aggregate)."""
-    per_bill = (select(amounts.c.bill_id, amounts.c.month, amounts.c.field, func.sum(amounts.c.cents).label("cents"))
-                .group_by(amounts.c.bill_id, amounts.c.month, amounts.c.field)).subquery("per_bill")
+    """The split with window functions over each entry's bill lines (PostgreSQL: one sort, hash joins and hash
+    aggregates)."""
     payer_claim = _bill_payer()
     weight = func.coalesce(_line_weight(BillLine), 1)
     # One ordering serves both windows, so the database sorts once.
-    window = {"partition_by": (per_bill.c.bill_id, per_bill.c.month, per_bill.c.field),
-              "order_by": (BillLine.position, BillLine.id)}
+    window = {"partition_by": amounts.c.entry, "order_by": (BillLine.position, BillLine.id)}
     lines = _join_bill_payer(
-        select(per_bill.c.month, per_bill.c.field, per_bill.c.cents, BillLine.code.label("code"),
+        select(amounts.c.month, amounts.c.field, amounts.c.cents, BillLine.code.label("code"),
                Bill.clinician_id.label("clinician_id"), func.coalesce(payer_claim.payer_id, 0).label("payer_id"),
                weight.label("weight"), func.sum(weight).over(**window, rows=(None, 0)).label("running"),
                func.sum(weight).over(**window, rows=(None, None)).label("total"))
-        .select_from(per_bill).join(Bill, Bill.id == per_bill.c.bill_id)
+        .select_from(amounts).join(Bill, Bill.id == amounts.c.bill_id)
         .outerjoin(BillLine, BillLine.bill_id == Bill.id), Bill, payer_claim) \
-        .where(or_(per_bill.c.field.in_(("insurance_paid", "client_paid")), Bill.status.in_(ISSUED)),
+        .where(or_(amounts.c.field.in_(("insurance_paid", "client_paid")), Bill.status.in_(ISSUED)),
                *_bill_conditions(f, Bill, payer_claim)).subquery("lines")
     c = lines.c
     share = c.cents * c.running // c.total - c.cents * (c.running - c.weight) // c.total
@@ -398,7 +420,8 @@ def _ledger_payments(f: ReportFilter, calendar: _Calendar) -> dict[tuple[int, st
                       _source_field(Payment).label("field"), Payment.amount_cents.label("cents")) \
         .where(Payment.practice_id == f.practice_id, Payment.received_on >= calendar.start,
                Payment.received_on <= calendar.end)
-    reversed_ = select(calendar.month_of_timestamp(Payment.reversed_at), _source_field(Payment), -Payment.amount_cents) \
+    reversed_ = select(calendar.month_of_timestamp(Payment.reversed_at), _source_field(Payment),
+                       -Payment.amount_cents) \
         .where(Payment.practice_id == f.practice_id, Payment.reversed_at.is_not(None),
                calendar.in_range(Payment.reversed_at))
     refunded = select(calendar.month_of_date(Refund.refunded_on), literal("client_paid"), -Refund.amount_cents) \
@@ -457,6 +480,7 @@ def _fold_revenue(f: ReportFilter, calendar: _Calendar, facts: dict[tuple, int])
 
 def aging(f: ReportFilter, as_of: date | None = None) -> Aging:
     """Open balances by age on `as_of`, split into what insurance and clients owe, by payer and by client."""
+    _settle_in()
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
     as_of = as_of or datetime.now(calendar.zone).date()
     payer_claim = _bill_payer()
@@ -482,7 +506,8 @@ def aging(f: ReportFilter, as_of: date | None = None) -> Aging:
     r = receivable.c
     keys = (r.bucket, r.insurance, r.payer_id, r.client_id)
     entries = union_all(
-        select(*keys, (BillLine.price_cents * BillLine.units).label("cents")).join(BillLine, BillLine.bill_id == r.bill_id),
+        select(*keys, (BillLine.price_cents * BillLine.units).label("cents"))
+        .join(BillLine, BillLine.bill_id == r.bill_id),
         select(*keys, -Allocation.amount_cents).join(Allocation, Allocation.bill_id == r.bill_id),
         select(*keys, -Adjustment.amount_cents).join(Adjustment, Adjustment.bill_id == r.bill_id)).subquery("entries")
     e = entries.c
@@ -517,7 +542,6 @@ def aging(f: ReportFilter, as_of: date | None = None) -> Aging:
                      if any(split[0]) or any(split[1])]
     client_groups.sort(key=lambda group: (client_names[group.id][0].lower(), client_names[group.id][1].lower(),
                                           group.id))
-    assert len(AGING_BUCKETS) == 4
     return Aging(as_of=as_of, totals=line(totals), by_payer=payer_groups, by_client=client_groups)
 
 
@@ -543,6 +567,7 @@ def _adjustment_codes(column):
 def claim_outcomes(f: ReportFilter) -> ClaimOutcomes:
     """First-pass acceptance, denial rates by payer with their most frequent reasons, and days to payment for
     the claims whose date of service is in the period."""
+    _settle_in()
     claim = Claim
     cohort = [claim.practice_id == f.practice_id, claim.service_date >= f.start, claim.service_date <= f.end,
               claim.frequency_code != "8"]
@@ -550,30 +575,36 @@ def claim_outcomes(f: ReportFilter) -> ClaimOutcomes:
         cohort.append(claim.clinician_id == f.clinician_id)
     if f.payer_id is not None:
         cohort.append(claim.payer_id == f.payer_id)
-    left_queue = exists().where(ClaimEvent.claim_id == claim.id, ClaimEvent.from_status == ClaimStatus.QUEUED,
-                                or_(ClaimEvent.to_status != ClaimStatus.NEEDS_REVIEW,
-                                    ClaimEvent.source == "clearinghouse"))
-    submitted = case((claim.status.not_in((ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)), 1), (left_queue, 1),
-                     else_=0)
     rejections = select(ClaimEvent.claim_id).where(ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
                                                    ClaimEvent.source == "clearinghouse")
     rejected = case((claim.id.in_(rejections), 1), else_=0)
-    rows = select(claim.payer_id.label("payer_id"), claim.status.label("status"), submitted.label("submitted"),
-                  rejected.label("rejected")).where(*cohort).subquery()
-    counts = db.session.execute(select(rows.c.payer_id, rows.c.status, rows.c.submitted, rows.c.rejected,
-                                       func.count())
-                                .group_by(rows.c.payer_id, rows.c.status, rows.c.submitted, rows.c.rejected)).all()
+    waiting = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
+    rows = select(claim.payer_id.label("payer_id"), claim.status.label("status"), rejected.label("rejected")) \
+        .where(*cohort).subquery()
+    counts = db.session.execute(select(rows.c.payer_id, rows.c.status, rows.c.rejected, func.count())
+                                .group_by(rows.c.payer_id, rows.c.status, rows.c.rejected)).all()
+    # A claim Queued or in Needs Review now was submitted if an event took it out of Queued other than the
+    # scrubber's; looked up for those few claims only, one index range each.
+    left_queue = exists().where(ClaimEvent.claim_id == claim.id, ClaimEvent.from_status == ClaimStatus.QUEUED,
+                                or_(ClaimEvent.to_status != ClaimStatus.NEEDS_REVIEW,
+                                    ClaimEvent.source == "clearinghouse"))
+    waiting_rows = select(rejected.label("rejected")).where(*cohort, claim.status.in_(waiting), left_queue).subquery()
+    resubmitted = db.session.execute(select(waiting_rows.c.rejected, func.count())
+                                     .group_by(waiting_rows.c.rejected)).all()
     total_submitted = accepted = 0
     adjudicated: dict[int, int] = defaultdict(int)
     denied: dict[int, int] = defaultdict(int)
-    for payer_id, status, was_submitted, was_rejected, count in counts:
-        if was_submitted:
+    for payer_id, status, was_rejected, count in counts:
+        if status not in waiting:
             total_submitted += count
             accepted += 0 if was_rejected else count
         if status in (ClaimStatus.PAID, ClaimStatus.DENIED):
             adjudicated[payer_id] += count
         if status == ClaimStatus.DENIED:
             denied[payer_id] += count
+    for was_rejected, count in resubmitted:
+        total_submitted += count
+        accepted += 0 if was_rejected else count
     top = _top_reasons(cohort)
     payers = _payer_names(f.practice_id)
     by_payer = [PayerOutcome(payer_id=payer_id, payer_name=payers.get(payer_id, f"Payer {payer_id}"),

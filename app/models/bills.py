@@ -175,9 +175,9 @@ class Allocation(db.Model):
         CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
         # Reports: what a payment applied to which bills (revenue), money taken back from bills (negative,
         # by date: revenue), and a bill's allocations (aging), each from the index alone.
-        Index("ix_allocations_payment_id_amount_cents", "payment_id", "amount_cents", "bill_id"),
+        Index("ix_allocations_payment_id_amount_cents", "payment_id", "amount_cents", "bill_id", "id"),
         Index("ix_allocations_practice_id_amount_cents_created_at", "practice_id", "amount_cents", "created_at",
-              "payment_id", "bill_id"),
+              "payment_id", "bill_id", "id"),
         Index("ix_allocations_bill_id_amount_cents", "bill_id", "amount_cents"),
     )
 
@@ -217,7 +217,7 @@ class Adjustment(db.Model):
         CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
         # Reports: adjustments of a period (revenue) and of a bill (aging), from the index alone.
         Index("ix_adjustments_practice_id_created_at", "practice_id", "created_at", "bill_id", "kind",
-              "amount_cents"),
+              "amount_cents", "id"),
         Index("ix_adjustments_bill_id_amount_cents", "bill_id", "amount_cents"),
     )
 
