@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app import audit
-from app.billing import claims as claim_rules
+from app.billing import claims as claim_rules, submissions
 from app.extensions import db
-from app.models import (Claim, ClaimEvent, ClaimFile, ClaimStatus, Member, Practice, Submission, X12File)
+from app.models import (Claim, ClaimEvent, ClaimStatus, Member, Practice, Submission, X12File)
 from app.models.types import utcnow
 from app.x12 import inbound, reasons
 from app.x12.acknowledgements import parse_277ca, parse_999
@@ -112,7 +112,7 @@ def apply_999(practice: Practice, acks: list[inbound.FunctionalAck], *, actor: M
             result.messages.append(f"File {number} accepted ({reasons.describe_ack_status(ack.status)}).")
             continue
         why = "; ".join(error for t in rejected for error in t.errors) or "no reason given"
-        for claim in _claims_in_file(submission.file_id):
+        for claim in submissions.claims_in(submission):
             if first_time and claim.status in MOVES[ClaimStatus.NEEDS_REVIEW]:
                 claim.problems = [{"message": f"The clearinghouse rejected the file (999): {why}", "fix": ""}]
                 claim_rules.transition(claim, ClaimStatus.NEEDS_REVIEW, "clearinghouse",
@@ -122,11 +122,6 @@ def apply_999(practice: Practice, acks: list[inbound.FunctionalAck], *, actor: M
                 result.claims_unchanged += 1
         result.messages.append(f"File {number} rejected: {why}")
     return result
-
-
-def _claims_in_file(file_id: int) -> list[Claim]:
-    return db.session.scalars(select(Claim).join(ClaimFile, ClaimFile.claim_id == Claim.id)
-                              .where(ClaimFile.file_id == file_id).order_by(Claim.id)).all()
 
 
 def apply_reports(practice: Practice, reports: list[inbound.ClaimStatusReport], *,

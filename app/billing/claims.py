@@ -189,13 +189,17 @@ def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str 
     # CLM01: short, unique, and readable over the phone with a payer.
     claim.patient_control_number = f"P{claim.practice_id}C{claim.id}"
     _fill(claim, bill, policy)
-    db.session.add(ClaimEvent(claim=claim, from_status=None, to_status=ClaimStatus.QUEUED, source="person" if actor
-                              else "scrubber", message=f"Built from bill {bill.number}.",
-                              member_id=actor.id if actor else None))
-    _count(claim.practice_id, ClaimStatus.QUEUED, +1)
-    audit.record("claim.created", claim, bill=bill.number, actor=actor)
-    _apply_scrub(claim, actor)
+    _enter_queue(claim, f"Built from bill {bill.number}.", actor, bill=bill.number)
     return claim
+
+
+def _enter_queue(claim: Claim, message: str, actor: Member | None, **details) -> None:
+    """A new claim's first event, count and audit, then the scrubber: Queued For Submission or Needs Review."""
+    bulk.add(ClaimEvent, claim_id=claim.id, from_status=None, to_status=ClaimStatus.QUEUED,
+             source="person" if actor else "scrubber", message=message, member_id=actor.id if actor else None)
+    _count(claim.practice_id, ClaimStatus.QUEUED, +1)
+    audit.record("claim.created", claim, actor=actor, **details)
+    _apply_scrub(claim, actor)
 
 
 def build_void(original: Claim, actor: Member | None = None) -> Claim:
@@ -217,12 +221,8 @@ def build_void(original: Claim, actor: Member | None = None) -> Claim:
                                      service_date=line.service_date, code=line.code, modifiers=list(line.modifiers),
                                      units=line.units, charge_cents=line.charge_cents,
                                      diagnosis_pointers=list(line.diagnosis_pointers)))
-    bulk.add(ClaimEvent, claim_id=claim.id, from_status=None, to_status=ClaimStatus.QUEUED,
-             source="person" if actor else "scrubber", message=f"Void of claim {original.patient_control_number}.",
-             member_id=actor.id if actor else None)
-    _count(claim.practice_id, ClaimStatus.QUEUED, +1)
-    audit.record("claim.created", claim, void_of=original.patient_control_number, actor=actor)
-    _apply_scrub(claim, actor)
+    _enter_queue(claim, f"Void of claim {original.patient_control_number}.", actor,
+                 void_of=original.patient_control_number)
     return claim
 
 

@@ -11,16 +11,9 @@ from app.x12.acknowledgements import SegmentError, TransactionResult, parse_277c
 from app.x12.inbound import ClaimStatusReport, FunctionalAck, TransactionAck, X12ReadError
 from app.x12.segments import kind_of
 from app.x12.validate import validate_x12
+from tests.x12.test_837p import segments, with_id
 
 CREATED = datetime(2026, 3, 12, 7, 5)
-
-
-def segments(text: str) -> list[str]:
-    return [segment.strip() for segment in text.split("~") if segment.strip()]
-
-
-def with_id(text: str, segment_id: str) -> list[str]:
-    return [segment for segment in segments(text) if segment.split("*")[0] == segment_id]
 
 
 def assert_accepted(text: str) -> None:

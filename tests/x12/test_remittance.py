@@ -16,7 +16,7 @@ from app.x12.remittance import parse_835, write_835
 from app.x12.segments import cents, kind_of
 from app.x12.validate import validate_x12
 
-from tests.x12.test_837p import batch, claim, line
+from tests.x12.test_837p import batch, claim, line, segments, with_id
 from app.x12.writer_837p import write_837p
 
 CREATED = datetime(2026, 3, 20, 9, 15)
@@ -68,14 +68,6 @@ def remittance(*claims: ClaimPayment, provider_adjustments=(), **changes) -> Rem
 def write(made: Remittance, **changes) -> str:
     return write_835(made, sender_id="CASCADE", receiver_id="PARITY01", interchange_control_number=777,
                      created_at=CREATED, **changes)
-
-
-def segments(text: str) -> list[str]:
-    return [segment.strip() for segment in text.split("~") if segment.strip()]
-
-
-def with_id(text: str, segment_id: str) -> list[str]:
-    return [segment for segment in segments(text) if segment.split("*")[0] == segment_id]
 
 
 def assert_accepted(text: str) -> None:
