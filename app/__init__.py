@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_login(app)
 
     from app import authz, errors, models  # noqa: F401  (models registers the tables)
+    from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
 
     authz.init_app(app)
     errors.init_app(app)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import bindparam, func, insert, inspect, select, text, update
 
+from app.billing import summaries
 from app.extensions import db
 
 _KEY = "parity_bulk"
@@ -89,6 +90,8 @@ def _insert_many(table, rows: list[dict]) -> None:
     else:
         parameters = [{key: value(row, key) for key in names} for row in rows]
     connection.exec_driver_sql(compiled.string, parameters)
+    for row in rows:  # the reports' summaries follow every write (app/billing/summaries.py)
+        summaries.note_row(db.session, table.name, row)
 
 
 @functools.cache
@@ -114,6 +117,7 @@ def save_changes(records) -> None:
         changed = {key: state.dict[key] for key in state.committed_state if key in columns
                    and state.dict.get(key) != state.committed_state[key]}
         if changed:
+            summaries.note_object(db.session, record, changed={key: state.committed_state[key] for key in changed})
             groups.setdefault((state.mapper, tuple(sorted(changed))), []).append((record, changed))
     for (mapper, keys), items in groups.items():
         table = mapper.local_table

@@ -67,6 +67,15 @@ def transactional(func: Callable) -> Callable:
     return run
 
 
+@transactional
+def rebuild_report_summaries(practice_id: int) -> str:
+    """Build a practice's report summaries again (after its time zone changed); nothing when a report page
+    already did."""
+    from app.billing import summaries
+
+    return "rebuilt" if summaries.ensure_built(db.session, practice_id) else "already built"
+
+
 # Network sends back off: 10 s, 1 min, 5 min, then the failure stays visible on the record.
 NETWORK_RETRY = Retry(max=3, interval=[10, 60, 300])
 

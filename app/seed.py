@@ -75,11 +75,16 @@ def seed_demo() -> bool:
             created = True
     created |= _seed_catalog(practice)
     db.session.flush()
+    practice_id = practice.id
     from app.seed_clinical import seed_clinical
 
     # Clients, six months of history sent through the sandbox (committed as it goes, by the worker's own jobs)
     # and the recent weeks with their bills: added once, when the practice has no clients.
     created |= seed_clinical(practice)
+    if created:  # the history was backdated under the summaries' feet: work them out from the entries
+        from app.billing import summaries
+
+        summaries.rebuild(db.session, practice_id)
     return created
 
 

@@ -1,8 +1,8 @@
-"""The reports, computed in the database from the entries the ledger and the claims use: no report keeps its own
-copy of money. Each function takes a ReportFilter and returns the plain data of app/billing/reports_data.py;
-no Flask request in sight. Every figure is a GROUP BY in SQL (SQLAlchemy 2 `select`), folded into the
-dataclasses in Python over the grouped rows (a few thousand; for aging one per client, payer, age and side),
-never over the sessions, bills or entries themselves.
+"""The reports, from the same entries the ledger and the claims use. Each function takes a ReportFilter and returns
+the plain data of app/billing/reports_data.py; no Flask request in sight. They read the maintained summaries of
+app/billing/summaries.py (each source record's facts summed by day and by month, kept exact in the same
+transaction as the entries, and equal to a rebuild from the entries alone) with one GROUP BY each, and fold the
+grouped rows (a few thousand) into the dataclasses in Python.
 
 Common rules
 - Scope: one practice (`practice_id`). `clinician_id` keeps only that clinician's work: sessions by
@@ -14,13 +14,10 @@ Common rules
   (payer 0, "Self-pay"). `payer_id` filters: service trends by the payer of the claim of the (non-void) bill
   that covers the session (a session on no such bill is self-pay); revenue and aging by the bill's payer;
   claim outcomes by `Claim.payer_id` (self-pay has no claims, so that report is empty for payer 0).
-- Days and months are the practice's (`Practice.timezone`). A date range is inclusive: `start` 00:00 to
-  the end of `end`, local time. Timestamps (session starts, bill issue, adjustments, allocations, reversals)
-  are bucketed into months in SQL by comparing them with the UTC instants at which each local month begins:
-  one CASE expression built by `_Calendar`, the same on SQLite and PostgreSQL, exact across daylight-saving
-  changes, with range conditions that use the indexes. Date columns (payments' received-on, refunds'
-  refunded-on) are local days already; their month is year × 12 + month (`_Calendar.month_of_date`, the one
-  dialect-specific expression: text on SQLite, EXTRACT on PostgreSQL).
+- Days and months are the practice's (`Practice.timezone`): every fact is dated by the practice's local day
+  (timestamps converted when the fact is worked out; payments' received-on and refunds' refunded-on are local
+  days already). A date range is inclusive; its whole months are read from the month totals and the days before
+  the first and after the last whole month from the day totals.
   Note: `ledger.entries` dates timestamped entries (bills issued, adjustments, reversals) by their UTC date,
   the reports by the practice's date, so the two differ for entries made between local and UTC midnight.
 
@@ -50,8 +47,6 @@ Revenue (`revenue`): the ledger's entries (app/billing/ledger.py), summed for th
     position order and W of all; the parts add up to exactly a, so the by-code figures sum to the bill's
     amount to the cent. A line weighs 100 × its charge (price × units) + 1: pro rata to the cent in practice,
     and a bill that charges nothing splits evenly. Each entry (allocation, adjustment) is split by itself.
-    PostgreSQL does it with window functions, SQLite with one small index range per line (its window
-    functions cost far more); both give the same cents;
   - payments that reached no bill in the period (money kept as client credit, refunds, credit from a
     reversed payment) go to the group `UNAPPLIED` in each breakdown, so that every breakdown sums to
     `totals` exactly: per month and source, what the ledger counts less what reached bills.
@@ -96,30 +91,28 @@ Claim outcomes (`claim_outcomes`)
   Python from a histogram of days grouped in SQL.
 
 Database work
-- Every query reads covering indexes (see the migration "report indexes"), so the wide rows (bills' and
-  claims' snapshots) are not read. On PostgreSQL each report turns JIT compilation off and gives sorts and
-  hashes 64 MB for its own transaction (`_settle_in`).
+- Small grouped queries over `report_totals`, whose primary key leads with practice, period, measure and day:
+  each reads only the rows it shows (a dimension not broken down by is read from its rollup), so the work
+  grows with the number of months, codes, payers and clinicians, not with the number of sessions or entries.
+  Aging groups `receivables`, one row per bill that owes.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, exists, extract, func, literal, or_, select, text, true, union_all
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy import Integer, and_, case, func, literal, or_, select
 
+from app.billing import summaries
+from app.billing.summaries import ALL_CLINICIANS, ALL_CODES, ALL_PAYERS
 from app.billing.reports_data import (TIME_BANDS, Aging, AgingGroup, AgingLine, BandShare,
                                       ClaimOutcomes, Money, PayerOutcome, ReasonCount, ReportFilter, Revenue,
                                       RevenueGroup, ServiceTrends, TrendRow)
 from app.extensions import db
-from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillLine, BillStatus, Claim, ClaimEvent,
-                        ClaimStatus, Client, Member, Payer, Payment, PaymentSource, PostingOutcome, Practice, Refund,
-                        Remittance, RemittanceClaim, SessionService, SessionStatus, TherapySession)
+from app.models import Client, Member, Payer, Practice, Receivable, ReportTotal
 from app.x12 import reasons
 
 #: The breakdown group of payments that reached no bill in the period (client credit, refunds).
@@ -127,15 +120,9 @@ UNAPPLIED = "Not applied to a bill (client credit)"
 SELF_PAY = "Self-pay"
 NO_CLINICIAN = "No clinician"
 NO_LINES = "No lines"
-#: Bills the ledger shows.
-ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
-#: Claim statuses in which the payer has not decided yet.
-UNSETTLED = (ClaimStatus.QUEUED, ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS,
-             ClaimStatus.NEEDS_REVIEW)
-#: Denials still with the payer: not worked yet, or appealed.
-DENIAL_STILL_WITH_PAYER = ("appealed",)
 TOP_REASONS = 5
 _FIELDS = ("charges", "insurance_paid", "client_paid", "adjustments", "write_offs")
+_LEDGER = {"ledger_insurance_paid": "insurance_paid", "ledger_client_paid": "client_paid"}
 _SHARE = Decimal("0.0001")
 
 
@@ -144,7 +131,7 @@ _SHARE = Decimal("0.0001")
 
 @dataclass(frozen=True)
 class _Calendar:
-    """The filter's days and months in the practice's time zone, as SQL bounds and month buckets."""
+    """The filter's days and months in the practice's time zone."""
 
     zone: ZoneInfo
     start: date
@@ -154,81 +141,91 @@ class _Calendar:
     @classmethod
     def of(cls, practice_id: int, start: date, end: date) -> "_Calendar":
         practice = db.session.get(Practice, practice_id)
+        if practice is not None and practice.reports_built_at is None:
+            summaries.ensure_built(db.session, practice_id)
         zone = ZoneInfo(practice.timezone if practice else "America/New_York")
         months, month = [], start.replace(day=1)
         while month <= end:
             months.append(month)
-            month = (month + timedelta(days=32)).replace(day=1)
+            month = _next_month(month)
         return cls(zone, start, end, months)
 
-    def instant(self, day: date) -> datetime:
-        """Local midnight at the start of `day`, as an aware datetime."""
-        return datetime.combine(day, time(0), tzinfo=self.zone)
+    def parts(self) -> list[tuple[str, date, date, int]]:
+        """(period, first day, last day, sign) ranges of totals rows whose signed sum is the range: whole months
+        from the month totals; a partial month from its days, or, when fewer of its days are outside the range,
+        from its month total less those days."""
+        parts: list[tuple[str, date, date, int]] = []
 
-    @property
-    def first_instant(self) -> datetime:
-        return self.instant(self.start)
+        def add(period: str, first: date, last: date, sign: int) -> None:
+            if parts and parts[-1][0] == period and parts[-1][3] == sign and first == (
+                    _next_month(parts[-1][2]) if period == "M" else parts[-1][2] + timedelta(days=1)):
+                parts[-1] = (period, parts[-1][1], last, sign)
+            else:
+                parts.append((period, first, last, sign))
 
-    @property
-    def after_instant(self) -> datetime:
-        """The first instant after the range (exclusive upper bound for timestamps)."""
-        return self.instant(self.end + timedelta(days=1))
+        for month in self.months:
+            last = _next_month(month) - timedelta(days=1)
+            first_in, last_in = max(self.start, month), min(self.end, last)
+            inside = (last_in - first_in).days + 1
+            if inside * 2 <= (last - month).days + 1 and (first_in, last_in) != (month, last):
+                add("D", first_in, last_in, 1)
+                continue
+            add("M", month, month, 1)
+            if first_in > month:
+                add("D", month, first_in - timedelta(days=1), -1)
+            if last_in < last:
+                add("D", last_in + timedelta(days=1), last, -1)
+        return parts
 
-    def in_range(self, column):
-        """A timestamp column within the range (local days, inclusive)."""
-        return and_(column >= self.first_instant, column < self.after_instant)
+    def in_range(self):
+        """Totals rows that make up the range (see `parts`)."""
+        total = ReportTotal
+        return or_(*(and_(total.period == period, total.day >= first, total.day <= last)
+                     for period, first, last, _ in self.parts()))
 
-    def month_of_timestamp(self, column):
-        """The month's index in `months` of a timestamp column already limited to the range: a CASE over the UTC
-        instants at which the practice's months begin (exact across daylight-saving changes)."""
-        bounds = [self.instant(month) for month in self.months[1:]]
+    def sign(self):
+        """+1 or −1 for a totals row already limited to the range."""
+        total = ReportTotal
+        taken_off = [and_(total.period == period, total.day >= first, total.day <= last)
+                     for period, first, last, sign in self.parts() if sign < 0]
+        return case((or_(*taken_off), -1), else_=1) if taken_off else literal(1, Integer)
+
+    def month_of(self):
+        """The month's index in `months` of a totals row already limited to the range."""
+        bounds = self.months[1:]
         if not bounds:
             return literal(0, Integer)
-        if _dialect() == "sqlite":
-            # Unary + drops the column's NUMERIC affinity, so each comparison is a plain text comparison
-            # (UTC timestamps are stored as ISO text) instead of a failed numeric conversion first.
-            column = UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
-        return case(*[(column < bound, index) for index, bound in enumerate(bounds)], else_=len(bounds))
+        return case(*[(ReportTotal.day < bound, index) for index, bound in enumerate(bounds)], else_=len(bounds))
 
-    def month_of_date(self, column):
-        """The month's index in `months` of a date column already limited to the range (a local day): year × 12
-        + month, less the first month's."""
-        first = self.months[0].year * 12 + self.months[0].month
-        if _dialect() == "sqlite":  # dates are ISO text
-            number = cast(func.substr(column, 1, 4), Integer) * 12 + cast(func.substr(column, 6, 2), Integer)
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+#: What `_sums` breaks a sum down by.
+_DIMENSIONS = {"code": (ReportTotal.code, ALL_CODES), "payer": (ReportTotal.payer_id, ALL_PAYERS),
+               "clinician": (ReportTotal.clinician_id, ALL_CLINICIANS)}
+
+
+def _sums(f: ReportFilter, calendar: _Calendar, measures, by: tuple[str, ...] = (), by_month: bool = True):
+    """The practice's totals of `measures` in the range, within the filter: rows of ([month index,] measure,
+    *by, amount), `by` naming dimensions of _DIMENSIONS. A dimension the filter fixes reads that value's rows;
+    one broken down by reads each value's rows; any other reads its rollup ("every one")."""
+    total = ReportTotal
+    fixed = {"payer": f.payer_id, "clinician": f.clinician_id, "code": None}
+    conditions = [total.practice_id == f.practice_id, total.measure.in_(measures), calendar.in_range()]
+    for name, (column, every) in _DIMENSIONS.items():
+        if fixed[name] is not None:
+            conditions.append(column == fixed[name])
+        elif name in by:
+            conditions.append(column != every)
         else:
-            number = cast(extract("year", column) * 12 + extract("month", column), Integer)
-        return number - first
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
-def _settle_in() -> None:
-    """PostgreSQL, for the rest of the caller's transaction only: no JIT compilation (for queries of this size
-    it costs more time than it saves) and room for the hash tables and sorts to stay in memory."""
-    if _dialect() == "postgresql":
-        db.session.execute(text("SET LOCAL jit = off"))
-        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
-
-
-def _bill_payer():
-    """The original claim of a bill (outer-joined), whose payer is the bill's payer."""
-    return aliased(Claim, name="payer_claim")
-
-
-def _join_bill_payer(query, bill, payer_claim):
-    return query.outerjoin(payer_claim, and_(payer_claim.bill_id == bill.id, payer_claim.frequency_code == "1"))
-
-
-def _bill_conditions(f: ReportFilter, bill, payer_claim) -> list:
-    conditions = []
-    if f.clinician_id is not None:
-        conditions.append(bill.clinician_id == f.clinician_id)
-    if f.payer_id is not None:
-        conditions.append(func.coalesce(payer_claim.payer_id, 0) == f.payer_id)
-    return conditions
+            conditions.append(column == every)
+    groups = ([calendar.month_of().label("month")] if by_month else []) + [total.measure] + [
+        _DIMENSIONS[name][0].label(name) for name in by]
+    rows = select(*groups, (total.amount * calendar.sign()).label("amount")).where(*conditions).subquery()
+    columns = [column for column in rows.c if column.key != "amount"]
+    return db.session.execute(select(*columns, func.sum(rows.c.amount)).group_by(*columns)).all()
 
 
 def _clinician_names(practice_id: int) -> dict[int, str]:
@@ -248,31 +245,17 @@ def _rate(part: int, whole: int) -> Decimal | None:
 
 def service_trends(f: ReportFilter) -> ServiceTrends:
     """Completed sessions and units per code per month by clinician, and the time bands' monthly shares."""
-    _settle_in()
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
-    session, line = TherapySession, SessionService
-    conditions = [session.practice_id == f.practice_id, session.status == SessionStatus.COMPLETED,
-                  calendar.in_range(session.starts_at)]
-    if f.clinician_id is not None:
-        conditions.append(session.clinician_id == f.clinician_id)
-    if f.payer_id is not None:
-        claimed = (select(Claim.id).select_from(BillLine).join(Bill, Bill.id == BillLine.bill_id)
-                   .join(Claim, and_(Claim.bill_id == Bill.id, Claim.frequency_code == "1"))
-                   .where(BillLine.session_id == session.id, Bill.status != BillStatus.VOID))
-        conditions.append(~exists(claimed) if f.payer_id == 0 else exists(claimed.where(Claim.payer_id == f.payer_id)))
-    rows = (select(calendar.month_of_timestamp(session.starts_at).label("month"), line.code.label("code"),
-                   session.clinician_id.label("clinician_id"), session.id.label("session_id"),
-                   line.units.label("units"))
-            .select_from(session).join(line, line.session_id == session.id).where(*conditions)).subquery()
-    grouped = db.session.execute(
-        select(rows.c.month, rows.c.code, rows.c.clinician_id, func.count(func.distinct(rows.c.session_id)),
-               func.sum(rows.c.units))
-        .group_by(rows.c.month, rows.c.code, rows.c.clinician_id)).all()
+    found: dict[tuple, dict[str, int]] = defaultdict(lambda: {"sessions": 0, "units": 0})
+    for month, measure, code, clinician_id, amount in _sums(f, calendar, ("sessions", "units"),
+                                                            by=("code", "clinician")):
+        found[(month, code, clinician_id)][measure] += int(amount)
     names = _clinician_names(f.practice_id)
     trend_rows = sorted(
         (TrendRow(month=calendar.months[month], code=code, clinician_id=clinician_id,
-                  clinician_name=names.get(clinician_id, NO_CLINICIAN), sessions=int(sessions), units=int(units))
-         for month, code, clinician_id, sessions, units in grouped),
+                  clinician_name=names.get(clinician_id, NO_CLINICIAN), sessions=counts["sessions"],
+                  units=counts["units"])
+         for (month, code, clinician_id), counts in found.items() if counts["sessions"]),
         key=lambda row: (row.month, row.code, row.clinician_name, row.clinician_id))
     band_counts = {month: dict.fromkeys(TIME_BANDS, 0) for month in calendar.months}
     for row in trend_rows:
@@ -293,145 +276,54 @@ def service_trends(f: ReportFilter) -> ServiceTrends:
 def revenue(f: ReportFilter) -> Revenue:
     """Charges, insurance and client payments, adjustments and write-offs in the period, as the ledger counts
     them, by month, code, payer and clinician."""
-    _settle_in()
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
     filtered = f.clinician_id is not None or f.payer_id is not None
-    #: (month index, code, payer id, clinician id, field) → cents
-    facts: dict[tuple, int] = defaultdict(int)
-    for month, code, payer_id, clinician_id, cents in _charges(f, calendar):
-        facts[(month, code, payer_id, clinician_id, "charges")] += int(cents)
-    for month, field, code, payer_id, clinician_id, cents in _apportioned(f, calendar):
-        facts[(month, code, payer_id, clinician_id, field)] += int(cents)
+    by_month: dict[int, dict[str, int]] = {index: defaultdict(int) for index in range(len(calendar.months))}
+    ledger: dict[int, dict[str, int]] = {index: defaultdict(int) for index in range(len(calendar.months))}
+    for month, measure, cents in _sums(f, calendar, _FIELDS if filtered else _FIELDS + tuple(_LEDGER)):
+        if measure in _LEDGER:
+            ledger[month][_LEDGER[measure]] += int(cents)
+        else:
+            by_month[month][measure] += int(cents)
+    # Money the ledger counts that reached no bill in the period (credit, refunds): its own group.
+    unapplied: dict[str, int] = defaultdict(int)
     if not filtered:
-        attributed: dict[tuple[int, str], int] = defaultdict(int)
-        for (month, _, _, _, field), cents in facts.items():
-            if field in ("insurance_paid", "client_paid"):
-                attributed[(month, field)] += cents
-        ledger = _ledger_payments(f, calendar)
-        for month, field in set(ledger) | set(attributed):
-            rest = ledger.get((month, field), 0) - attributed[(month, field)]
-            if rest:
-                facts[(month, UNAPPLIED, UNAPPLIED, UNAPPLIED, field)] += rest
-    return _fold_revenue(f, calendar, facts)
+        for month, values in by_month.items():
+            for field in _LEDGER.values():
+                rest = ledger[month][field] - values[field]
+                values[field] += rest
+                unapplied[field] += rest
+    totals: dict[str, int] = defaultdict(int)
+    for values in by_month.values():
+        for field, cents in values.items():
+            totals[field] += cents
+    breakdowns = {}
+    for dimension in ("code", "payer", "clinician"):
+        sums: dict = defaultdict(lambda: defaultdict(int))
+        for measure, key, cents in _sums(f, calendar, _FIELDS, by=(dimension,), by_month=False):
+            sums[key][measure] += int(cents)
+        if any(unapplied.values()):
+            sums[UNAPPLIED] = unapplied
+        breakdowns[dimension] = sums
+    payers, clinicians = _payer_names(f.practice_id), _clinician_names(f.practice_id)
 
+    def payer_label(key):
+        return key if key == UNAPPLIED else SELF_PAY if key == 0 else payers.get(key, f"Payer {key}")
 
-def _charges(f: ReportFilter, calendar: _Calendar):
-    payer_claim = _bill_payer()
-    rows = _join_bill_payer(
-        select(calendar.month_of_timestamp(Bill.issued_at).label("month"), BillLine.code.label("code"),
-               func.coalesce(payer_claim.payer_id, 0).label("payer_id"), Bill.clinician_id.label("clinician_id"),
-               (BillLine.price_cents * BillLine.units).label("cents"))
-        .select_from(Bill).join(BillLine, BillLine.bill_id == Bill.id), Bill, payer_claim) \
-        .where(Bill.practice_id == f.practice_id, Bill.status.in_(ISSUED), calendar.in_range(Bill.issued_at),
-               *_bill_conditions(f, Bill, payer_claim)).subquery()
-    return db.session.execute(select(rows.c.month, rows.c.code, rows.c.payer_id, rows.c.clinician_id,
-                                     func.sum(rows.c.cents))
-                              .group_by(rows.c.month, rows.c.code, rows.c.payer_id, rows.c.clinician_id)).all()
+    def clinician_label(key):
+        return key if key == UNAPPLIED else NO_CLINICIAN if key == 0 else clinicians.get(key, f"Member {key}")
 
+    def code_label(key):
+        return NO_LINES if key == "" else key
 
-def _source_field(payment):
-    return case((payment.source == PaymentSource.INSURANCE, "insurance_paid"), else_="client_paid")
+    def order(label):
+        return lambda key: (key == UNAPPLIED, key in (0, ""), label(key).lower())
 
-
-def _apportioned(f: ReportFilter, calendar: _Calendar):
-    """Adjustments, write-offs and applied payments, each entry split over its bill's lines (see the module
-    docstring): rows of (month, field, code, payer id, clinician id, cents). `entry` tells entries apart
-    (allocation ids, and adjustment ids negated)."""
-    adjustments = (
-        select((-Adjustment.id).label("entry"), Adjustment.bill_id.label("bill_id"),
-               calendar.month_of_timestamp(Adjustment.created_at).label("month"),
-               case((Adjustment.kind == AdjustmentKind.WRITE_OFF, "write_offs"), else_="adjustments").label("field"),
-               Adjustment.amount_cents.label("cents"))
-        .where(Adjustment.practice_id == f.practice_id, calendar.in_range(Adjustment.created_at)))
-    applied = (
-        select(Allocation.id, Allocation.bill_id, calendar.month_of_date(Payment.received_on), _source_field(Payment),
-               Allocation.amount_cents)
-        .join(Payment, Payment.id == Allocation.payment_id)
-        .where(Payment.practice_id == f.practice_id, Payment.received_on >= calendar.start,
-               Payment.received_on <= calendar.end, Allocation.amount_cents > 0))
-    taken_back = (
-        select(Allocation.id, Allocation.bill_id, calendar.month_of_timestamp(Allocation.created_at),
-               _source_field(Payment), Allocation.amount_cents)
-        .join(Payment, Payment.id == Allocation.payment_id)
-        .where(Allocation.practice_id == f.practice_id, Allocation.amount_cents < 0,
-               calendar.in_range(Allocation.created_at)))
-    amounts = union_all(adjustments, applied, taken_back).subquery("amounts")
-    if _dialect() == "sqlite":
-        return _split_row_by_row(f, amounts)
-    return _split_by_window(f, amounts)
-
-
-def _line_weight(line):
-    """What a bill line weighs when a bill's amount is split over its lines: its charge × 100, + 1 (so that a
-    bill charging nothing splits evenly)."""
-    return line.price_cents * line.units * 100 + 1
-
-
-def _split_by_window(f: ReportFilter, amounts):
-    """The split with window functions over each entry's bill lines (PostgreSQL: one sort, hash joins and hash
-    aggregates)."""
-    payer_claim = _bill_payer()
-    weight = func.coalesce(_line_weight(BillLine), 1)
-    # One ordering serves both windows, so the database sorts once.
-    window = {"partition_by": amounts.c.entry, "order_by": (BillLine.position, BillLine.id)}
-    lines = _join_bill_payer(
-        select(amounts.c.month, amounts.c.field, amounts.c.cents, BillLine.code.label("code"),
-               Bill.clinician_id.label("clinician_id"), func.coalesce(payer_claim.payer_id, 0).label("payer_id"),
-               weight.label("weight"), func.sum(weight).over(**window, rows=(None, 0)).label("running"),
-               func.sum(weight).over(**window, rows=(None, None)).label("total"))
-        .select_from(amounts).join(Bill, Bill.id == amounts.c.bill_id)
-        .outerjoin(BillLine, BillLine.bill_id == Bill.id), Bill, payer_claim) \
-        .where(or_(amounts.c.field.in_(("insurance_paid", "client_paid")), Bill.status.in_(ISSUED)),
-               *_bill_conditions(f, Bill, payer_claim)).subquery("lines")
-    c = lines.c
-    share = c.cents * c.running // c.total - c.cents * (c.running - c.weight) // c.total
-    return db.session.execute(select(c.month, c.field, c.code, c.payer_id, c.clinician_id, func.sum(share))
-                              .group_by(c.month, c.field, c.code, c.payer_id, c.clinician_id)).all()
-
-
-def _split_row_by_row(f: ReportFilter, amounts):
-    """The same split, each amount's share of each line worked out by one small index range over the bill's lines
-    (SQLite, whose window functions and sorts cost far more per row than an index lookup)."""
-    line, other = BillLine, aliased(BillLine, name="other_line")
-    payer_claim = _bill_payer()
-    weight = _line_weight(other)
-    before = or_(other.position < line.position, and_(other.position == line.position, other.id < line.id))
-    share = select(amounts.c.cents * func.sum(case((or_(before, other.id == line.id), weight), else_=0))
-                   // func.sum(weight)
-                   - amounts.c.cents * func.sum(case((before, weight), else_=0)) // func.sum(weight)) \
-        .where(other.bill_id == amounts.c.bill_id).scalar_subquery()
-    rows = _join_bill_payer(
-        select(amounts.c.month.label("month"), amounts.c.field.label("field"), line.code.label("code"),
-               func.coalesce(payer_claim.payer_id, 0).label("payer_id"), Bill.clinician_id.label("clinician_id"),
-               func.coalesce(share, amounts.c.cents).label("cents"))
-        .select_from(amounts).join(Bill, Bill.id == amounts.c.bill_id)
-        .outerjoin(line, line.bill_id == Bill.id), Bill, payer_claim) \
-        .where(or_(amounts.c.field.in_(("insurance_paid", "client_paid")), Bill.status.in_(ISSUED)),
-               *_bill_conditions(f, Bill, payer_claim)).subquery("shares")
-    c = rows.c
-    return db.session.execute(select(c.month, c.field, c.code, c.payer_id, c.clinician_id, func.sum(c.cents))
-                              .group_by(c.month, c.field, c.code, c.payer_id, c.clinician_id)).all()
-
-
-def _ledger_payments(f: ReportFilter, calendar: _Calendar) -> dict[tuple[int, str], int]:
-    """Payments as the ledger counts them, by (month index, field): received, less reversed, less refunds."""
-    found: dict[tuple[int, str], int] = defaultdict(int)
-    received = select(calendar.month_of_date(Payment.received_on).label("month"),
-                      _source_field(Payment).label("field"), Payment.amount_cents.label("cents")) \
-        .where(Payment.practice_id == f.practice_id, Payment.received_on >= calendar.start,
-               Payment.received_on <= calendar.end)
-    reversed_ = select(calendar.month_of_timestamp(Payment.reversed_at), _source_field(Payment),
-                       -Payment.amount_cents) \
-        .where(Payment.practice_id == f.practice_id, Payment.reversed_at.is_not(None),
-               calendar.in_range(Payment.reversed_at))
-    refunded = select(calendar.month_of_date(Refund.refunded_on), literal("client_paid"), -Refund.amount_cents) \
-        .where(Refund.practice_id == f.practice_id, Refund.refunded_on >= calendar.start,
-               Refund.refunded_on <= calendar.end)
-    rows = union_all(received, reversed_, refunded).subquery()
-    for month, field, cents in db.session.execute(select(rows.c.month, rows.c.field, func.sum(rows.c.cents))
-                                                  .group_by(rows.c.month, rows.c.field)):
-        found[(month, field)] += int(cents)
-    return found
+    return Revenue(totals=_money(totals),
+                   by_month=[(calendar.months[index], _money(values)) for index, values in by_month.items()],
+                   by_code=_groups(breakdowns["code"], code_label, order(code_label)),
+                   by_payer=_groups(breakdowns["payer"], payer_label, order(payer_label)),
+                   by_clinician=_groups(breakdowns["clinician"], clinician_label, order(clinician_label)))
 
 
 def _money(values: dict[str, int]) -> Money:
@@ -444,212 +336,98 @@ def _groups(sums: dict, label, order) -> list[RevenueGroup]:
     return [RevenueGroup(key=label(key), money=_money(values)) for key, values in groups]
 
 
-def _fold_revenue(f: ReportFilter, calendar: _Calendar, facts: dict[tuple, int]) -> Revenue:
-    totals: dict[str, int] = defaultdict(int)
-    by_month = {index: defaultdict(int) for index in range(len(calendar.months))}
-    by_code, by_payer, by_clinician = (defaultdict(lambda: defaultdict(int)) for _ in range(3))
-    for (month, code, payer_id, clinician_id, field), cents in facts.items():
-        totals[field] += cents
-        by_month[month][field] += cents
-        by_code[code][field] += cents
-        by_payer[payer_id][field] += cents
-        by_clinician[clinician_id][field] += cents
-    payers, clinicians = _payer_names(f.practice_id), _clinician_names(f.practice_id)
-
-    def payer_label(key):
-        return key if key == UNAPPLIED else SELF_PAY if key == 0 else payers.get(key, f"Payer {key}")
-
-    def clinician_label(key):
-        return key if key == UNAPPLIED else NO_CLINICIAN if key is None else clinicians.get(key, f"Member {key}")
-
-    def code_label(key):
-        return NO_LINES if key is None else key
-
-    def order(label):
-        return lambda key: (key == UNAPPLIED, key in (0, None), label(key).lower())
-
-    return Revenue(totals=_money(totals),
-                   by_month=[(calendar.months[index], _money(values)) for index, values in by_month.items()],
-                   by_code=_groups(by_code, code_label, order(code_label)),
-                   by_payer=_groups(by_payer, payer_label, order(payer_label)),
-                   by_clinician=_groups(by_clinician, clinician_label, order(clinician_label)))
-
-
 # ---------------------------------------------------------------- accounts receivable aging
 
 
 def aging(f: ReportFilter, as_of: date | None = None) -> Aging:
     """Open balances by age on `as_of`, split into what insurance and clients owe, by payer and by client."""
-    _settle_in()
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
     as_of = as_of or datetime.now(calendar.zone).date()
-    payer_claim = _bill_payer()
-    latest = aliased(Claim, name="latest_claim")
-    with_payer = select(case((or_(latest.status.in_(UNSETTLED),
-                                  and_(latest.status == ClaimStatus.DENIED,
-                                       or_(latest.denial_action.is_(None),
-                                           latest.denial_action.in_(DENIAL_STILL_WITH_PAYER)))), 1), else_=0)) \
-        .where(latest.bill_id == Bill.id, latest.frequency_code.in_(("1", "7"))) \
-        .order_by(latest.id.desc()).limit(1).scalar_subquery()
-    bucket = case((Bill.service_date.is_(None), 0), (Bill.service_date >= as_of - timedelta(days=30), 0),
-                  (Bill.service_date >= as_of - timedelta(days=60), 1),
-                  (Bill.service_date >= as_of - timedelta(days=90), 2), else_=3)
-    # The receivable bills with what groups them, worked out once per bill (materialized), then their entries:
-    # the balance of a group is its lines' charges less its allocations and adjustments.
-    receivable = _join_bill_payer(
-        select(Bill.id.label("bill_id"), bucket.label("bucket"), func.coalesce(with_payer, 0).label("insurance"),
-               func.coalesce(payer_claim.payer_id, 0).label("payer_id"), Bill.client_id.label("client_id"))
-        .select_from(Bill), Bill, payer_claim) \
-        .where(Bill.practice_id == f.practice_id, Bill.status.in_((BillStatus.OPEN, BillStatus.PENDED)),
-               or_(Bill.status == BillStatus.OPEN, payer_claim.id.is_not(None)),
-               *_bill_conditions(f, Bill, payer_claim)).cte("receivable").prefix_with("MATERIALIZED")
-    r = receivable.c
-    keys = (r.bucket, r.insurance, r.payer_id, r.client_id)
-    entries = union_all(
-        select(*keys, (BillLine.price_cents * BillLine.units).label("cents"))
-        .join(BillLine, BillLine.bill_id == r.bill_id),
-        select(*keys, -Allocation.amount_cents).join(Allocation, Allocation.bill_id == r.bill_id),
-        select(*keys, -Adjustment.amount_cents).join(Adjustment, Adjustment.bill_id == r.bill_id)).subquery("entries")
-    e = entries.c
-    grouped = select(e.bucket, e.insurance, e.payer_id, e.client_id, func.sum(e.cents).label("cents")) \
-        .group_by(e.bucket, e.insurance, e.payer_id, e.client_id).subquery("grouped")
-    g = grouped.c
-    rows = db.session.execute(select(g.bucket, g.insurance, g.payer_id, g.client_id, Client.first_name,
-                                     Client.last_name, g.cents).join(Client, Client.id == g.client_id)).all()
-    totals = [[0] * 4, [0] * 4]  # [client, insurance] × bucket
-    by_payer: dict[int, list] = defaultdict(lambda: [[0] * 4, [0] * 4])
-    by_client: dict[int, list] = defaultdict(lambda: [[0] * 4, [0] * 4])
-    client_names: dict[int, tuple[str, str]] = {}
-    for bucket_index, insurance, payer_id, client_id, first_name, last_name, cents in rows:
-        cents = int(cents)
-        if not cents:
-            continue
-        totals[insurance][bucket_index] += cents
-        by_payer[payer_id][insurance][bucket_index] += cents
-        by_client[client_id][insurance][bucket_index] += cents
-        client_names[client_id] = (last_name, first_name)
+    owed = Receivable
+    bucket = case((owed.service_date.is_(None), 0), (owed.service_date >= as_of - timedelta(days=30), 0),
+                  (owed.service_date >= as_of - timedelta(days=60), 1),
+                  (owed.service_date >= as_of - timedelta(days=90), 2), else_=3)
+    # One column per side and bucket: client 0–3, then insurance 0–3 (AgingLine's order is insurance first).
+    slot = case((owed.insurance, 4), else_=0) + bucket
+    conditions = [owed.practice_id == f.practice_id]
+    if f.clinician_id is not None:
+        conditions.append(owed.clinician_id == f.clinician_id)
+    if f.payer_id is not None:
+        conditions.append(owed.payer_id == f.payer_id)
 
-    def line(split) -> AgingLine:
-        return AgingLine(insurance=tuple(split[1]), client=tuple(split[0]))
+    # One pass: each client's balances per payer (a client rarely has more than one), folded below.
+    rows = select(owed.client_id, owed.payer_id, slot.label("slot"), owed.balance_cents.label("cents")) \
+        .where(*conditions).subquery()
+    split = select(rows.c.client_id, rows.c.payer_id,
+                   *[func.sum(case((rows.c.slot == index, rows.c.cents), else_=0)) for index in range(8)]) \
+        .group_by(rows.c.client_id, rows.c.payer_id).subquery("split")
+    by_payer: dict[int, list[int]] = defaultdict(lambda: [0] * 8)
+    by_client: dict[int, list[int]] = defaultdict(lambda: [0] * 8)
+    names: dict[int, tuple[str, str]] = {}
+    for last_name, first_name, client_id, payer_id, *sums in db.session.execute(
+            select(Client.last_name, Client.first_name, split).join(Client, Client.id == split.c.client_id)):
+        names[client_id] = (last_name, first_name)
+        for index, cents in enumerate(sums):
+            by_payer[payer_id][index] += int(cents)
+            by_client[client_id][index] += int(cents)
+
+    def line(sums) -> AgingLine:
+        return AgingLine(insurance=tuple(sums[4:]), client=tuple(sums[:4]))
 
     payers = _payer_names(f.practice_id)
     payer_groups = [AgingGroup(key=SELF_PAY if payer_id == 0 else payers.get(payer_id, f"Payer {payer_id}"),
-                               id=payer_id or None, line=line(split)) for payer_id, split in by_payer.items()
-                    if any(split[0]) or any(split[1])]
+                               id=payer_id or None, line=line(sums)) for payer_id, sums in by_payer.items() if any(sums)]
     payer_groups.sort(key=lambda group: (group.id is None, group.key.lower()))
-    client_groups = [AgingGroup(key=f"{client_names[client_id][1]} {client_names[client_id][0]}", id=client_id,
-                                line=line(split)) for client_id, split in by_client.items()
-                     if any(split[0]) or any(split[1])]
-    client_groups.sort(key=lambda group: (client_names[group.id][0].lower(), client_names[group.id][1].lower(),
-                                          group.id))
+    client_groups = [AgingGroup(key=f"{names[client_id][1]} {names[client_id][0]}", id=client_id, line=line(sums))
+                     for client_id, sums in by_client.items() if any(sums)]
+    client_groups.sort(key=lambda group: (names[group.id][0].lower(), names[group.id][1].lower(), group.id))
+    totals = [sum(sums[index] for sums in by_payer.values()) for index in range(8)]
     return Aging(as_of=as_of, totals=line(totals), by_payer=payer_groups, by_client=client_groups)
 
 
 # ---------------------------------------------------------------- claim outcomes
 
-
-def _days_between(later, earlier):
-    """Whole days from one date column to another, on either database."""
-    if _dialect() == "postgresql":
-        return later.op("-", return_type=Integer)(earlier)
-    return cast(func.julianday(later) - func.julianday(earlier), Integer)
-
-
-def _adjustment_codes(column):
-    """A table of the (group, reason) of each entry of a JSON list of adjustments, joinable to its row."""
-    if _dialect() == "postgresql":
-        entries = func.json_array_elements(column).table_valued("value").alias("entry")
-        return entries, entries.c.value.op("->>")("group"), entries.c.value.op("->>")("reason")
-    entries = func.json_each(column).table_valued("value").alias("entry")
-    return entries, func.json_extract(entries.c.value, "$.group"), func.json_extract(entries.c.value, "$.reason")
+_CLAIM_MEASURES = ("claims", "claims_submitted", "claims_accepted", "claims_adjudicated", "claims_denied",
+                   "claims_reason", "claims_paid_days")
 
 
 def claim_outcomes(f: ReportFilter) -> ClaimOutcomes:
     """First-pass acceptance, denial rates by payer with their most frequent reasons, and days to payment for
     the claims whose date of service is in the period."""
-    _settle_in()
-    claim = Claim
-    cohort = [claim.practice_id == f.practice_id, claim.service_date >= f.start, claim.service_date <= f.end,
-              claim.frequency_code != "8"]
-    if f.clinician_id is not None:
-        cohort.append(claim.clinician_id == f.clinician_id)
-    if f.payer_id is not None:
-        cohort.append(claim.payer_id == f.payer_id)
-    rejections = select(ClaimEvent.claim_id).where(ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
-                                                   ClaimEvent.source == "clearinghouse")
-    rejected = case((claim.id.in_(rejections), 1), else_=0)
-    waiting = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
-    rows = select(claim.payer_id.label("payer_id"), claim.status.label("status"), rejected.label("rejected")) \
-        .where(*cohort).subquery()
-    counts = db.session.execute(select(rows.c.payer_id, rows.c.status, rows.c.rejected, func.count())
-                                .group_by(rows.c.payer_id, rows.c.status, rows.c.rejected)).all()
-    # A claim Queued or in Needs Review now was submitted if an event took it out of Queued other than the
-    # scrubber's; looked up for those few claims only, one index range each.
-    left_queue = exists().where(ClaimEvent.claim_id == claim.id, ClaimEvent.from_status == ClaimStatus.QUEUED,
-                                or_(ClaimEvent.to_status != ClaimStatus.NEEDS_REVIEW,
-                                    ClaimEvent.source == "clearinghouse"))
-    waiting_rows = select(rejected.label("rejected")).where(*cohort, claim.status.in_(waiting), left_queue).subquery()
-    resubmitted = db.session.execute(select(waiting_rows.c.rejected, func.count())
-                                     .group_by(waiting_rows.c.rejected)).all()
-    total_submitted = accepted = 0
-    adjudicated: dict[int, int] = defaultdict(int)
-    denied: dict[int, int] = defaultdict(int)
-    for payer_id, status, was_rejected, count in counts:
-        if status not in waiting:
-            total_submitted += count
-            accepted += 0 if was_rejected else count
-        if status in (ClaimStatus.PAID, ClaimStatus.DENIED):
-            adjudicated[payer_id] += count
-        if status == ClaimStatus.DENIED:
-            denied[payer_id] += count
-    for was_rejected, count in resubmitted:
-        total_submitted += count
-        accepted += 0 if was_rejected else count
-    top = _top_reasons(cohort)
+    calendar = _Calendar.of(f.practice_id, f.start, f.end)
+    counts: dict[str, int] = defaultdict(int)
+    per_payer: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    found_reasons: dict[int, list[ReasonCount]] = defaultdict(list)
+    histogram: dict[int, int] = defaultdict(int)
+    for measure, payer_id, code, amount in _sums(f, calendar, _CLAIM_MEASURES, by=("payer", "code"),
+                                                 by_month=False):
+        amount = int(amount)
+        if not amount:
+            continue
+        counts[measure] += amount
+        per_payer[payer_id][measure] += amount
+        if measure == "claims_reason":
+            group, reason = code.split("-", 1)
+            found_reasons[payer_id].append(ReasonCount(group=group, code=reason, count=amount,
+                                                       text=reasons.describe_reason(reason)))
+        elif measure == "claims_paid_days":
+            histogram[int(code)] += amount
     payers = _payer_names(f.practice_id)
-    by_payer = [PayerOutcome(payer_id=payer_id, payer_name=payers.get(payer_id, f"Payer {payer_id}"),
-                             adjudicated=adjudicated[payer_id], denied=denied[payer_id],
-                             denial_rate=_rate(denied[payer_id], adjudicated[payer_id]),
-                             top_reasons=top.get(payer_id, []))
-                for payer_id in {payer_id for payer_id, *_ in counts}]
+    by_payer = []
+    for payer_id, measures in per_payer.items():
+        if not measures["claims"]:
+            continue
+        adjudicated, denied = measures["claims_adjudicated"], measures["claims_denied"]
+        top = sorted(found_reasons[payer_id], key=lambda r: (-r.count, r.group, r.code))[:TOP_REASONS]
+        by_payer.append(PayerOutcome(payer_id=payer_id, payer_name=payers.get(payer_id, f"Payer {payer_id}"),
+                                     adjudicated=adjudicated, denied=denied, denial_rate=_rate(denied, adjudicated),
+                                     top_reasons=top))
     by_payer.sort(key=lambda outcome: (outcome.payer_name.lower(), outcome.payer_id))
-    paid_claims, median = _days_to_payment(cohort)
-    return ClaimOutcomes(submitted=total_submitted, accepted_first_pass=accepted,
-                         first_pass_rate=_rate(accepted, total_submitted), by_payer=by_payer, paid_claims=paid_claims,
-                         median_days_to_payment=median)
-
-
-def _top_reasons(cohort: list) -> dict[int, list[ReasonCount]]:
-    posting = RemittanceClaim
-    entries, group, reason = _adjustment_codes(posting.adjustments)
-    rows = select(Claim.payer_id.label("payer_id"), Claim.id.label("claim_id"), group.label("group"),
-                  reason.label("reason")) \
-        .select_from(Claim).join(posting, posting.claim_id == Claim.id).join(entries, true()) \
-        .where(*cohort, Claim.status == ClaimStatus.DENIED, posting.outcome == PostingOutcome.DENIED,
-               posting.reversed_at.is_(None)).subquery()
-    found: dict[int, list[ReasonCount]] = defaultdict(list)
-    for payer_id, group_code, reason_code, count in db.session.execute(
-            select(rows.c.payer_id, rows.c.group, rows.c.reason, func.count(func.distinct(rows.c.claim_id)))
-            .group_by(rows.c.payer_id, rows.c.group, rows.c.reason)):
-        found[payer_id].append(ReasonCount(group=group_code, code=reason_code, count=int(count),
-                                           text=reasons.describe_reason(reason_code)))
-    return {payer_id: sorted(counts, key=lambda r: (-r.count, r.group, r.code))[:TOP_REASONS]
-            for payer_id, counts in found.items()}
-
-
-def _days_to_payment(cohort: list) -> tuple[int, Decimal | None]:
-    posting, remittance = RemittanceClaim, Remittance
-    per_claim = select(Claim.id, func.min(_days_between(remittance.paid_on, Claim.service_date)).label("days")) \
-        .select_from(Claim) \
-        .join(posting, and_(posting.claim_id == Claim.id, posting.outcome == PostingOutcome.PAID,
-                            posting.reversed_at.is_(None))) \
-        .join(remittance, remittance.id == posting.remittance_id) \
-        .where(*cohort, Claim.status == ClaimStatus.PAID, remittance.paid_on.is_not(None)) \
-        .group_by(Claim.id).subquery()
-    histogram = sorted((int(days), int(count)) for days, count in db.session.execute(
-        select(per_claim.c.days, func.count()).group_by(per_claim.c.days)))
-    total = sum(count for _, count in histogram)
-    return total, _median(histogram, total)
+    paid_claims = sum(histogram.values())
+    submitted, accepted = counts["claims_submitted"], counts["claims_accepted"]
+    return ClaimOutcomes(submitted=submitted, accepted_first_pass=accepted, first_pass_rate=_rate(accepted, submitted),
+                         by_payer=by_payer, paid_claims=paid_claims,
+                         median_days_to_payment=_median(sorted(histogram.items()), paid_claims))
 
 
 def _median(histogram: list[tuple[int, int]], total: int) -> Decimal | None:

@@ -51,6 +51,9 @@ class Practice(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     #: IANA time zone the practice schedules in; sessions are stored in UTC.
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York", server_default="America/New_York")
+    #: When the reports' summaries were last rebuilt from the entries (app/billing/summaries.py); empty for a
+    #: practice that existed before them, whose summaries are built when its reports are first opened.
+    reports_built_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     # Billing automation and what bills print.
     bill_on_complete: Mapped[bool] = mapped_column(default=True, server_default=true())
     open_bills_automatically: Mapped[bool] = mapped_column(default=False, server_default=false())

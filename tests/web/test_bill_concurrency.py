@@ -1,5 +1,6 @@
 """On PostgreSQL, 20 concurrent payments against one bill from separate connections: totals exact, the
-bill turns Complete exactly once, and bill numbers never collide."""
+bill turns Complete exactly once, and bill numbers never collide; the reports' summaries stay exact when
+concurrent transactions add to the same totals."""
 import threading
 from datetime import date
 
@@ -9,6 +10,7 @@ from app.extensions import db
 from app.models import Bill, BillEvent, BillStatus, Client, Practice, Role, TherapySession
 from tests.conftest import _reset, make_app
 from tests.support.factories import Factory
+from tests.support.summaries import assert_summaries_match_a_rebuild
 
 pytestmark = pytest.mark.slow
 
@@ -80,6 +82,7 @@ def test_twenty_concurrent_payments_complete_the_bill_exactly_once(pg_app):
             BillEvent.bill_id == bill_id, BillEvent.kind == "completed"))
         assert completions == 1
         assert bills.client_credit(client.id) == 6000
+        assert_summaries_match_a_rebuild(practice.id)
 
 
 def test_twenty_bills_created_at_once_get_twenty_different_numbers(pg_app):
@@ -103,3 +106,39 @@ def test_twenty_bills_created_at_once_get_twenty_different_numbers(pg_app):
     numbers = run_together(pg_app, 20, create)
     assert all(isinstance(number, str) for number in numbers), numbers
     assert sorted(numbers, key=lambda n: int(n.split("-")[1])) == [f"B-{n}" for n in range(1, 21)]
+
+
+def test_concurrent_payments_on_many_bills_keep_the_report_summaries_exact(pg_app):
+    """Twenty clients of one clinician pay their bills for the same service at once: every payment adds to
+    the same day's and month's totals from its own transaction; the totals equal a rebuild and the revenue
+    report counts every cent."""
+    from app.billing import bills, reports
+    from app.billing.reports_data import ReportFilter
+
+    make = Factory(pg_app)
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    service = make.service(practice, "90834", price_cents=15000)
+    client_ids = []
+    with pg_app.app_context():
+        for _ in range(20):
+            client = make.client(practice)
+            session = make.session(client, clinician, status="completed")
+            make.line(session, service)
+            bills.create_from_sessions(db.session.get(Practice, practice.id),
+                                       [db.session.get(TherapySession, session.id)], open_now=True)
+            db.session.commit()
+            client_ids.append(client.id)
+
+    def pay(index):
+        return bills.record_payment(db.session.get(Client, client_ids[index]), 10000 + index, "card",
+                                    date.today()).id
+
+    results = run_together(pg_app, 20, pay)
+    assert all(isinstance(result, int) for result in results), results
+    with pg_app.app_context():
+        report = reports.revenue(ReportFilter(practice_id=practice.id, start=date.today().replace(day=1),
+                                              end=date.today()))
+        assert report.totals.client_paid == sum(10000 + index for index in range(20))
+        assert {group.key: group.money.client_paid for group in report.by_code} == {"90834": 200190}
+        assert_summaries_match_a_rebuild(practice.id)

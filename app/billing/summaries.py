@@ -1,0 +1,611 @@
+"""The reports' summaries (app/models/reports.py), kept exact in the same transaction as the entries they sum.
+
+Every flush notes which source records changed (bills and what hangs off them: lines, allocations, adjustments;
+sessions and their services; claims, their events and their 835 postings; payments; refunds) — from the ORM's
+new, dirty and deleted objects, and from app/bulk.py's rows written in bulk. Just before the transaction
+commits, `refresh` works out each noted record's facts again from what the database holds now, compares them
+with the facts it stored for that record last time, and adds the difference to the day and month totals. So the
+totals always equal the sum of every record's facts, and `rebuild` (from the entries alone) gives the same rows.
+A practice's time-zone change rebuilds its summaries, since days are the practice's: a job after the commit, or
+the first report opened before it runs (`ensure_built`).
+
+Facts (measure: what is counted; day: the practice's local day):
+- bill: `charges` (each line of an Open or Complete bill, on the day it was issued); `adjustments` and
+  `write_offs` (of Open and Complete bills, on the day recorded); `insurance_paid` / `client_paid` through the
+  bill's allocations (an allocation that applies money on its payment's received-on day, one that takes money
+  back on the day it was made). Each amount but charges is split over the bill's lines pro rata to their
+  charges by cumulative integer division, so the parts add up to the amount exactly (see `split`).
+  Code: the line's; payer: the payer of the bill's original claim (0: self-pay); clinician: the bill's.
+- payment and refund: `ledger_insurance_paid` / `ledger_client_paid`, money as the ledger counts it (received,
+  less reversed on the day of the reversal, less refunds): what reached no bill is the difference.
+- session: `sessions` (1 per code of a Completed session) and `units`, on the session's day, by the session's
+  clinician and the payer of the claim of the (non-void) bill that covers it.
+- claim (originals and replacements; voids count nothing), on its date of service: `claims`, `claims_submitted`,
+  `claims_accepted` (submitted and never rejected by the clearinghouse or payer), `claims_adjudicated`,
+  `claims_denied`, `claims_reason` (code "GROUP-CARC", once per claim) and `claims_paid_days` (code: the days from
+  service to the first standing 835 payment date).
+
+Receivables: one row per receivable bill (Open, or Pended with a claim) whose balance is not zero, with its
+balance and whether insurance still has to decide (see reports.aging).
+
+Concurrency: on PostgreSQL the records being refreshed are locked (in id order) before their stored facts are
+read, so two transactions never add the same record's difference twice; totals are upserted in key order; a
+refresh holds its practices FOR KEY SHARE and a rebuild FOR UPDATE, so the two never interleave.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, event, insert, inspect, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillLine, BillStatus, Claim, ClaimEvent,
+                        ClaimStatus, Payment, PaymentSource, Practice, Receivable, Refund, Remittance,
+                        RemittanceClaim, ReportFact, ReportTotal, SessionService, SessionStatus, TherapySession)
+from app.models.types import utcnow
+
+_KEY = "parity_report_touched"
+_CHUNK = 2000
+ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
+UNSETTLED = (ClaimStatus.QUEUED, ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS,
+             ClaimStatus.NEEDS_REVIEW)
+WAITING = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
+#: Denials still with the payer: not worked yet (None), or appealed.
+DENIAL_STILL_WITH_PAYER = (None, "appealed")
+
+#: (practice id, day, measure, code, payer id, clinician id)
+Key = tuple[int, date, str, str, int, int]
+
+
+@dataclass
+class Touched:
+    """Source records changed in this transaction, by kind."""
+
+    bills: set[int] = field(default_factory=set)
+    sessions: set[int] = field(default_factory=set)
+    claims: set[int] = field(default_factory=set)
+    payments: set[int] = field(default_factory=set)
+    refunds: set[int] = field(default_factory=set)
+    #: bills whose sessions' payer may have changed; payments whose bills' days may have changed
+    bill_sessions: set[int] = field(default_factory=set)
+    payment_bills: set[int] = field(default_factory=set)
+    #: practices whose summaries are rebuilt (their time zone changed)
+    practices: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return any((self.bills, self.sessions, self.claims, self.payments, self.refunds, self.bill_sessions,
+                    self.payment_bills, self.practices))
+
+
+def _touched(session: Session) -> Touched:
+    return session.info.setdefault(_KEY, Touched())
+
+
+def note_row(session: Session, table: str, values, changed: Iterable[str] | None = None,
+             before: dict | None = None) -> None:
+    """Note what a written row of `table` changes. `values` maps column keys to the row's values; `changed` is
+    None for a new or deleted row, else the keys changed; `before` the changed keys' earlier values."""
+    touched = _touched(session)
+    changed = None if changed is None else set(changed)
+    before = before or {}
+
+    def add(target: set[int], key: str) -> None:
+        for value in (values.get(key), before.get(key)):
+            if value is not None:
+                target.add(value)
+
+    if table == "bills":
+        add(touched.bills, "id")
+        if changed is None or changed & {"status"}:
+            add(touched.bill_sessions, "id")
+    elif table == "bill_lines":
+        add(touched.bills, "bill_id")
+        add(touched.sessions, "session_id")
+    elif table in ("allocations", "adjustments"):
+        add(touched.bills, "bill_id")
+    elif table == "payments":
+        add(touched.payments, "id")
+        if changed is not None and changed & {"received_on", "source"}:
+            add(touched.payment_bills, "id")
+    elif table == "refunds":
+        add(touched.refunds, "id")
+    elif table == "claims":
+        add(touched.claims, "id")
+        add(touched.bills, "bill_id")
+        if changed is None or changed & {"payer_id", "frequency_code", "bill_id"}:
+            add(touched.bill_sessions, "bill_id")
+    elif table in ("claim_events", "remittance_claims"):
+        add(touched.claims, "claim_id")
+    elif table == "sessions":
+        add(touched.sessions, "id")
+    elif table == "session_services":
+        add(touched.sessions, "session_id")
+    elif table == "practices" and changed is not None and "timezone" in changed:
+        add(touched.practices, "id")
+
+
+_TABLES = {"bills", "bill_lines", "allocations", "adjustments", "payments", "refunds", "claims", "claim_events",
+           "remittance_claims", "sessions", "session_services", "practices"}
+
+
+def note_object(session: Session, record, *, new: bool = False, changed: dict | None = None) -> None:
+    """Note an ORM object being written: `new`, or with `changed` mapping the changed keys to their earlier
+    values (worked out from the object's history when not given)."""
+    table = getattr(record, "__tablename__", None)
+    if table not in _TABLES:
+        return
+    state = inspect(record)
+    if not new and changed is None:
+        changed = {}
+        for attr in state.mapper.column_attrs:
+            history = state.attrs[attr.key].history
+            if history.has_changes():
+                changed[attr.key] = history.deleted[0] if history.deleted else None
+    if not new and not changed:
+        return
+    note_row(session, table, state.dict, None if new else list(changed), changed)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, _context) -> None:
+    for record in session.new:
+        note_object(session, record, new=True)
+    for record in session.dirty:
+        note_object(session, record)
+    for record in session.deleted:
+        note_row(session, getattr(record, "__tablename__", ""), inspect(record).dict)
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_before_commit(session: Session) -> None:
+    for _ in range(10):  # refreshing can flush more changes (autoflush): settle them too
+        session.flush()
+        touched = session.info.pop(_KEY, None)
+        if not touched:
+            return
+        refresh(session, touched)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop(_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, _previous) -> None:
+    if session.in_transaction() is False:
+        session.info.pop(_KEY, None)
+
+
+# ---------------------------------------------------------------- refreshing
+
+
+def refresh(session: Session, touched: Touched) -> None:
+    """Bring the facts, totals and receivables of the touched records up to date."""
+    for practice_id in sorted(touched.practices):
+        _rebuild_later(session, practice_id)
+    if session.get_bind().dialect.name == "postgresql":
+        _share_practices(session, touched)
+    bills = set(touched.bills)
+    sessions = set(touched.sessions)
+    for ids in _chunks(touched.payment_bills):
+        bills.update(session.scalars(select(Allocation.bill_id).where(Allocation.payment_id.in_(ids))))
+    for ids in _chunks(touched.bill_sessions):
+        sessions.update(session.scalars(select(BillLine.session_id).where(BillLine.bill_id.in_(ids),
+                                                                          BillLine.session_id.is_not(None))))
+    deltas: dict[Key, int] = defaultdict(int)
+    zones = _Zones(session)
+    for kind, ids, facts_of in (("bill", bills, _bill_facts), ("session", sessions, _session_facts),
+                                ("claim", touched.claims, _claim_facts), ("payment", touched.payments, _payment_facts),
+                                ("refund", touched.refunds, _refund_facts)):
+        for chunk in _chunks(ids):
+            _lock(session, kind, chunk)
+            found = facts_of(session, chunk, zones)
+            _replace_facts(session, kind, chunk, found, deltas)
+            if kind == "bill":
+                _replace_receivables(session, chunk, found.receivables)
+    _add_to_totals(session, deltas)
+
+
+def ensure_built(session: Session, practice_id: int) -> bool:
+    """Build the summaries of a practice whose summaries are not built (one that existed before them, or whose
+    time zone changed): once, whoever comes first — the rebuild job or a report page. True when built now."""
+    query = select(Practice.reports_built_at).where(Practice.id == practice_id)
+    if session.scalar(query) is not None:
+        return False
+    if session.get_bind().dialect.name == "postgresql":  # wait for anyone building them right now
+        if session.scalar(query.with_for_update()) is not None:
+            return False
+    rebuild(session, practice_id)
+    return True
+
+
+def _rebuild_later(session: Session, practice_id: int) -> None:
+    """The practice's days changed (time zone): its summaries are rebuilt by a job after the commit, or by the
+    first report opened before that."""
+    from app import jobs
+
+    session.execute(update(Practice).where(Practice.id == practice_id).values(reports_built_at=None)
+                    .execution_options(synchronize_session="fetch"))
+    jobs.enqueue_after_commit(jobs.rebuild_report_summaries, practice_id, job_id=f"report-summaries-{practice_id}")
+
+
+def rebuild(session: Session, practice_id: int) -> None:
+    """Work out the practice's summaries again from the entries alone (the practice row locked against
+    refreshes on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Practice.id).where(Practice.id == practice_id).with_for_update())
+    session.execute(update(Practice).where(Practice.id == practice_id).values(reports_built_at=utcnow())
+                    .execution_options(synchronize_session="fetch"))
+    for model in (ReportFact, ReportTotal, Receivable):
+        session.execute(delete(model).where(model.practice_id == practice_id))
+    totals: dict[Key, int] = defaultdict(int)
+    zones = _Zones(session)
+    for kind, model, facts_of in (("bill", Bill, _bill_facts), ("session", TherapySession, _session_facts),
+                                  ("claim", Claim, _claim_facts), ("payment", Payment, _payment_facts),
+                                  ("refund", Refund, _refund_facts)):
+        ids = session.scalars(select(model.id).where(model.practice_id == practice_id).order_by(model.id)).all()
+        for chunk in _chunks(ids):
+            found = facts_of(session, chunk, zones)
+            rows = []
+            for source_id, facts in found.facts.items():
+                facts = {key: amount for key, amount in facts.items() if amount}
+                if facts:
+                    rows.append({"source": kind, "source_id": source_id, "practice_id": practice_id,
+                                 "facts": _encode(facts)})
+                    for key, amount in facts.items():
+                        totals[key] += amount
+            if rows:
+                session.execute(insert(ReportFact), rows)
+            if kind == "bill" and found.receivables:
+                session.execute(insert(Receivable), list(found.receivables.values()))
+    rows = [{"practice_id": practice_id, "period": "D", "day": day, "measure": measure, "code": code,
+             "payer_id": payer_id, "clinician_id": clinician_id, "amount": amount}
+            for (_, day, measure, code, payer_id, clinician_id), amount in totals.items() if amount]
+    for start in range(0, len(rows), 10_000):
+        session.execute(insert(ReportTotal), rows[start:start + 10_000])
+    _roll_up_in_sql(session, practice_id)
+
+
+def _roll_up_in_sql(session: Session, practice_id: int) -> None:
+    """From the practice's day rows by code, payer and clinician: their rollups, then every day row summed by
+    month — what `_by_period` adds row by row, done by the database for a whole practice at once."""
+    columns = "practice_id, period, measure, day, code, payer_id, clinician_id, amount"
+    base = "practice_id = :practice AND period = 'D'"
+    for code in ("code", "'*'"):
+        for payer in ("payer_id", "-1"):
+            for clinician in ("clinician_id", "-1"):
+                if (code, payer, clinician) == ("code", "payer_id", "clinician_id"):
+                    continue
+                # Grouped by the columns kept (a constant in GROUP BY would be a column number on SQLite).
+                kept = ["practice_id", "measure", "day"] + [name for name in (code, payer, clinician)
+                                                            if not name.startswith(("'", "-"))]
+                session.execute(text(
+                    f"INSERT INTO report_totals ({columns}) SELECT practice_id, 'D', measure, day, {code}, {payer}, "
+                    f"{clinician}, SUM(amount) FROM report_totals WHERE {base} AND code <> '*' AND payer_id <> -1 "
+                    f"AND clinician_id <> -1 GROUP BY {', '.join(kept)}"),
+                    {"practice": practice_id})
+    month = ("date(day, 'start of month')" if session.get_bind().dialect.name == "sqlite"
+             else "CAST(date_trunc('month', day) AS date)")
+    session.execute(text(
+        f"INSERT INTO report_totals ({columns}) SELECT practice_id, 'M', measure, {month}, code, payer_id, "
+        f"clinician_id, SUM(amount) FROM report_totals WHERE {base} "
+        f"GROUP BY practice_id, measure, {month}, code, payer_id, clinician_id"), {"practice": practice_id})
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start:start + _CHUNK]
+
+
+def _share_practices(session: Session, touched: Touched) -> None:
+    """Lock the practices of the touched records against a rebuild (FOR KEY SHARE: refreshes don't wait for
+    each other, a rebuild waits for them and they for it)."""
+    practices: set[int] = set()
+    for model, ids in ((Bill, touched.bills | touched.bill_sessions), (TherapySession, touched.sessions),
+                       (Claim, touched.claims), (Payment, touched.payments | touched.payment_bills),
+                       (Refund, touched.refunds)):
+        for chunk in _chunks(ids):
+            practices.update(session.scalars(select(model.practice_id).where(model.id.in_(chunk)).distinct()))
+    if practices:
+        session.execute(select(Practice.id).where(Practice.id.in_(sorted(practices))).order_by(Practice.id)
+                        .with_for_update(key_share=True))
+
+
+_LOCKED = {"bill": Bill, "session": TherapySession, "claim": Claim, "payment": Payment, "refund": Refund}
+
+
+def _lock(session: Session, kind: str, ids: list[int]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        model = _LOCKED[kind]
+        session.execute(select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update())
+
+
+def _encode(facts: dict[Key, int]) -> str:
+    return json.dumps([[key[1].isoformat(), key[2], key[3], key[4], key[5], amount]
+                       for key, amount in sorted(facts.items()) if amount], separators=(",", ":"))
+
+
+def _decode(practice_id: int, text: str) -> dict[Key, int]:
+    return {(practice_id, date.fromisoformat(day), measure, code, payer_id, clinician_id): amount
+            for day, measure, code, payer_id, clinician_id, amount in json.loads(text)}
+
+
+def _replace_facts(session: Session, kind: str, ids: list[int], found: "_Found", deltas: dict[Key, int]) -> None:
+    stored = {source_id: _decode(practice_id, text) for source_id, practice_id, text in session.execute(
+        select(ReportFact.source_id, ReportFact.practice_id, ReportFact.facts)
+        .where(ReportFact.source == kind, ReportFact.source_id.in_(ids)))}
+    changed, rows = [], []
+    for source_id in ids:
+        old = stored.get(source_id, {})
+        new = {key: amount for key, amount in found.facts.get(source_id, {}).items() if amount}
+        if old == new:
+            continue
+        changed.append(source_id)
+        for key, amount in old.items():
+            deltas[key] -= amount
+        for key, amount in new.items():
+            deltas[key] += amount
+        if new:
+            rows.append({"source": kind, "source_id": source_id, "practice_id": next(iter(new))[0],
+                         "facts": _encode(new)})
+    if changed:
+        session.execute(delete(ReportFact).where(ReportFact.source == kind, ReportFact.source_id.in_(changed)))
+    if rows:
+        session.execute(insert(ReportFact), rows)
+
+
+def _replace_receivables(session: Session, ids: list[int], receivables: dict[int, dict]) -> None:
+    session.execute(delete(Receivable).where(Receivable.bill_id.in_(ids)))
+    if receivables:
+        session.execute(insert(Receivable), list(receivables.values()))
+
+
+#: Totals rows that sum over every code, payer or clinician (the rollups a report reads when it does not break
+#: down by that dimension).
+ALL_CODES, ALL_PAYERS, ALL_CLINICIANS = "*", -1, -1
+
+
+def _by_period(amounts: dict[Key, int]) -> dict[tuple, int]:
+    """Day keys → the totals rows they add to: by day ("D") and by month ("M"), each for the key itself and for
+    its rollups over code, payer and clinician, as (…key, period) tuples."""
+    found: dict[tuple, int] = defaultdict(int)
+    for (practice_id, day, measure, code, payer_id, clinician_id), amount in amounts.items():
+        month = day.replace(day=1)
+        for code_key in (code, ALL_CODES):
+            for payer_key in (payer_id, ALL_PAYERS):
+                for clinician_key in (clinician_id, ALL_CLINICIANS):
+                    found[(practice_id, day, measure, code_key, payer_key, clinician_key, "D")] += amount
+                    found[(practice_id, month, measure, code_key, payer_key, clinician_key, "M")] += amount
+    return found
+
+
+def _add_to_totals(session: Session, deltas: dict[Key, int]) -> None:
+    rows = [{"practice_id": key[0], "period": key[6], "day": key[1], "measure": key[2], "code": key[3],
+             "payer_id": key[4], "clinician_id": key[5], "amount": amount}
+            for key, amount in sorted(_by_period(deltas).items(), key=lambda item: (item[0][6], item[0][:6]))
+            if amount]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReportTotal)
+    statement = statement.on_conflict_do_update(
+        index_elements=[column.name for column in ReportTotal.__table__.primary_key.columns],
+        set_={"amount": ReportTotal.__table__.c.amount + statement.excluded.amount})
+    session.execute(statement, rows)
+
+
+# ---------------------------------------------------------------- working facts out from the entries
+
+
+class _Zones:
+    """Each practice's time zone, to date timestamps by the practice's local day."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.zones: dict[int, ZoneInfo] = {}
+
+    def day(self, practice_id: int, moment: datetime) -> date:
+        zone = self.zones.get(practice_id)
+        if zone is None:
+            name = self.session.scalar(select(Practice.timezone).where(Practice.id == practice_id))
+            zone = self.zones[practice_id] = ZoneInfo(name or "America/New_York")
+        return moment.astimezone(zone).date()
+
+
+@dataclass
+class _Found:
+    facts: dict[int, dict[Key, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    receivables: dict[int, dict] = field(default_factory=dict)
+
+
+def split(amount: int, lines: list[tuple[str, int]]) -> Iterator[tuple[str, int]]:
+    """An amount split over (code, weight) lines pro rata by cumulative integer division: line i gets
+    a·W_i/W − a·W_(i−1)/W, with W_i the weight of lines 1..i; the parts add up to exactly a."""
+    if not lines:
+        yield "", amount
+        return
+    whole = sum(weight for _, weight in lines)
+    running = taken = 0
+    for code, weight in lines:
+        running += weight
+        upto = amount * running // whole
+        yield code, upto - taken
+        taken = upto
+
+
+def line_weight(price_cents: int, units: int) -> int:
+    """A line's weight in `split`: its charge × 100, + 1 (so that a bill charging nothing splits evenly)."""
+    return price_cents * units * 100 + 1
+
+
+def _bill_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+    found = _Found()
+    bills = session.execute(select(Bill.id, Bill.practice_id, Bill.status, Bill.clinician_id, Bill.issued_at,
+                                   Bill.client_id, Bill.service_date).where(Bill.id.in_(ids))).all()
+    claims: dict[int, list] = defaultdict(list)
+    for bill_id, frequency, payer_id, status, action in session.execute(
+            select(Claim.bill_id, Claim.frequency_code, Claim.payer_id, Claim.status, Claim.denial_action)
+            .where(Claim.bill_id.in_(ids)).order_by(Claim.id)):
+        claims[bill_id].append((frequency, payer_id, status, action))
+    lines: dict[int, list] = defaultdict(list)
+    for bill_id, code, price, units in session.execute(
+            select(BillLine.bill_id, BillLine.code, BillLine.price_cents, BillLine.units)
+            .where(BillLine.bill_id.in_(ids)).order_by(BillLine.bill_id, BillLine.position, BillLine.id)):
+        lines[bill_id].append((code, price, units))
+    adjustments: dict[int, list] = defaultdict(list)
+    for bill_id, kind, amount, created_at in session.execute(
+            select(Adjustment.bill_id, Adjustment.kind, Adjustment.amount_cents, Adjustment.created_at)
+            .where(Adjustment.bill_id.in_(ids))):
+        adjustments[bill_id].append((kind, amount, created_at))
+    allocations: dict[int, list] = defaultdict(list)
+    for bill_id, amount, created_at, received_on, source in session.execute(
+            select(Allocation.bill_id, Allocation.amount_cents, Allocation.created_at, Payment.received_on,
+                   Payment.source).join(Payment, Payment.id == Allocation.payment_id)
+            .where(Allocation.bill_id.in_(ids))):
+        allocations[bill_id].append((amount, created_at, received_on, source))
+    for bill_id, practice_id, status, clinician_id, issued_at, client_id, service_date in bills:
+        originals = [claim for claim in claims[bill_id] if claim[0] == "1"]
+        payer_id = originals[0][1] if originals else 0
+        clinician_id = clinician_id or 0
+        bill_lines = lines[bill_id]
+        weights = [(code, line_weight(price, units)) for code, price, units in bill_lines]
+        facts = found.facts[bill_id]
+        issued = status in ISSUED
+        if issued and issued_at is not None:
+            day = zones.day(practice_id, issued_at)
+            for code, price, units in bill_lines:
+                facts[(practice_id, day, "charges", code, payer_id, clinician_id)] += price * units
+        if issued:
+            for kind, amount, created_at in adjustments[bill_id]:
+                measure = "write_offs" if kind == AdjustmentKind.WRITE_OFF else "adjustments"
+                day = zones.day(practice_id, created_at)
+                for code, part in split(amount, weights):
+                    facts[(practice_id, day, measure, code, payer_id, clinician_id)] += part
+        for amount, created_at, received_on, source in allocations[bill_id]:
+            measure = "insurance_paid" if source == PaymentSource.INSURANCE else "client_paid"
+            day = received_on if amount > 0 else zones.day(practice_id, created_at)
+            for code, part in split(amount, weights):
+                facts[(practice_id, day, measure, code, payer_id, clinician_id)] += part
+        # Aging: a receivable is an Open bill, or a Pended one with a claim (insurance is being asked).
+        if status == BillStatus.OPEN or (status == BillStatus.PENDED and originals):
+            balance = (sum(price * units for _, price, units in bill_lines)
+                       - sum(amount for amount, *_ in allocations[bill_id])
+                       - sum(amount for _, amount, _ in adjustments[bill_id]))
+            if balance:
+                latest = [claim for claim in claims[bill_id] if claim[0] in ("1", "7")]
+                insurance = bool(latest) and (latest[-1][2] in UNSETTLED or (
+                    latest[-1][2] == ClaimStatus.DENIED and latest[-1][3] in DENIAL_STILL_WITH_PAYER))
+                found.receivables[bill_id] = {
+                    "bill_id": bill_id, "practice_id": practice_id, "client_id": client_id,
+                    "clinician_id": clinician_id, "payer_id": payer_id, "service_date": service_date,
+                    "insurance": insurance, "balance_cents": balance}
+    return found
+
+
+def _session_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+    found = _Found()
+    rows = session.execute(select(TherapySession.id, TherapySession.practice_id, TherapySession.starts_at,
+                                  TherapySession.clinician_id)
+                           .where(TherapySession.id.in_(ids), TherapySession.status == SessionStatus.COMPLETED)).all()
+    services: dict[int, list] = defaultdict(list)
+    for session_id, code, units in session.execute(
+            select(SessionService.session_id, SessionService.code, SessionService.units)
+            .where(SessionService.session_id.in_(ids))):
+        services[session_id].append((code, units))
+    payers: dict[int, int] = {}
+    for session_id, payer_id in session.execute(
+            select(BillLine.session_id, Claim.payer_id).join(Bill, Bill.id == BillLine.bill_id)
+            .join(Claim, and_(Claim.bill_id == Bill.id, Claim.frequency_code == "1"))
+            .where(BillLine.session_id.in_(ids), Bill.status != BillStatus.VOID).order_by(Claim.id)):
+        payers.setdefault(session_id, payer_id)
+    for session_id, practice_id, starts_at, clinician_id in rows:
+        day = zones.day(practice_id, starts_at)
+        payer_id, clinician_id = payers.get(session_id, 0), clinician_id or 0
+        facts = found.facts[session_id]
+        codes = defaultdict(int)
+        for code, units in services[session_id]:
+            codes[code] += units
+        for code, units in codes.items():
+            facts[(practice_id, day, "sessions", code, payer_id, clinician_id)] += 1
+            facts[(practice_id, day, "units", code, payer_id, clinician_id)] += units
+    return found
+
+
+def _claim_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+    found = _Found()
+    rows = session.execute(select(Claim.id, Claim.practice_id, Claim.status, Claim.payer_id, Claim.clinician_id,
+                                  Claim.service_date)
+                           .where(Claim.id.in_(ids), Claim.frequency_code != "8")).all()
+    rejected = set(session.scalars(select(ClaimEvent.claim_id).where(
+        ClaimEvent.claim_id.in_(ids), ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
+        ClaimEvent.source == "clearinghouse")))
+    # A claim Queued or in Needs Review now was submitted if an event other than the scrubber's took it out of
+    # Queued (to Sent, or a clearinghouse's answer).
+    left_queue = set(session.scalars(select(ClaimEvent.claim_id).where(
+        ClaimEvent.claim_id.in_(ids), ClaimEvent.from_status == ClaimStatus.QUEUED,
+        (ClaimEvent.to_status != ClaimStatus.NEEDS_REVIEW) | (ClaimEvent.source == "clearinghouse"))))
+    reasons: dict[int, set] = defaultdict(set)
+    for claim_id, adjustments in session.execute(
+            select(RemittanceClaim.claim_id, RemittanceClaim.adjustments)
+            .where(RemittanceClaim.claim_id.in_(ids), RemittanceClaim.outcome == "denied",
+                   RemittanceClaim.reversed_at.is_(None))):
+        for entry in adjustments or []:
+            reasons[claim_id].add(f"{entry['group']}-{entry['reason']}")
+    paid_on: dict[int, date] = {}
+    for claim_id, day in session.execute(
+            select(RemittanceClaim.claim_id, Remittance.paid_on)
+            .join(Remittance, Remittance.id == RemittanceClaim.remittance_id)
+            .where(RemittanceClaim.claim_id.in_(ids), RemittanceClaim.outcome == "paid",
+                   RemittanceClaim.reversed_at.is_(None), Remittance.paid_on.is_not(None))):
+        paid_on[claim_id] = min(day, paid_on.get(claim_id, day))
+    for claim_id, practice_id, status, payer_id, clinician_id, service_date in rows:
+        facts = found.facts[claim_id]
+        key = (practice_id, service_date)
+        who = (payer_id, clinician_id or 0)
+
+        def count(measure: str, code: str = "") -> None:
+            facts[(*key, measure, code, *who)] += 1
+
+        count("claims")
+        if status not in WAITING or claim_id in left_queue:
+            count("claims_submitted")
+            if claim_id not in rejected:
+                count("claims_accepted")
+        if status in (ClaimStatus.PAID, ClaimStatus.DENIED):
+            count("claims_adjudicated")
+        if status == ClaimStatus.DENIED:
+            count("claims_denied")
+            for code in reasons[claim_id]:
+                count("claims_reason", code)
+        if status == ClaimStatus.PAID and claim_id in paid_on:
+            count("claims_paid_days", str((paid_on[claim_id] - service_date).days))
+    return found
+
+
+def _payment_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+    found = _Found()
+    for payment_id, practice_id, source, amount, received_on, reversed_at in session.execute(
+            select(Payment.id, Payment.practice_id, Payment.source, Payment.amount_cents, Payment.received_on,
+                   Payment.reversed_at).where(Payment.id.in_(ids))):
+        measure = "ledger_insurance_paid" if source == PaymentSource.INSURANCE else "ledger_client_paid"
+        facts = found.facts[payment_id]
+        facts[(practice_id, received_on, measure, "", 0, 0)] += amount
+        if reversed_at is not None:
+            facts[(practice_id, zones.day(practice_id, reversed_at), measure, "", 0, 0)] -= amount
+    return found
+
+
+def _refund_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+    found = _Found()
+    for refund_id, practice_id, amount, refunded_on in session.execute(
+            select(Refund.id, Refund.practice_id, Refund.amount_cents, Refund.refunded_on).where(Refund.id.in_(ids))):
+        found.facts[refund_id][(practice_id, refunded_on, "ledger_client_paid", "", 0, 0)] -= amount
+    return found
