@@ -65,10 +65,6 @@ class Bill(db.Model):
         UniqueConstraint("practice_id", "number"),
         CheckConstraint("status IN ('pended', 'open', 'complete', 'void')", name="status"),
         Index("ix_bills_practice_id_status_id", "practice_id", "status", "id"),
-        # Reports, each read from the index alone: revenue (bills issued in a period; a bill's status and
-        # clinician by id) and aging (receivable bills by status with what groups them).
-        Index("ix_bills_practice_id_issued_at", "practice_id", "issued_at", "status", "clinician_id", "id"),
-        Index("ix_bills_id_status_clinician_id", "id", "status", "clinician_id"),
         Index("ix_bills_practice_id_status_service_date", "practice_id", "status", "service_date", "client_id",
               "clinician_id", "id"),
     )
@@ -142,10 +138,6 @@ class Payment(db.Model):
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         Index("ix_payments_practice_id_received_on", "practice_id", "received_on"),
-        # Reports (revenue): payments received, and reversed, in a period, from the index alone.
-        Index("ix_payments_practice_id_received_on_source", "practice_id", "received_on", "source", "amount_cents",
-              "id"),
-        Index("ix_payments_practice_id_reversed_at", "practice_id", "reversed_at", "source", "amount_cents"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,11 +165,7 @@ class Allocation(db.Model):
     __tablename__ = "allocations"
     __table_args__ = (
         CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
-        # Reports: what a payment applied to which bills (revenue), money taken back from bills (negative,
-        # by date: revenue), and a bill's allocations (aging), each from the index alone.
-        Index("ix_allocations_payment_id_amount_cents", "payment_id", "amount_cents", "bill_id", "id"),
-        Index("ix_allocations_practice_id_amount_cents_created_at", "practice_id", "amount_cents", "created_at",
-              "payment_id", "bill_id", "id"),
+        # A bill's allocations (its balance) from the index alone.
         Index("ix_allocations_bill_id_amount_cents", "bill_id", "amount_cents"),
     )
 
@@ -215,9 +203,7 @@ class Adjustment(db.Model):
     __tablename__ = "adjustments"
     __table_args__ = (
         CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
-        # Reports: adjustments of a period (revenue) and of a bill (aging), from the index alone.
-        Index("ix_adjustments_practice_id_created_at", "practice_id", "created_at", "bill_id", "kind",
-              "amount_cents", "id"),
+        # A bill's adjustments (its balance) from the index alone.
         Index("ix_adjustments_bill_id_amount_cents", "bill_id", "amount_cents"),
     )
 

@@ -45,11 +45,8 @@ class Claim(db.Model):
         Index("ix_claims_practice_id_payer_id_status_id", "practice_id", "payer_id", "status", "id"),
         Index("ix_claims_practice_id_clinician_id_status_id", "practice_id", "clinician_id", "status", "id"),
         Index("ix_claims_practice_id_service_date_status", "practice_id", "service_date", "status"),
-        # Reports: a bill's claims newest first with payer and status (revenue, aging), and the claims of a
-        # period of service with what claim outcomes groups by, each from the index alone.
+        # The reports' summaries: a bill's claims in order with payer and status, from the index alone.
         Index("ix_claims_bill_id_id", "bill_id", "id", "frequency_code", "payer_id", "status", "denial_action"),
-        Index("ix_claims_practice_id_service_date_frequency_code", "practice_id", "service_date", "frequency_code",
-              "payer_id", "status", "clinician_id", "id"),
         CheckConstraint("denial_action IS NULL OR denial_action IN ('resubmitted', 'voided', 'appealed', "
                         "'billed_client', 'written_off')", name="denial_action"),
     )
@@ -121,10 +118,6 @@ class ClaimEvent(db.Model):
     """Every status change of a claim, with what caused it."""
 
     __tablename__ = "claim_events"
-    __table_args__ = (
-        # Reports (claim outcomes): the claims a clearinghouse or payer rejected (to Needs Review).
-        Index("ix_claim_events_to_status_source_claim_id", "to_status", "source", "claim_id"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)

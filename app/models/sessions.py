@@ -41,8 +41,8 @@ class TherapySession(db.Model):
         CheckConstraint("minutes IS NULL OR minutes >= 0", name="minutes_not_negative"),
         Index("ix_sessions_practice_id_starts_at", "practice_id", "starts_at"),
         Index("ix_sessions_clinician_id_starts_at", "clinician_id", "starts_at"),
-        # Reports (service trends): completed sessions of a period, read from the index alone.
-        Index("ix_sessions_practice_id_starts_at_status", "practice_id", "starts_at", "status", "clinician_id", "id"),
+        # The home page: past sessions not marked complete (per clinician too), counted from the index.
+        Index("ix_sessions_practice_id_status_starts_at", "practice_id", "status", "starts_at", "clinician_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
