@@ -67,10 +67,10 @@ def rows_in_bulk() -> Iterator[None]:
         for row in batch.rows[model]:
             shapes.setdefault(tuple(row), []).append(row)
         for rows in shapes.values():
-            _insert_many(model.__table__, rows)
+            insert_many(model.__table__, rows)
 
 
-def _insert_many(table, rows: list[dict]) -> None:
+def insert_many(table, rows: list[dict]) -> None:
     """One INSERT executed for every row by the driver itself: the statement is compiled once and each value
     goes through its column type's bind processor (JSON, UTC datetimes), which is all SQLAlchemy would do
     per row, minus its per-row bookkeeping (most of the time, at tens of thousands of rows)."""
@@ -90,8 +90,9 @@ def _insert_many(table, rows: list[dict]) -> None:
     else:
         parameters = [{key: value(row, key) for key in names} for row in rows]
     connection.exec_driver_sql(compiled.string, parameters)
-    for row in rows:  # the reports' summaries follow every write (app/billing/summaries.py)
-        summaries.note_row(db.session, table.name, row)
+    if table.name in summaries.SOURCE_TABLES:  # the reports' summaries follow every write
+        for row in rows:
+            summaries.note_row(db.session, table.name, row)
 
 
 @functools.cache

@@ -1,4 +1,5 @@
-"""Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`."""
+"""Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`, `flask claims …`,
+`flask remittances …`, `flask reports build`."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -293,7 +294,31 @@ def _payee_practice(parsed) -> Practice:
     raise era.RemittanceRefused("Cannot tell which practice this 835 is for: give --practice.")
 
 
+reports_cli = AppGroup("reports", help="The reports' summaries.")
+
+
+@reports_cli.command("build")
+@click.option("--practice", "practice_ref", help="Practice id or legal name (default: every practice).")
+@click.option("--all", "everything", is_flag=True, help="Rebuild even summaries that are built already.")
+def build_reports(practice_ref, everything) -> None:
+    """Work out the reports' summaries from the entries, for practices whose summaries are not built yet (those
+    created before them, or whose time zone changed), or with --all for every one."""
+    import time
+
+    from app.billing import summaries
+
+    for practice in _practices_for(practice_ref):
+        started = time.perf_counter()
+        if everything:
+            summaries.rebuild(db.session, practice.id)
+        elif not summaries.ensure_built(db.session, practice.id):
+            continue
+        db.session.commit()
+        click.echo(f"{practice.legal_name}: report summaries built in {time.perf_counter() - started:.1f} s")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(reports_cli)
     app.cli.add_command(claims_cli)
     app.cli.add_command(remittances_cli)
     app.cli.add_command(codes_cli)

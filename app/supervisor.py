@@ -73,6 +73,7 @@ def main() -> int:
         _say("applying database migrations")
         _flask("db", "upgrade", env=env)
         _flask("seed-demo", "--if-empty", env=env)
+        _flask("reports", "build", env=env)  # practices from before the reports' summaries get them once
         children.append(_start("worker", [sys.executable, "worker.py"], env))
         children.append(_start("web", [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                                        "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--access-logfile", "-",

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, event, insert, inspect, select, text, update
+from sqlalchemy import and_, delete, event, insert, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -130,7 +130,8 @@ def note_row(session: Session, table: str, values, changed: Iterable[str] | None
         add(touched.practices, "id")
 
 
-_TABLES = {"bills", "bill_lines", "allocations", "adjustments", "payments", "refunds", "claims", "claim_events",
+#: The tables whose rows the summaries are worked out from.
+SOURCE_TABLES = {"bills", "bill_lines", "allocations", "adjustments", "payments", "refunds", "claims", "claim_events",
            "remittance_claims", "sessions", "session_services", "practices"}
 
 
@@ -138,7 +139,7 @@ def note_object(session: Session, record, *, new: bool = False, changed: dict | 
     """Note an ORM object being written: `new`, or with `changed` mapping the changed keys to their earlier
     values (worked out from the object's history when not given)."""
     table = getattr(record, "__tablename__", None)
-    if table not in _TABLES:
+    if table not in SOURCE_TABLES:
         return
     state = inspect(record)
     if not new and changed is None:
@@ -245,6 +246,8 @@ def rebuild(session: Session, practice_id: int) -> None:
                     .execution_options(synchronize_session="fetch"))
     for model in (ReportFact, ReportTotal, Receivable):
         session.execute(delete(model).where(model.practice_id == practice_id))
+    from app.bulk import insert_many  # (app.bulk notes its rows here)
+
     totals: dict[Key, int] = defaultdict(int)
     zones = _Zones(session)
     for kind, model, facts_of in (("bill", Bill, _bill_facts), ("session", TherapySession, _session_facts),
@@ -262,41 +265,27 @@ def rebuild(session: Session, practice_id: int) -> None:
                     for key, amount in facts.items():
                         totals[key] += amount
             if rows:
-                session.execute(insert(ReportFact), rows)
+                insert_many(ReportFact.__table__, rows)
             if kind == "bill" and found.receivables:
-                session.execute(insert(Receivable), list(found.receivables.values()))
-    rows = [{"practice_id": practice_id, "period": "D", "day": day, "measure": measure, "code": code,
-             "payer_id": payer_id, "clinician_id": clinician_id, "amount": amount}
-            for (_, day, measure, code, payer_id, clinician_id), amount in totals.items() if amount]
-    for start in range(0, len(rows), 10_000):
-        session.execute(insert(ReportTotal), rows[start:start + 10_000])
-    _roll_up_in_sql(session, practice_id)
+                insert_many(Receivable.__table__, list(found.receivables.values()))
+    _insert_totals(session, practice_id, totals)
 
 
-def _roll_up_in_sql(session: Session, practice_id: int) -> None:
-    """From the practice's day rows by code, payer and clinician: their rollups, then every day row summed by
-    month — what `_by_period` adds row by row, done by the database for a whole practice at once."""
+def _insert_totals(session: Session, practice_id: int, totals: dict[Key, int]) -> None:
+    """A practice's day and month totals with their rollups, written in primary-key order (period, measure,
+    day, code, payer, clinician) so the database appends to its index; plain tuples through the driver, since a
+    large practice has millions of them."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    rolled_up = sorted(((key[6], key[2], key[1], key[3], key[4], key[5]), amount)
+                       for key, amount in _by_period(totals).items() if amount)
     columns = "practice_id, period, measure, day, code, payer_id, clinician_id, amount"
-    base = "practice_id = :practice AND period = 'D'"
-    for code in ("code", "'*'"):
-        for payer in ("payer_id", "-1"):
-            for clinician in ("clinician_id", "-1"):
-                if (code, payer, clinician) == ("code", "payer_id", "clinician_id"):
-                    continue
-                # Grouped by the columns kept (a constant in GROUP BY would be a column number on SQLite).
-                kept = ["practice_id", "measure", "day"] + [name for name in (code, payer, clinician)
-                                                            if not name.startswith(("'", "-"))]
-                session.execute(text(
-                    f"INSERT INTO report_totals ({columns}) SELECT practice_id, 'D', measure, day, {code}, {payer}, "
-                    f"{clinician}, SUM(amount) FROM report_totals WHERE {base} AND code <> '*' AND payer_id <> -1 "
-                    f"AND clinician_id <> -1 GROUP BY {', '.join(kept)}"),
-                    {"practice": practice_id})
-    month = ("date(day, 'start of month')" if session.get_bind().dialect.name == "sqlite"
-             else "CAST(date_trunc('month', day) AS date)")
-    session.execute(text(
-        f"INSERT INTO report_totals ({columns}) SELECT practice_id, 'M', measure, {month}, code, payer_id, "
-        f"clinician_id, SUM(amount) FROM report_totals WHERE {base} "
-        f"GROUP BY practice_id, measure, {month}, code, payer_id, clinician_id"), {"practice": practice_id})
+    marker = "?" if sqlite else "%s"
+    statement = f"INSERT INTO report_totals ({columns}) VALUES ({', '.join([marker] * 8)})"
+    connection = session.connection()
+    for start in range(0, len(rolled_up), 50_000):
+        connection.exec_driver_sql(statement, [
+            (practice_id, period, measure, day.isoformat() if sqlite else day, code, payer_id, clinician_id, amount)
+            for (period, measure, day, code, payer_id, clinician_id), amount in rolled_up[start:start + 50_000]])
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:

@@ -77,3 +77,24 @@ def test_a_bills_facts_follow_its_edits_and_its_void(app, make):
         assert not summaries_of(practice.id)["receivables"]
         month = reports.revenue(ReportFilter(practice_id=practice.id, start=date(2026, 3, 1), end=date(2026, 3, 31)))
         assert month.totals.charges == 0
+
+
+def test_flask_reports_build_builds_what_is_missing_and_all_on_request(app, make):
+    practice = make.practice(timezone="America/New_York", legal_name="Summaries Therapy")
+    with app.app_context():
+        _open_bill(make, practice)
+        kept = summaries_of(practice.id)
+        for model in (ReportFact, ReportTotal, Receivable):
+            db.session.execute(delete(model).where(model.practice_id == practice.id))
+        db.session.execute(update(Practice).where(Practice.id == practice.id).values(reports_built_at=None))
+        db.session.commit()
+    runner = app.test_cli_runner()
+    built = runner.invoke(args=["reports", "build"])
+    assert built.exit_code == 0, built.output
+    assert "Summaries Therapy: report summaries built" in built.output
+    again = runner.invoke(args=["reports", "build"])
+    assert "Summaries Therapy" not in again.output  # nothing left to build
+    forced = runner.invoke(args=["reports", "build", "--all", "--practice", str(practice.id)])
+    assert "Summaries Therapy: report summaries built" in forced.output
+    with app.app_context():
+        assert summaries_of(practice.id) == kept
