@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import delete, update
 
-from app import accounts
+from app import accounts, jobs
 from app.billing import bills, reports
 from app.billing.reports_data import ReportFilter
 from app.extensions import db
@@ -43,7 +43,28 @@ def test_a_time_zone_change_moves_entries_to_the_practices_new_days(app, make):
         identity = {field: getattr(record, field) for field in accounts.IDENTITY_FIELDS}
         accounts.update_practice_identity(record, identity | {"timezone": "Asia/Tokyo"})
         db.session.commit()
+        assert db.session.get(Practice, practice.id).reports_built_at is None
+        assert f"report-summaries-{practice.id}" in jobs.queue().job_ids  # the worker rebuilds them …
+        # … unless a report page comes first; then the job has nothing left to do.
         assert (_charges_on(practice.id, date(2026, 3, 9)), _charges_on(practice.id, date(2026, 3, 10))) == (0, 15000)
+        db.session.commit()
+        assert jobs.rebuild_report_summaries(practice.id) == "already built"
+        assert_summaries_match_a_rebuild(practice.id)
+
+
+def test_the_rebuild_job_rebuilds_a_practice_whose_time_zone_changed(app, make):
+    practice = make.practice(timezone="America/New_York")
+    with app.app_context():
+        _open_bill(make, practice)
+        record = db.session.get(Practice, practice.id)
+        identity = {field: getattr(record, field) for field in accounts.IDENTITY_FIELDS}
+        accounts.update_practice_identity(record, identity | {"timezone": "America/Los_Angeles"})
+        db.session.commit()
+    with app.app_context():
+        assert jobs.rebuild_report_summaries(practice.id) == "rebuilt"
+    with app.app_context():
+        assert db.session.get(Practice, practice.id).reports_built_at is not None
+        assert _charges_on(practice.id, date(2026, 3, 9)) == 15000  # 20:30 on March 9 in Los Angeles
         assert_summaries_match_a_rebuild(practice.id)
 
 
