@@ -104,7 +104,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, func, literal, or_, select
+from sqlalchemy import BigInteger, Integer, and_, case, func, literal, or_, select, text, tuple_, union_all
 
 from app.billing import summaries
 from app.billing.summaries import ALL_CLINICIANS, ALL_CODES, ALL_PAYERS
@@ -228,6 +228,18 @@ def _sums(f: ReportFilter, calendar: _Calendar, measures, by: tuple[str, ...] = 
     return db.session.execute(select(*columns, func.sum(rows.c.amount)).group_by(*columns)).all()
 
 
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _settle_in() -> None:
+    """PostgreSQL, for the rest of the caller's transaction only: no JIT compilation (for queries of this size
+    it costs more time than it saves) and room for grouping a large practice's receivables in memory."""
+    if _dialect() == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 def _clinician_names(practice_id: int) -> dict[int, str]:
     return dict(db.session.execute(select(Member.id, Member.name).where(Member.practice_id == practice_id)).all())
 
@@ -341,6 +353,7 @@ def _groups(sums: dict, label, order) -> list[RevenueGroup]:
 
 def aging(f: ReportFilter, as_of: date | None = None) -> Aging:
     """Open balances by age on `as_of`, split into what insurance and clients owe, by payer and by client."""
+    _settle_in()
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
     as_of = as_of or datetime.now(calendar.zone).date()
     owed = Receivable
@@ -355,34 +368,34 @@ def aging(f: ReportFilter, as_of: date | None = None) -> Aging:
     if f.payer_id is not None:
         conditions.append(owed.payer_id == f.payer_id)
 
-    # One pass: each client's balances per payer (a client rarely has more than one), folded below.
     rows = select(owed.client_id, owed.payer_id, slot.label("slot"), owed.balance_cents.label("cents")) \
         .where(*conditions).subquery()
-    split = select(rows.c.client_id, rows.c.payer_id,
-                   *[func.sum(case((rows.c.slot == index, rows.c.cents), else_=0)) for index in range(8)]) \
-        .group_by(rows.c.client_id, rows.c.payer_id).subquery("split")
-    by_payer: dict[int, list[int]] = defaultdict(lambda: [0] * 8)
-    by_client: dict[int, list[int]] = defaultdict(lambda: [0] * 8)
-    names: dict[int, tuple[str, str]] = {}
-    for last_name, first_name, client_id, payer_id, *sums in db.session.execute(
-            select(Client.last_name, Client.first_name, split).join(Client, Client.id == split.c.client_id)):
-        names[client_id] = (last_name, first_name)
-        for index, cents in enumerate(sums):
-            by_payer[payer_id][index] += int(cents)
-            by_client[client_id][index] += int(cents)
+    sums = [func.coalesce(func.sum(rows.c.cents).filter(rows.c.slot == index), 0).cast(BigInteger)
+            for index in range(8)]
+    if _dialect() == "postgresql":  # one pass: by client and by payer at once
+        split = select(rows.c.client_id, rows.c.payer_id, *sums).group_by(
+            func.grouping_sets(tuple_(rows.c.client_id), tuple_(rows.c.payer_id)))
+    else:
+        split = union_all(select(rows.c.client_id, literal(None, Integer), *sums).group_by(rows.c.client_id),
+                          select(literal(None, Integer), rows.c.payer_id, *sums).group_by(rows.c.payer_id))
+    split = split.subquery("split")
+    # Clients in name order from the database; tens of thousands of plain rows for a large practice (Core).
+    found = db.session.connection().execute(
+        select(Client.first_name, Client.last_name, *split.c).outerjoin(Client, Client.id == split.c[0])
+        .order_by(func.lower(Client.last_name), func.lower(Client.first_name), split.c[0])).all()
 
-    def line(sums) -> AgingLine:
-        return AgingLine(insurance=tuple(sums[4:]), client=tuple(sums[:4]))
+    def line(row) -> AgingLine:
+        return AgingLine(insurance=tuple(row[8:12]), client=tuple(row[4:8]))
 
     payers = _payer_names(f.practice_id)
-    payer_groups = [AgingGroup(key=SELF_PAY if payer_id == 0 else payers.get(payer_id, f"Payer {payer_id}"),
-                               id=payer_id or None, line=line(sums)) for payer_id, sums in by_payer.items() if any(sums)]
+    payer_groups = [AgingGroup(key=SELF_PAY if row[3] == 0 else payers.get(row[3], f"Payer {row[3]}"),
+                               id=row[3] or None, line=line(row)) for row in found if row[2] is None and any(row[4:])]
     payer_groups.sort(key=lambda group: (group.id is None, group.key.lower()))
-    client_groups = [AgingGroup(key=f"{names[client_id][1]} {names[client_id][0]}", id=client_id, line=line(sums))
-                     for client_id, sums in by_client.items() if any(sums)]
-    client_groups.sort(key=lambda group: (names[group.id][0].lower(), names[group.id][1].lower(), group.id))
-    totals = [sum(sums[index] for sums in by_payer.values()) for index in range(8)]
-    return Aging(as_of=as_of, totals=line(totals), by_payer=payer_groups, by_client=client_groups)
+    client_groups = [AgingGroup(key=f"{row[0]} {row[1]}", id=row[2], line=line(row)) for row in found
+                     if row[2] is not None and any(row[4:])]
+    totals = AgingLine(insurance=tuple(sum(group.line.insurance[index] for group in payer_groups) for index in range(4)),
+                       client=tuple(sum(group.line.client[index] for group in payer_groups) for index in range(4)))
+    return Aging(as_of=as_of, totals=totals, by_payer=payer_groups, by_client=client_groups)
 
 
 # ---------------------------------------------------------------- claim outcomes
