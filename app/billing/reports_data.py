@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 #: The psychotherapy time bands whose share over time the service trends report shows.
 TIME_BANDS = ("90832", "90834", "90837")
@@ -88,9 +89,9 @@ class Revenue:
 # ---------------------------------------------------------------- accounts receivable aging
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AgingLine:
-    """Open balances by age bucket (AGING_BUCKETS), split into what insurance and the client owe."""
+class AgingLine(NamedTuple):
+    """Open balances by age bucket (AGING_BUCKETS), split into what insurance and the client owe. (Named
+    tuples, like AgingGroup: a large practice's aging has one per client, tens of thousands.)"""
 
     insurance: tuple[int, int, int, int] = (0, 0, 0, 0)
     client: tuple[int, int, int, int] = (0, 0, 0, 0)
@@ -100,8 +101,7 @@ class AgingLine:
         return sum(self.insurance) + sum(self.client)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AgingGroup:
+class AgingGroup(NamedTuple):
     key: str  #: the payer's or the client's name
     id: int | None  #: the payer's or the client's id (None for self-pay)
     line: AgingLine
