@@ -202,11 +202,11 @@ def refresh(session: Session, touched: Touched) -> None:
                                                                           BillLine.session_id.is_not(None))))
     deltas: dict[Key, int] = defaultdict(int)
     zones = _Zones(session)
-    for kind, ids, facts_of in (("bill", bills, _bill_facts), ("session", sessions, _session_facts),
-                                ("claim", touched.claims, _claim_facts), ("payment", touched.payments, _payment_facts),
-                                ("refund", touched.refunds, _refund_facts)):
-        for chunk in _chunks(ids):
-            _lock(session, kind, chunk)
+    touched_ids = {"bill": bills, "session": sessions, "claim": touched.claims, "payment": touched.payments,
+                   "refund": touched.refunds}
+    for kind, (model, facts_of) in _SOURCES.items():
+        for chunk in _chunks(touched_ids[kind]):
+            _lock(session, model, chunk)
             found = facts_of(session, chunk, zones)
             _replace_facts(session, kind, chunk, found, deltas)
             if kind == "bill":
@@ -250,9 +250,7 @@ def rebuild(session: Session, practice_id: int) -> None:
 
     totals: dict[Key, int] = defaultdict(int)
     zones = _Zones(session)
-    for kind, model, facts_of in (("bill", Bill, _bill_facts), ("session", TherapySession, _session_facts),
-                                  ("claim", Claim, _claim_facts), ("payment", Payment, _payment_facts),
-                                  ("refund", Refund, _refund_facts)):
+    for kind, (model, facts_of) in _SOURCES.items():
         ids = session.scalars(select(model.id).where(model.practice_id == practice_id).order_by(model.id)).all()
         for chunk in _chunks(ids):
             found = facts_of(session, chunk, zones)
@@ -308,12 +306,8 @@ def _share_practices(session: Session, touched: Touched) -> None:
                         .with_for_update(key_share=True))
 
 
-_LOCKED = {"bill": Bill, "session": TherapySession, "claim": Claim, "payment": Payment, "refund": Refund}
-
-
-def _lock(session: Session, kind: str, ids: list[int]) -> None:
+def _lock(session: Session, model: type, ids: list[int]) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        model = _LOCKED[kind]
         session.execute(select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update())
 
 
@@ -598,3 +592,8 @@ def _refund_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
             select(Refund.id, Refund.practice_id, Refund.amount_cents, Refund.refunded_on).where(Refund.id.in_(ids))):
         found.facts[refund_id][(practice_id, refunded_on, "ledger_client_paid", "", 0, 0)] -= amount
     return found
+
+
+#: Each kind of source record: its model, and how its facts are worked out from the entries.
+_SOURCES = {"bill": (Bill, _bill_facts), "session": (TherapySession, _session_facts), "claim": (Claim, _claim_facts),
+            "payment": (Payment, _payment_facts), "refund": (Refund, _refund_facts)}
