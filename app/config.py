@@ -70,4 +70,5 @@ def from_environment(instance_path: str) -> dict:
         "CLAIMMD_TIMEOUT_SECONDS": float(env("CLAIMMD_TIMEOUT_SECONDS", "60")),
         "AUDIT_PAGE_SIZE": 50,
         "CLIENTS_PAGE_SIZE": 50,
+        "REPORT_CLIENTS_PAGE_SIZE": 100,
     }

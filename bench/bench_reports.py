@@ -94,6 +94,7 @@ def run(args, database_url: str, instance: str) -> int:
         year = ReportFilter(practice_id=practice_id, start=start, end=end)
         by_clinician = ReportFilter(practice_id=practice_id, start=start, end=end, clinician_id=clinician)
         by_payer = ReportFilter(practice_id=practice_id, start=start, end=end, payer_id=payer)
+        later = reports.aging(year).clients_next_after  # the second page of clients who owe (keyset)
         cases = {
             "service_trends": lambda: reports.service_trends(year),
             "revenue": lambda: reports.revenue(year),
@@ -107,13 +108,16 @@ def run(args, database_url: str, instance: str) -> int:
             "revenue payer": lambda: reports.revenue(by_payer),
             "aging payer": lambda: reports.aging(by_payer),
             "claim_outcomes payer": lambda: reports.claim_outcomes(by_payer),
+            "aging, second page of clients": lambda: reports.aging(year, clients_after=later),
         }
-        samples = {name: [] for name in cases}
-        for name, call in cases.items():  # warm the caches once
+        #: Not a report page: the by-client CSV download, every client who owes (measured, not held to the target).
+        exports = {"aging CSV, every client": lambda: reports.aging(year, clients_per_page=None)}
+        samples = {name: [] for name in {**cases, **exports}}
+        for name, call in {**cases, **exports}.items():  # warm the caches once
             call()
             db.session.remove()
         for _ in range(args.rounds):
-            for name, call in cases.items():
+            for name, call in {**cases, **exports}.items():
                 began = time.perf_counter()
                 call()
                 samples[name].append((time.perf_counter() - began) * 1000)
@@ -124,8 +128,9 @@ def run(args, database_url: str, instance: str) -> int:
         values.sort()
         p50 = statistics.median(values)
         p90 = values[min(len(values) - 1, int(len(values) * 0.9))]
-        worst = max(worst, p50)
-        print(f"{name:32} {p50:8.1f} {p90:8.1f} {values[-1]:8.1f}")
+        if name in cases:
+            worst = max(worst, p50)
+        print(f"{name:32} {p50:8.1f} {p90:8.1f} {values[-1]:8.1f}{'  (export)' if name in exports else ''}")
     verdict = "meets" if worst < TARGET_MS else "MISSES"
     print(f"worst p50 {worst:.1f} ms (target < {TARGET_MS}): {verdict}")
     return 0 if worst < TARGET_MS else 1

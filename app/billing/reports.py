@@ -68,9 +68,10 @@ Accounts receivable aging (`aging`)
   the client's once it is Paid (what is left is deductible, coinsurance or copay), once the denial was billed
   to the client, written off or voided, and for bills without a claim.
 - by_payer groups by the bill's payer (id None and "Self-pay" without a claim), with both columns; by_client by
-  the bill's client. `totals` equals the sum of `bills.totals(bill).balance` over the receivable bills in
-  scope. It is not reduced by client credit (unapplied payments): the ledger's balance is those Open bills'
-  balances minus that credit.
+  the bill's client, in name order, a page of CLIENTS_PER_PAGE at a time (`clients_next_after`: the client
+  the next page starts after), or every client with `clients_per_page=None`. `totals` equals the sum of
+  `bills.totals(bill).balance` over the receivable bills in scope. It is not reduced by client credit
+  (unapplied payments): the ledger's balance is those Open bills' balances minus that credit.
 
 Claim outcomes (`claim_outcomes`)
 - The claims are those whose date of service is in the period (a cohort, as the claims page filters them),
@@ -94,7 +95,9 @@ Database work
 - Small grouped queries over `report_totals`, whose primary key leads with practice, period, measure and day:
   each reads only the rows it shows (a dimension not broken down by is read from its rollup), so the work
   grows with the number of months, codes, payers and clinicians, not with the number of sessions or entries.
-  Aging groups `receivables`, one row per bill that owes.
+  Aging sums the balance totals (`owed_insurance`, `owed_client`, by date of service): the days of the last
+  three to four months and the months before; by client it reads one page of clients from the name index and
+  their rows of `receivables`.
 """
 from __future__ import annotations
 
@@ -104,7 +107,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, Integer, and_, case, func, literal, or_, select, text, tuple_, union_all
+from sqlalchemy import Integer, and_, case, func, literal, or_, select, text, tuple_
 
 from app.billing import summaries
 from app.billing.summaries import ALL_CLINICIANS, ALL_CODES, ALL_PAYERS
@@ -118,6 +121,8 @@ from app.x12 import reasons
 #: The breakdown group of payments that reached no bill in the period (client credit, refunds).
 UNAPPLIED = "Not applied to a bill (client credit)"
 SELF_PAY = "Self-pay"
+#: Clients on a page of the aging report's by-client table (the CSV has every one).
+CLIENTS_PER_PAGE = 100
 NO_CLINICIAN = "No clinician"
 NO_LINES = "No lines"
 TOP_REASONS = 5
@@ -190,7 +195,7 @@ class _Calendar:
                      for period, first, last, sign in self.parts() if sign < 0]
         return case((or_(*taken_off), -1), else_=1) if taken_off else literal(1, Integer)
 
-    def month_of(self):
+    def slot(self):
         """The month's index in `months` of a totals row already limited to the range."""
         bounds = self.months[1:]
         if not bounds:
@@ -207,10 +212,12 @@ _DIMENSIONS = {"code": (ReportTotal.code, ALL_CODES), "payer": (ReportTotal.paye
                "clinician": (ReportTotal.clinician_id, ALL_CLINICIANS)}
 
 
-def _sums(f: ReportFilter, calendar: _Calendar, measures, by: tuple[str, ...] = (), by_month: bool = True):
-    """The practice's totals of `measures` in the range, within the filter: rows of ([month index,] measure,
-    *by, amount), `by` naming dimensions of _DIMENSIONS. A dimension the filter fixes reads that value's rows;
-    one broken down by reads each value's rows; any other reads its rollup ("every one")."""
+def _sums(f: ReportFilter, calendar: _Calendar | _AgeBuckets, measures, by: tuple[str, ...] = (),
+          by_slot: bool = True):
+    """The practice's totals of `measures` in the calendar's range, within the filter: rows of ([slot,] measure,
+    *by, amount), the slot being the month's index (with _AgeBuckets, the age bucket's), `by` naming dimensions
+    of _DIMENSIONS. A dimension the filter fixes reads that value's rows; one broken down by reads each value's
+    rows; any other reads its rollup ("every one")."""
     total = ReportTotal
     fixed = {"payer": f.payer_id, "clinician": f.clinician_id, "code": None}
     conditions = [total.practice_id == f.practice_id, total.measure.in_(measures), calendar.in_range()]
@@ -221,7 +228,7 @@ def _sums(f: ReportFilter, calendar: _Calendar, measures, by: tuple[str, ...] = 
             conditions.append(column != every)
         else:
             conditions.append(column == every)
-    groups = ([calendar.month_of().label("month")] if by_month else []) + [total.measure] + [
+    groups = ([calendar.slot().label("slot")] if by_slot else []) + [total.measure] + [
         _DIMENSIONS[name][0].label(name) for name in by]
     rows = select(*groups, (total.amount * calendar.sign()).label("amount")).where(*conditions).subquery()
     columns = [column for column in rows.c if column.key != "amount"]
@@ -234,7 +241,7 @@ def _dialect() -> str:
 
 def _settle_in() -> None:
     """PostgreSQL, for the rest of the caller's transaction only: no JIT compilation (for queries of this size
-    it costs more time than it saves) and room for grouping a large practice's receivables in memory."""
+    it costs more time than it saves) and room for grouping every client's receivables in memory (the CSV)."""
     if _dialect() == "postgresql":
         db.session.execute(text("SET LOCAL jit = off"))
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
@@ -312,7 +319,7 @@ def revenue(f: ReportFilter) -> Revenue:
     breakdowns = {}
     for dimension in ("code", "payer", "clinician"):
         sums: dict = defaultdict(lambda: defaultdict(int))
-        for measure, key, cents in _sums(f, calendar, _FIELDS, by=(dimension,), by_month=False):
+        for measure, key, cents in _sums(f, calendar, _FIELDS, by=(dimension,), by_slot=False):
             sums[key][measure] += int(cents)
         if any(unapplied.values()):
             sums[UNAPPLIED] = unapplied
@@ -351,58 +358,99 @@ def _groups(sums: dict, label, order) -> list[RevenueGroup]:
 # ---------------------------------------------------------------- accounts receivable aging
 
 
-def aging(f: ReportFilter, as_of: date | None = None) -> Aging:
-    """Open balances by age on `as_of`, split into what insurance and clients owe, by payer and by client."""
+@dataclass(frozen=True)
+class _AgeBuckets:
+    """The totals rows of the balances (dated by service) that make up the age buckets on `as_of`: the days from
+    the first of the month 90 days back, and whole months before that (all over 90 days)."""
+
+    as_of: date
+
+    def in_range(self):
+        total, first_day = ReportTotal, (self.as_of - timedelta(days=90)).replace(day=1)
+        return or_(and_(total.period == "D", total.day >= first_day), and_(total.period == "M", total.day < first_day))
+
+    def sign(self):
+        return literal(1, Integer)
+
+    def slot(self):
+        """The age bucket's index (0: 0–30 days … 3: over 90) of a totals row already limited to the range."""
+        return _bucket(ReportTotal.day, self.as_of)
+
+
+def _bucket(service_date, as_of: date):
+    """Age on `as_of` in whole days since the date of service, as the index of its AGING_BUCKETS; a date after
+    `as_of` (paid in advance), or none, is 0–30."""
+    return case((service_date.is_(None), 0), (service_date >= as_of - timedelta(days=30), 0),
+                (service_date >= as_of - timedelta(days=60), 1),
+                (service_date >= as_of - timedelta(days=90), 2), else_=3)
+
+
+def aging(f: ReportFilter, as_of: date | None = None, clients_after: int | None = None,
+          clients_per_page: int | None = CLIENTS_PER_PAGE) -> Aging:
+    """Open balances by age on `as_of`, split into what insurance and clients owe: in all and by payer (from the
+    maintained totals), and by client: a page of the clients who owe, in name order after the client
+    `clients_after`, or every one (`clients_per_page` None, for the CSV)."""
     _settle_in()
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
     as_of = as_of or datetime.now(calendar.zone).date()
-    owed = Receivable
-    if _dialect() == "postgresql":  # whole days since the date of service, by arithmetic (cheaper than a CASE)
-        age = literal(as_of, Date).op("-", return_type=Integer)(owed.service_date)
-        bucket = func.least(func.greatest((func.coalesce(age, 0) - 1) // 30, 0), 3)
-    else:
-        bucket = case((owed.service_date.is_(None), 0), (owed.service_date >= as_of - timedelta(days=30), 0),
-                      (owed.service_date >= as_of - timedelta(days=60), 1),
-                      (owed.service_date >= as_of - timedelta(days=90), 2), else_=3)
-    # One column per side and bucket: client 0–3, then insurance 0–3 (AgingLine's order is insurance first).
-    slot = case((owed.insurance, 4), else_=0) + bucket
-    conditions = [owed.practice_id == f.practice_id]
-    if f.clinician_id is not None:
-        conditions.append(owed.clinician_id == f.clinician_id)
-    if f.payer_id is not None:
-        conditions.append(owed.payer_id == f.payer_id)
-
-    rows = select(owed.client_id, owed.payer_id, slot.label("slot"), owed.balance_cents.label("cents")) \
-        .where(*conditions)
-    if _dialect() == "postgresql":
-        rows = rows.offset(0)  # keeps the subquery whole, so each row's slot is worked out once, not per sum
-    rows = rows.subquery()
-    sums = [func.coalesce(func.sum(rows.c.cents).filter(rows.c.slot == index), 0).cast(BigInteger)
-            for index in range(8)]
-    if _dialect() == "postgresql":  # one pass: by client and by payer at once
-        split = select(rows.c.client_id, rows.c.payer_id, *sums).group_by(
-            func.grouping_sets(tuple_(rows.c.client_id), tuple_(rows.c.payer_id)))
-    else:
-        split = union_all(select(rows.c.client_id, literal(None, Integer), *sums).group_by(rows.c.client_id),
-                          select(literal(None, Integer), rows.c.payer_id, *sums).group_by(rows.c.payer_id))
-    split = split.subquery("split")
-    # Clients in name order from the database; tens of thousands of plain rows for a large practice (Core).
-    found = list(map(tuple, db.session.connection().execute(
-        select(Client.first_name, Client.last_name, *split.c).outerjoin(Client, Client.id == split.c[0])
-        .order_by(func.lower(Client.last_name), func.lower(Client.first_name), split.c[0]))))
-
-    def line(row: tuple) -> AgingLine:
-        return AgingLine(insurance=row[8:12], client=row[4:8])
-
+    by_payer: dict[int, list[int]] = defaultdict(lambda: [0] * 8)
+    for bucket, measure, payer_id, cents in _sums(f, _AgeBuckets(as_of), ("owed_insurance", "owed_client"),
+                                                  by=("payer",)):
+        by_payer[payer_id][bucket + (4 if measure == "owed_insurance" else 0)] += int(cents)
     payers = _payer_names(f.practice_id)
-    payer_groups = [AgingGroup(key=SELF_PAY if row[3] == 0 else payers.get(row[3], f"Payer {row[3]}"),
-                               id=row[3] or None, line=line(row)) for row in found if row[2] is None and any(row[4:])]
-    payer_groups.sort(key=lambda group: (group.id is None, group.key.lower()))
-    client_groups = [AgingGroup(key=f"{row[0]} {row[1]}", id=row[2], line=line(row)) for row in found
-                     if row[2] is not None and any(row[4:])]
+    payer_groups = sorted((AgingGroup(key=SELF_PAY if payer_id == 0 else payers.get(payer_id, f"Payer {payer_id}"),
+                                      id=payer_id or None, line=_aging_line(slots))
+                           for payer_id, slots in by_payer.items() if any(slots)),
+                          key=lambda group: (group.id is None, group.key.lower()))
     totals = AgingLine(insurance=tuple(sum(group.line.insurance[index] for group in payer_groups) for index in range(4)),
                        client=tuple(sum(group.line.client[index] for group in payer_groups) for index in range(4)))
-    return Aging(as_of=as_of, totals=totals, by_payer=payer_groups, by_client=client_groups)
+    client_groups, next_after = _clients_aging(f, as_of, clients_after, clients_per_page)
+    return Aging(as_of=as_of, totals=totals, by_payer=payer_groups, by_client=client_groups,
+                 first_clients=clients_after is None, clients_next_after=next_after)
+
+
+def _aging_line(slots: list[int]) -> AgingLine:
+    """Client buckets 0–3, then insurance buckets 0–3 → an AgingLine."""
+    return AgingLine(insurance=tuple(slots[4:]), client=tuple(slots[:4]))
+
+
+def _clients_aging(f: ReportFilter, as_of: date, after: int | None,
+                   per_page: int | None) -> tuple[list[AgingGroup], int | None]:
+    """The clients who owe within the filter, in name order (a page after the client `after`, or every one),
+    with their balances by age; and the client the next page starts after (None: this is the last). A page
+    walks the clients' name index from where the last one ended and checks each client in the receivables'
+    client index, so it costs the same however many clients a practice has and whichever page it is."""
+    owed = Receivable
+    scope = [owed.practice_id == f.practice_id]
+    if f.clinician_id is not None:
+        scope.append(owed.clinician_id == f.clinician_id)
+    if f.payer_id is not None:
+        scope.append(owed.payer_id == f.payer_id)
+    name = (func.lower(Client.last_name), func.lower(Client.first_name), Client.id)
+    clients = select(Client.id, Client.first_name, Client.last_name).where(
+        Client.practice_id == f.practice_id, select(owed.bill_id).where(owed.client_id == Client.id, *scope).exists()
+    ).order_by(*name)
+    if after is not None:
+        last_shown = db.session.execute(select(*name).where(Client.practice_id == f.practice_id,
+                                                            Client.id == after)).first()
+        if last_shown is not None:
+            clients = clients.where(tuple_(*name) > tuple(last_shown))
+    if per_page is not None:
+        clients = clients.limit(per_page + 1)
+    found = db.session.execute(clients).all()
+    next_after = found[per_page - 1][0] if per_page is not None and len(found) > per_page else None
+    found = found[:per_page]
+    balances: dict[int, list[int]] = defaultdict(lambda: [0] * 8)
+    if found:
+        slot = case((owed.insurance, 4), else_=0) + _bucket(owed.service_date, as_of)
+        query = select(owed.client_id, slot, func.sum(owed.balance_cents)).where(*scope).group_by(owed.client_id, slot)
+        if per_page is not None:
+            query = query.where(owed.client_id.in_([client_id for client_id, _, _ in found]))
+        for client_id, index, cents in db.session.execute(query):
+            balances[client_id][index] += int(cents)
+    groups = [AgingGroup(key=f"{first} {last}", id=client_id, line=_aging_line(balances[client_id]))
+              for client_id, first, last in found if any(balances[client_id])]
+    return groups, next_after
 
 
 # ---------------------------------------------------------------- claim outcomes
@@ -420,7 +468,7 @@ def claim_outcomes(f: ReportFilter) -> ClaimOutcomes:
     found_reasons: dict[int, list[ReasonCount]] = defaultdict(list)
     histogram: dict[int, int] = defaultdict(int)
     for measure, payer_id, code, amount in _sums(f, calendar, _CLAIM_MEASURES, by=("payer", "code"),
-                                                 by_month=False):
+                                                 by_slot=False):
         amount = int(amount)
         if not amount:
             continue

@@ -112,7 +112,9 @@ class Aging:
     as_of: date
     totals: AgingLine
     by_payer: list[AgingGroup]
-    by_client: list[AgingGroup]
+    by_client: list[AgingGroup]  #: a page of clients in name order (or every one)
+    first_clients: bool = True  #: by_client starts with the first client who owes
+    clients_next_after: int | None = None  #: the client the next page starts after; None: no page follows
 
 
 # ---------------------------------------------------------------- claim outcomes

@@ -25,8 +25,12 @@ Facts (measure: what is counted; day: the practice's local day):
   `claims_denied`, `claims_reason` (code "GROUP-CARC", once per claim) and `claims_paid_days` (code: the days from
   service to the first standing 835 payment date).
 
-Receivables: one row per receivable bill (Open, or Pended with a claim) whose balance is not zero, with its
-balance and whether insurance still has to decide (see reports.aging).
+- bill, for aging: `owed_insurance` / `owed_client`, the balance of a receivable bill (Open, or Pended with a
+  claim) by who owes it now (see reports.aging), on its date of service (`UNDATED` without one), by payer and
+  clinician: aging by payer reads these totals, the last months' days into their age buckets.
+
+Receivables: one row per receivable bill whose balance is not zero, with its balance, client, date of service
+and who owes it (aging by client reads a page of clients' rows).
 
 Concurrency: on PostgreSQL the records being refreshed are locked (in id order) before their stored facts are
 read, so two transactions never add the same record's difference twice; totals are upserted in key order; a
@@ -58,6 +62,8 @@ UNSETTLED = (ClaimStatus.QUEUED, ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimSt
 WAITING = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
 #: Denials still with the payer: not worked yet (None), or appealed.
 DENIAL_STILL_WITH_PAYER = (None, "appealed")
+#: The day of the balance facts of a bill without a date of service (aging counts it as new: 0–30 days).
+UNDATED = date.max
 
 #: (practice id, day, measure, code, payer id, clinician id)
 Key = tuple[int, date, str, str, int, int]
@@ -486,6 +492,8 @@ def _bill_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
                 latest = [claim for claim in claims[bill_id] if claim[0] in ("1", "7")]
                 insurance = bool(latest) and (latest[-1][2] in UNSETTLED or (
                     latest[-1][2] == ClaimStatus.DENIED and latest[-1][3] in DENIAL_STILL_WITH_PAYER))
+                measure = "owed_insurance" if insurance else "owed_client"
+                facts[(practice_id, service_date or UNDATED, measure, "", payer_id, clinician_id)] += balance
                 found.receivables[bill_id] = {
                     "bill_id": bill_id, "practice_id": practice_id, "client_id": client_id,
                     "clinician_id": clinician_id, "payer_id": payer_id, "service_date": service_date,

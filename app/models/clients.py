@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false, true
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, false, func, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -37,7 +37,10 @@ class AddressMixin:
 
 class Client(AddressMixin, db.Model):
     __tablename__ = "clients"
-    __table_args__ = (Index("ix_clients_practice_id_last_name", "practice_id", "last_name"),)
+    # The second index lists clients in name order, as the reports do (aging's clients who owe, a page at a time).
+    __table_args__ = (Index("ix_clients_practice_id_last_name", "practice_id", "last_name"),
+                      Index("ix_clients_practice_id_name", "practice_id", func.lower(text("last_name")),
+                            func.lower(text("first_name")), "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)

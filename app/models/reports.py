@@ -6,7 +6,8 @@ entries they come from; a rebuild from the entries gives the same rows).
 - ReportTotal: the facts summed per day ("D") and per month ("M", keyed by the month's first day), by code,
   payer and clinician, with rollups over each of them (code "*", payer −1, clinician −1: every one): a one-year
   report reads about twelve months of the rows it shows instead of a year of entries.
-- Receivable: a receivable bill's balance today with what aging groups it by (one row per bill that owes).
+- Receivable: a receivable bill's balance today with what aging groups it by (one row per bill that owes);
+  aging by payer reads the balances' totals instead (measures owed_insurance and owed_client).
 """
 from datetime import date
 
@@ -46,11 +47,9 @@ class ReportTotal(db.Model):
 
 class Receivable(db.Model):
     __tablename__ = "receivables"
-    # Aging by client and by payer, each read in key order from its index alone.
+    # Aging by client: whether a client owes, and what, from the index alone.
     __table_args__ = (Index("ix_receivables_practice_id_client_id", "practice_id", "client_id", "service_date",
-                            "insurance", "clinician_id", "payer_id", "balance_cents"),
-                      Index("ix_receivables_practice_id_payer_id", "practice_id", "payer_id", "service_date",
-                            "insurance", "clinician_id", "balance_cents"))
+                            "insurance", "clinician_id", "payer_id", "balance_cents"),)
 
     bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), primary_key=True, autoincrement=False)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))

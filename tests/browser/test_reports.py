@@ -53,3 +53,28 @@ def test_admin_changes_the_date_range_and_the_chart_and_table_follow(page, live_
     expect(page.locator("#chart-sessions")).to_have_count(0)
     assert page.evaluate("window.notReloaded") is True
     page.console_errors.clear()  # chromium logs the 422 the form answered with
+
+
+def test_a_biller_pages_through_the_clients_who_owe_in_place(page, live_server):
+    make = Factory(live_server)
+    world = insured(make, live_server)
+    for first, last in (("Cy", "Marsh"), ("Ada", "Apple"), ("Bo", "Birch")):
+        world.claim(client=make.client(world.practice, first_name=first, last_name=last,
+                                       primary_clinician_id=world.clinician.id))
+    live_server.config["REPORT_CLIENTS_PAGE_SIZE"] = 2
+    sign_in(page, make.member(world.practice, Role.BILLER).email)
+    page.goto("/reports/aging")
+    clients = page.locator("#table-by-client tbody th")
+    expect(clients).to_have_text(["Ada Apple", "Bo Birch"])
+    expect(page.locator("#table-by-client tfoot")).to_contain_text("$450.00")
+    page.evaluate("window.notReloaded = true")
+
+    page.get_by_role("link", name="Next clients").click()
+    expect(clients).to_have_text(["Cy Marsh"])
+    expect(page).to_have_url(re.compile(r"clients_after=\d+"))
+    expect(page.locator("#table-by-client tfoot")).to_contain_text("$450.00")  # every client's total
+    expect(page.get_by_role("link", name="Next clients")).to_have_count(0)
+
+    page.get_by_role("link", name="First clients").click()
+    expect(clients).to_have_text(["Ada Apple", "Bo Birch"])
+    assert page.evaluate("window.notReloaded") is True  # htmx swapped the report in place

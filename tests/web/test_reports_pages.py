@@ -281,6 +281,37 @@ def test_each_tables_csv_has_the_rows_the_page_shows(client, practice, sign_in):
     assert compared > 10
 
 
+@pytest.mark.parametrize("app_config", [{"REPORT_CLIENTS_PAGE_SIZE": 2}])
+def test_aging_lists_clients_a_page_at_a_time_in_name_order_and_the_csv_has_every_one(make, app, client, sign_in):
+    world = insured(make, app)
+    names = ["Zed Young", "ada apple", "Bo Apple", "Cy Marsh", "Di Marsh"]
+    for name in names:
+        first, last = name.split()
+        world.claim(client=make.client(world.practice, first_name=first, last_name=last,
+                                       primary_clinician_id=world.clinician.id))
+    make.client(world.practice, first_name="Al", last_name="Aaron")  # owes nothing: not listed
+    sign_in(make.member(world.practice, Role.BILLER))
+    shown, footers, url, pages = [], set(), f"/reports/aging?payer={world.payer.id}", 0
+    while url:
+        html = client.get(url, headers=HTMX if pages else {}).get_data(as_text=True)
+        rows = read_page(html).tables["table-by-client"][1:]
+        body, footer = rows[:-1], rows[-1]
+        assert 1 <= len(body) <= 2
+        shown += body
+        footers.add(tuple(footer))
+        assert ('id="table-by-client-first"' in html) == (pages > 0)
+        following = re.search(r'id="table-by-client-next" hx-get="([^"]+)"', html)
+        url = following and following.group(1).replace("&amp;", "&")
+        assert url is None or f"payer={world.payer.id}" in url  # the filters stay
+        pages += 1
+    assert pages == 3
+    assert [row[0] for row in shown] == ["ada apple", "Bo Apple", "Cy Marsh", "Di Marsh", "Zed Young"]
+    assert footers == {("All clients", "Insurance", "$750.00", "$0.00", "$0.00", "$0.00", "$750.00")}
+    exported = read_csv(client.get(f"/reports/aging?payer={world.payer.id}&format=csv&table=by_client"))
+    assert exported[1:] == [[as_csv(cell) for cell in row] for row in [*shown, footer]]
+    assert 'Download CSV (all clients)' in html
+
+
 def test_the_default_csv_is_the_first_table_and_an_unknown_table_is_404(client, practice, sign_in):
     sign_in(practice.admin)
     first = read_csv(client.get("/reports/revenue?format=csv"))

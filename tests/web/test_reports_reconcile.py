@@ -385,6 +385,18 @@ def test_revenue_equals_the_ledger_and_aging_equals_the_open_balances(app, make,
         totals, by_client, by_payer = expected_aging(world.practice_id, as_of)
         assert _split(aging.totals) == totals
         assert {group.id: _split(group.line) for group in aging.by_client} == dict(by_client)
+        # Every client at once (the CSV) is the pages of clients one after another.
+        every = reports.aging(ReportFilter(practice_id=world.practice_id, start=today, end=today), as_of=as_of,
+                              clients_per_page=None).by_client
+        paged, after = [], None
+        while True:
+            page = reports.aging(ReportFilter(practice_id=world.practice_id, start=today, end=today), as_of=as_of,
+                                 clients_after=after, clients_per_page=2)
+            paged += page.by_client
+            if page.clients_next_after is None:
+                break
+            after = page.clients_next_after
+        assert paged == every and {group.id: _split(group.line) for group in every} == dict(by_client)
         assert {group.id: _split(group.line) for group in aging.by_payer} == dict(by_payer)
         # The ledger's balances are the issued bills' balances less client credit; aging adds the Pended
         # bills whose claims are out.
@@ -557,6 +569,23 @@ def test_aging_splits_insurance_and_client_by_age(app, world):
     assert aging.totals.client == (0, 2000, 0, 20000)
     assert [(g.key, g.line.total) for g in aging.by_payer] == [("Harborview Health Plan", 17000), ("Self-pay", 20000)]
     assert aging.by_payer[-1].id is None
+
+
+def test_aging_buckets_by_whole_days_and_counts_undated_and_future_bills_as_new(app, world):
+    as_of = date(2026, 6, 15)  # the 90-day edge (Mar 17) falls mid-month: both day and month totals are read
+    ages = {None: 100, -20: 200, 0: 400, 30: 800, 31: 1600, 60: 3200, 61: 6400, 90: 12800, 91: 25600, 400: 51200}
+    with app.app_context():
+        for age, price in ages.items():
+            bill = world.bill(world.client(None), 0, ("90834",), 3)
+            bills.open_bill(bill)
+            bill.lines[0].price_cents = price
+            bill.service_date = None if age is None else as_of - timedelta(days=age)
+        db.session.commit()
+        aging = reports.aging(_filter(world, as_of, as_of), as_of=as_of)
+        assert_summaries_match_a_rebuild(world.practice_id)
+    assert aging.totals.insurance == (0, 0, 0, 0)
+    assert aging.totals.client == (100 + 200 + 400 + 800, 1600 + 3200, 6400 + 12800, 25600 + 51200)
+    assert sorted(group.line.total for group in aging.by_client) == sorted(ages.values())  # a client each
 
 
 def test_a_bills_payment_is_split_over_its_lines_pro_rata_to_the_cent(app, world):

@@ -80,6 +80,11 @@ class Table:
     rows: list[list[Cell]]
     footer: list[list[Cell]] = field(default_factory=list)
     empty: str = "Nothing in this period."
+    #: A table shown a page at a time: the query arguments of the next page (None: the last page), and whether
+    #: this page is a later one. The CSV has every row.
+    next_page: dict | None = None
+    later_page: bool = False
+    noun: str = "rows"  #: what the pages are of ("clients")
 
     @property
     def element_id(self) -> str:
@@ -221,10 +226,10 @@ def _aging_rows(key: str, line: AgingLine) -> list[list[Cell]]:
 
 
 def _aging_table(name: str, caption: str, key: str, everyone: str, groups: list[AgingGroup],
-                 totals: AgingLine) -> Table:
+                 totals: AgingLine, **paging) -> Table:
     rows = [row for group in groups for row in _aging_rows(group.key, group.line)]
     return Table(name, caption, [Column(key), Column("Owed by"), *BUCKET_COLUMNS, Column("Total", True)], rows,
-                 footer=_aging_rows(everyone, totals) if rows else [], empty="Nothing is owed.")
+                 footer=_aging_rows(everyone, totals) if rows else [], empty="Nothing is owed.", **paging)
 
 
 def aging(data: Aging) -> ReportPage:
@@ -232,7 +237,9 @@ def aging(data: Aging) -> ReportPage:
         "by_payer": _aging_table("by_payer", "Open balances by payer and age", "Payer", "All payers",
                                  data.by_payer, data.totals),
         "by_client": _aging_table("by_client", "Open balances by client and age", "Client", "All clients",
-                                  data.by_client, data.totals),
+                                  data.by_client, data.totals, noun="clients", later_page=not data.first_clients,
+                                  next_page=None if data.clients_next_after is None
+                                  else {"clients_after": data.clients_next_after}),
     }
     owed = any(data.totals.insurance) or any(data.totals.client)
     chart = charts.stacked_bars(

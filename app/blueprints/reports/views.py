@@ -5,7 +5,7 @@ table's rows exactly as the page shows them. The filters are a GET form: htmx sw
 without JavaScript it is a plain page load."""
 from datetime import datetime
 
-from flask import Blueprint, abort, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -108,8 +108,13 @@ def revenue():
 @any_member
 def aging():
     """What insurance and clients owe today, by age (0–30 … over 90 days since the date of service), by payer and
-    by client. Balances are today's, so the dates do not apply; the clinician and payer do."""
-    return _show("reports.aging", "reports/aging.html", lambda f: content.aging(reports.aging(f)))
+    by client (a page of clients at a time, in name order). Balances are today's, so the dates do not apply; the
+    clinician and payer do."""
+    export = request.args.get("format") == "csv"  # the CSV has every client; the page one page of them
+    after = None if export else request.args.get("clients_after", type=int)
+    per_page = None if export else current_app.config["REPORT_CLIENTS_PAGE_SIZE"]
+    return _show("reports.aging", "reports/aging.html",
+                 lambda f: content.aging(reports.aging(f, clients_after=after, clients_per_page=per_page)))
 
 
 @bp.route("/reports/claim-outcomes")
