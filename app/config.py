@@ -71,4 +71,6 @@ def from_environment(instance_path: str) -> dict:
         "AUDIT_PAGE_SIZE": 50,
         "CLIENTS_PAGE_SIZE": 50,
         "REPORT_CLIENTS_PAGE_SIZE": 100,
+        # Rebuilding a large practice's report summaries from its entries takes minutes (1M sessions: ~20).
+        "REPORT_REBUILD_TIMEOUT_SECONDS": int(env("REPORT_REBUILD_TIMEOUT_SECONDS", str(4 * 3600))),
     }

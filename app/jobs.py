@@ -69,11 +69,40 @@ def transactional(func: Callable) -> Callable:
 
 @transactional
 def rebuild_report_summaries(practice_id: int) -> str:
-    """Build a practice's report summaries again (after its time zone changed); nothing when a report page
-    already did."""
+    """Build a practice's report summaries again (after its time zone changed, or an upgrade that added to
+    them); nothing when a report page already did."""
     from app.billing import summaries
 
     return "rebuilt" if summaries.ensure_built(db.session, practice_id) else "already built"
+
+
+def enqueue_report_rebuild(practice_id: int, *, after_commit: bool = True) -> None:
+    """Queue rebuild_report_summaries for a practice, once (one job id per practice). A large practice takes
+    minutes, far beyond RQ's default job timeout."""
+    options = dict(job_id=f"report-summaries-{practice_id}",
+                   job_timeout=current_app.config["REPORT_REBUILD_TIMEOUT_SECONDS"])
+    if after_commit:
+        enqueue_after_commit(rebuild_report_summaries, practice_id, **options)
+        return
+    from rq.job import Job, JobStatus
+
+    existing = Job.fetch_many([options["job_id"]], connection=get_redis())[0]
+    if existing is None or existing.get_status() not in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED,
+                                                         JobStatus.SCHEDULED):
+        queue().enqueue(rebuild_report_summaries, practice_id, **options)  # (the job is idempotent)
+
+
+def queue_missing_report_builds() -> list[int]:
+    """At the worker's start: queue a rebuild for every practice whose summaries are not built (an upgrade
+    that changed what they hold marks them so), so that no report page has to build them. Returns the ids."""
+    from app.models import Practice
+
+    missing = db.session.scalars(db.select(Practice.id).where(Practice.reports_built_at.is_(None))
+                                 .order_by(Practice.id)).all()
+    db.session.remove()
+    for practice_id in missing:
+        enqueue_report_rebuild(practice_id, after_commit=False)
+    return list(missing)
 
 
 # Network sends back off: 10 s, 1 min, 5 min, then the failure stays visible on the record.

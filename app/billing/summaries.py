@@ -240,7 +240,7 @@ def _rebuild_later(session: Session, practice_id: int) -> None:
 
     session.execute(update(Practice).where(Practice.id == practice_id).values(reports_built_at=None)
                     .execution_options(synchronize_session="fetch"))
-    jobs.enqueue_after_commit(jobs.rebuild_report_summaries, practice_id, job_id=f"report-summaries-{practice_id}")
+    jobs.enqueue_report_rebuild(practice_id)
 
 
 def rebuild(session: Session, practice_id: int) -> None:

@@ -83,6 +83,25 @@ def test_a_practice_from_before_the_summaries_gets_them_when_its_reports_are_fir
         assert summaries_of(practice.id) == kept
 
 
+def test_the_worker_queues_a_build_of_summaries_an_upgrade_left_missing_once(app, make):
+    built, missing = make.practice(), make.practice()
+    with app.app_context():
+        _open_bill(make, missing)
+        kept = summaries_of(missing.id)
+        db.session.execute(update(Practice).where(Practice.id == missing.id).values(reports_built_at=None))
+        db.session.commit()
+        assert jobs.queue_missing_report_builds() == [missing.id]
+        assert jobs.queue_missing_report_builds() == [missing.id]  # a second worker starting: still one job
+        job_id = f"report-summaries-{missing.id}"
+        assert jobs.queue().job_ids.count(job_id) == 1 and f"report-summaries-{built.id}" not in jobs.queue().job_ids
+        job = jobs.queue().fetch_job(job_id)
+        assert job.timeout == app.config["REPORT_REBUILD_TIMEOUT_SECONDS"] > 3600  # minutes for a large practice
+        assert job.func(*job.args) == "rebuilt"
+        assert db.session.get(Practice, missing.id).reports_built_at is not None
+        assert summaries_of(missing.id) == kept
+        assert jobs.queue_missing_report_builds() == []
+
+
 def test_a_bills_facts_follow_its_edits_and_its_void(app, make):
     practice = make.practice(timezone="America/New_York")
     with app.app_context():
