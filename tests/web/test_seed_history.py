@@ -49,11 +49,38 @@ def test_the_demo_has_six_months_of_history_settled_through_the_sandbox(app):
         _claims_went_through_the_sandbox(practice_id, today)
         _the_recent_weeks_wait_for_the_worker(practice_id, today)
         _bills_add_up_and_age(practice_id, today)
+        _every_report_and_chart_shows_the_history(practice_id, today)
         before = _snapshot(practice_id)
         assert seed.seed_demo() is False  # seeding again adds nothing
         db.session.commit()
         assert _snapshot(practice_id) == before
     _the_worker_settles_the_recent_claims(app, practice_id)
+
+
+def _every_report_and_chart_shows_the_history(practice_id, today):
+    """What a practice sees on first start: every report of the last year has real numbers and no empty chart."""
+    from app.billing import reports
+    from app.billing.reports_data import ReportFilter
+    from app.blueprints.reports import content
+
+    year = ReportFilter(practice_id=practice_id, start=today - timedelta(days=364), end=today + timedelta(days=1))
+    trends, revenue = reports.service_trends(year), reports.revenue(year)
+    aging, outcomes = reports.aging(year), reports.claim_outcomes(year)
+    assert len({row.month for row in trends.rows}) >= HISTORY_MONTHS
+    assert sum(1 for band in trends.bands if sum(band.counts.values())) >= HISTORY_MONTHS
+    assert all(value > 0 for value in (revenue.totals.charges, revenue.totals.insurance_paid,
+                                       revenue.totals.client_paid))
+    assert len(revenue.by_payer) >= 2 and len(revenue.by_code) >= 5
+    assert len([group for group in revenue.by_clinician if group.key != reports.UNAPPLIED]) == 2
+    assert aging.totals.total > 0 and sum(1 for amount in aging.totals.client if amount) >= 2
+    assert any(group.id is None for group in aging.by_payer) and any(group.id for group in aging.by_payer)
+    assert aging.by_client and aging.clients_next_after is None
+    assert outcomes.submitted >= 20 and outcomes.first_pass_rate and outcomes.median_days_to_payment
+    assert any(payer.denied and payer.top_reasons for payer in outcomes.by_payer)
+    pages = (content.service_trends(trends), content.revenue(revenue), content.aging(aging),
+             content.claim_outcomes(outcomes))
+    charts = [chart for page in pages for chart in page.charts.values()]
+    assert len(charts) >= 4 and not [chart for chart in charts if "chart--empty" in chart]
 
 
 def _sessions_every_month(practice_id, zone, today):
