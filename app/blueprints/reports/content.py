@@ -87,6 +87,10 @@ class Table:
     noun: str = "rows"  #: what the pages are of ("clients")
 
     @property
+    def paged(self) -> bool:
+        return self.next_page is not None or self.later_page
+
+    @property
     def element_id(self) -> str:
         return "table-" + self.name.replace("_", "-")
 
