@@ -10,9 +10,10 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, func, insert, inspect, select, text, update
+from sqlalchemy import bindparam, func, inspect, select, text, update
 
 from app.billing import summaries
+from app.executemany import insert_rows
 from app.extensions import db
 
 _KEY = "parity_bulk"
@@ -71,25 +72,8 @@ def rows_in_bulk() -> Iterator[None]:
 
 
 def insert_many(table, rows: list[dict]) -> None:
-    """One INSERT executed for every row by the driver itself: the statement is compiled once and each value
-    goes through its column type's bind processor (JSON, UTC datetimes), which is all SQLAlchemy would do
-    per row, minus its per-row bookkeeping (most of the time, at tens of thousands of rows)."""
-    connection = db.session.connection()
-    dialect = connection.dialect
-    keys = list(rows[0])
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-    processors = {key: table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys}
-    names = compiled.positiontup if compiled.positional else keys
-
-    def value(row: dict, key: str):
-        processor = processors[key]
-        return processor(row[key]) if processor is not None else row[key]
-
-    if compiled.positional:
-        parameters = [tuple(value(row, key) for key in names) for row in rows]
-    else:
-        parameters = [{key: value(row, key) for key in names} for row in rows]
-    connection.exec_driver_sql(compiled.string, parameters)
+    """Insert the rows through the driver in one statement, and note them for the reports' summaries."""
+    insert_rows(db.session.connection(), table, rows)
     if table.name in summaries.SOURCE_TABLES:  # the reports' summaries follow every write
         for row in rows:
             summaries.note_row(db.session, table.name, row)

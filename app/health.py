@@ -1,9 +1,9 @@
 """Health checks for /healthz: database, Redis and live RQ workers. Each is quick and bounded."""
 import time
 
-from rq import Worker
 from sqlalchemy import text
 
+from app import jobs
 from app.extensions import db
 from app.redis_conn import get_redis
 
@@ -22,7 +22,7 @@ def report() -> tuple[dict, bool]:
     """The health report and whether Parity can serve requests (database and Redis answer)."""
     db_ok, _, db_ms = _timed(lambda: db.session.execute(text("SELECT 1")).scalar_one())
     redis_ok, _, redis_ms = _timed(lambda: get_redis().ping())
-    workers_ok, workers, workers_ms = _timed(lambda: Worker.count(connection=get_redis()))
+    workers_ok, workers, workers_ms = _timed(lambda: jobs.worker_count())
     healthy = db_ok and redis_ok
     return {
         "status": "ok" if healthy else "error",

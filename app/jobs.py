@@ -6,63 +6,101 @@ a job never looks for a row that is not there yet, and a rolled-back request enq
 """
 import functools
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from rq import Queue, Retry
-from sqlalchemy import event
+from redis.exceptions import RedisError
+from rq import Queue, Retry, Worker, get_current_job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry
+from rq.results import Result
+from sqlalchemy import exists, event, func, select
 from sqlalchemy.orm import Session
 
+from app import audit, clearinghouse, mail
+from app.after_commit import forget, request_job, take
+from app.billing import acknowledgements, era, submissions, summaries
+from app.billing.bill_documents import bill_pdf
 from app.clearinghouse.base import ClearinghouseError, ClearinghouseUnavailable
 from app.extensions import db
+from app.models import Bill, JobProblem, OutboundEmail, Practice, SandboxClaim, Submission
+from app.models.types import utcnow
 from app.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
 
-_PENDING = "parity_jobs_after_commit"
+#: RQ statuses of a job still to finish (scheduled: waiting to retry after a network error).
+_RUNNING = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.STARTED)
 
 
 def queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
 
 
-def enqueue_after_commit(func: Callable, *args, job_id: str | None = None, retry: Retry | None = None,
-                         **options) -> None:
+def worker_count() -> int:
+    """How many RQ workers are alive (for /healthz)."""
+    return Worker.count(connection=get_redis())
+
+
+def enqueue_after_commit(func: Callable, *args, job_id: str | None = None, **options) -> None:
     """Enqueue func(*args) once the current transaction commits; nothing if it rolls back. `options` go to
-    RQ as they are (meta, result_ttl, failure_ttl …)."""
-    db.session.info.setdefault(_PENDING, []).append((func, args, job_id, retry, options))
+    RQ as they are (retry, meta, result_ttl, failure_ttl …). The domain asks the same way by name, through
+    `app.after_commit.request_job`."""
+    request_job(db.session, func.__name__, *args, job_id=job_id, **options)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, [])
-    if not pending:
+@event.listens_for(db.session, "after_commit")
+def _enqueue_requested(session: Session) -> None:
+    requests = take(session)
+    if not requests:
         return
     target = queue()
-    for func, args, job_id, retry, options in pending:
-        target.enqueue(func, *args, job_id=job_id, retry=retry, **options)
+    for request in requests:
+        options = {**_default_options(request.name), **request.options}
+        target.enqueue(JOBS[request.name], *request.args, job_id=request.job_id, **options)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_pending(session: Session, previous_transaction) -> None:
+@event.listens_for(db.session, "after_soft_rollback")
+def _forget_requested(session: Session, previous_transaction) -> None:
     if session.in_transaction() is False:
-        session.info.pop(_PENDING, None)
+        forget(session)
+
+
+def _default_options(name: str) -> dict:
+    """What RQ needs to know of a job whoever asks for it."""
+    if name in ("deliver_email", "send_bill"):
+        return {"retry": NETWORK_RETRY}
+    if name == "rebuild_report_summaries":
+        # A large practice takes minutes, far beyond RQ's default job timeout.
+        return {"job_timeout": current_app.config["REPORT_REBUILD_TIMEOUT_SECONDS"]}
+    return {}
+
+
+@contextmanager
+def _job_session() -> Iterator[None]:
+    """Whatever a job leaves uncommitted when it raises is rolled back, and its session is always released."""
+    try:
+        yield
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()
 
 
 def transactional(func: Callable) -> Callable:
     """Run a job as one transaction: commit when it returns, roll back when it raises."""
-
     @functools.wraps(func)
     def run(*args, **kwargs):
-        try:
+        with _job_session():
             result = func(*args, **kwargs)
             db.session.commit()
             return result
-        except Exception:
-            db.session.rollback()
-            raise
-        finally:
-            db.session.remove()
 
     return run
 
@@ -71,32 +109,24 @@ def transactional(func: Callable) -> Callable:
 def rebuild_report_summaries(practice_id: int) -> str:
     """Build a practice's report summaries again (after its time zone changed, or an upgrade that added to
     them); nothing when a report page already did."""
-    from app.billing import summaries
-
     return "rebuilt" if summaries.ensure_built(db.session, practice_id) else "already built"
 
 
 def enqueue_report_rebuild(practice_id: int, *, after_commit: bool = True) -> None:
-    """Queue rebuild_report_summaries for a practice, once (one job id per practice). A large practice takes
-    minutes, far beyond RQ's default job timeout."""
-    options = dict(job_id=f"report-summaries-{practice_id}",
-                   job_timeout=current_app.config["REPORT_REBUILD_TIMEOUT_SECONDS"])
+    """Queue rebuild_report_summaries for a practice, once (one job id per practice)."""
+    job_id = summaries.rebuild_job_id(practice_id)
     if after_commit:
-        enqueue_after_commit(rebuild_report_summaries, practice_id, **options)
+        enqueue_after_commit(rebuild_report_summaries, practice_id, job_id=job_id)
         return
-    from rq.job import Job, JobStatus
-
-    existing = Job.fetch_many([options["job_id"]], connection=get_redis())[0]
-    if existing is None or existing.get_status() not in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED,
-                                                         JobStatus.SCHEDULED):
-        queue().enqueue(rebuild_report_summaries, practice_id, **options)  # (the job is idempotent)
+    existing = Job.fetch_many([job_id], connection=get_redis())[0]
+    if existing is None or existing.get_status() not in _RUNNING:
+        queue().enqueue(rebuild_report_summaries, practice_id, job_id=job_id,
+                        **_default_options("rebuild_report_summaries"))  # (the job is idempotent)
 
 
 def queue_missing_report_builds() -> list[int]:
     """At the worker's start: queue a rebuild for every practice whose summaries are not built (an upgrade
     that changed what they hold marks them so), so that no report page has to build them. Returns the ids."""
-    from app.models import Practice
-
     missing = db.session.scalars(db.select(Practice.id).where(Practice.reports_built_at.is_(None))
                                  .order_by(Practice.id)).all()
     db.session.remove()
@@ -112,8 +142,6 @@ NETWORK_RETRY = Retry(max=3, interval=[10, 60, 300])
 @transactional
 def deliver_email(email_id: int) -> str:
     """Send one queued email over SMTP, or file it in the outbox when no SMTP server is configured."""
-    from app import mail
-
     return mail.deliver(email_id)
 
 
@@ -121,10 +149,6 @@ def deliver_email(email_id: int) -> str:
 def send_bill(bill_id: int, send_key: str) -> str:
     """Render the bill PDF and email it to the client or billing contact. The send key makes a retry (or a
     second run of the same job) deliver one message, not two."""
-    from app import mail
-    from app.billing.bill_documents import bill_pdf
-    from app.models import Bill, OutboundEmail, Practice
-
     existing = db.session.scalar(db.select(OutboundEmail).where(OutboundEmail.idempotency_key == f"bill:{send_key}"))
     if existing is None:
         bill = db.session.get(Bill, bill_id)
@@ -149,25 +173,18 @@ SUBMISSION_JOB_KEY = "parity:submission-job:{practice_id}"
 
 def _problem(practice_id: int, job: str, message: str, will_retry: bool) -> None:
     """Make a failure visible to billers (in its own transaction, whatever happens to the job's)."""
-    from app.models import JobProblem
-
     db.session.rollback()
     db.session.add(JobProblem(practice_id=practice_id, job=job, message=message[:2000], will_retry=will_retry))
     db.session.commit()
 
 
 def _clear_problems(practice_id: int, job: str) -> None:
-    from app.models import JobProblem
-    from app.models.types import utcnow
-
     db.session.execute(db.update(JobProblem).where(JobProblem.practice_id == practice_id, JobProblem.job == job,
                                                    JobProblem.cleared_at.is_(None)).values(cleared_at=utcnow()))
     db.session.commit()
 
 
 def _progress(**values) -> None:
-    from rq import get_current_job
-
     job = get_current_job()
     if job is not None:
         job.meta.update(values)
@@ -188,8 +205,6 @@ def enqueue_submission(practice_id: int, *, job_id: str, after_commit: bool = Tr
     if after_commit:
         enqueue_after_commit(submit_claims, practice_id, **options)
     else:
-        from rq.exceptions import DuplicateJobError
-
         try:
             queue().enqueue(submit_claims, practice_id, unique=True, **options)
         except DuplicateJobError:
@@ -201,25 +216,21 @@ def enqueue_submission(practice_id: int, *, job_id: str, after_commit: bool = Tr
 def _clearinghouse_job(name: str):
     """For jobs that commit as they go: a network failure is recorded as a visible problem and raised so RQ
     retries with backoff; a refusal is recorded and ends the job; a run that ends well clears the job's
-    problems. Whatever is left uncommitted on an error is rolled back, and the session is always released."""
+    problems."""
     def wrap(func: Callable) -> Callable:
         @functools.wraps(func)
         def run(practice_id: int, *args, **kwargs):
-            try:
-                result = func(practice_id, *args, **kwargs)
+            with _job_session():
+                try:
+                    result = func(practice_id, *args, **kwargs)
+                except ClearinghouseError as error:
+                    will_retry = isinstance(error, ClearinghouseUnavailable)
+                    _problem(practice_id, name, str(error), will_retry)
+                    if will_retry:
+                        raise
+                    return {"error": str(error)}
                 _clear_problems(practice_id, name)
                 return result
-            except ClearinghouseError as error:
-                will_retry = isinstance(error, ClearinghouseUnavailable)
-                _problem(practice_id, name, str(error), will_retry)
-                if will_retry:
-                    raise
-                return {"error": str(error)}
-            except Exception:
-                db.session.rollback()
-                raise
-            finally:
-                db.session.remove()
 
         return run
 
@@ -228,11 +239,9 @@ def _clearinghouse_job(name: str):
 
 def _adapter(practice_id: int):
     """The practice and its clearinghouse adapter (None when people move the files by hand)."""
-    from app import clearinghouse
-    from app.models import Practice
-
     practice = db.session.get(Practice, practice_id)
-    adapter = clearinghouse.for_practice(practice)
+    adapter = clearinghouse.for_practice(practice, claimmd_url=current_app.config["CLAIMMD_URL"],
+                                         claimmd_timeout=current_app.config["CLAIMMD_TIMEOUT_SECONDS"])
     return practice, adapter if adapter.automated else None
 
 
@@ -241,9 +250,6 @@ def submit_claims(practice_id: int, claim_ids: list[int] | None = None) -> dict:
     """Send the practice's Queued For Submission claims (or those of `claim_ids`) to its clearinghouse.
     Safe to run twice or after a crash: every submission still pending is resumed, and one whose earlier
     upload may have arrived is looked up at the clearinghouse before it is sent again."""
-    from app.billing import submissions
-    from app.models import Submission
-
     practice, adapter = _adapter(practice_id)
     if adapter is None:
         return {"sent": 0, "reason": "files"}
@@ -285,9 +291,6 @@ def submit_claims(practice_id: int, claim_ids: list[int] | None = None) -> dict:
 @_clearinghouse_job("poll_status")
 def poll_status(practice_id: int) -> dict:
     """Ask the clearinghouse for acknowledgements and claim statuses since the stored cursor, and apply them."""
-    from app.billing import acknowledgements
-    from app.models.types import utcnow
-
     practice, adapter = _adapter(practice_id)
     if adapter is None:
         return {}
@@ -316,8 +319,6 @@ def poll_status(practice_id: int) -> dict:
 def fetch_remittances(practice_id: int) -> dict:
     """Fetch the 835s the clearinghouse holds since the stored cursor and post each, one transaction per file.
     A file posted before changes nothing; a file that does not balance is refused and shown to billers."""
-    from app.billing import era
-
     practice, adapter = _adapter(practice_id)
     if adapter is None:
         return {}
@@ -347,8 +348,6 @@ def fetch_remittances(practice_id: int) -> dict:
 
 def enqueue_poll(practice_id: int, *, job_suffix: str) -> None:
     """Queue one poll-and-fetch cycle for a practice (once per suffix)."""
-    from rq.exceptions import DuplicateJobError
-
     for func in (poll_status, fetch_remittances):
         try:
             queue().enqueue(func, practice_id, job_id=f"{func.__name__}-{practice_id}-{job_suffix}", unique=True,
@@ -361,18 +360,12 @@ TICK_JOB = "clearinghouse_tick-{slot}"
 
 
 def _slot(at: float | None = None) -> int:
-    import time
-
     return int((at or time.time()) // current_app.config["CLEARINGHOUSE_TICK_SECONDS"])
 
 
 def schedule_next_tick() -> None:
     """Put the next clearinghouse tick on RQ's scheduler. The job id is the time slot, so however many
     workers call this, each slot runs once."""
-    from datetime import datetime, timezone
-
-    from rq.exceptions import DuplicateJobError
-
     seconds = current_app.config["CLEARINGHOUSE_TICK_SECONDS"]
     slot = _slot() + 1
     try:
@@ -386,14 +379,6 @@ def schedule_next_tick() -> None:
 def clearinghouse_tick() -> dict:
     """Every tick: for each practice with an automated clearinghouse, send what is ready (if it sends on its
     own) and poll when its interval has passed; then schedule the next tick."""
-    from datetime import timedelta
-
-    from sqlalchemy import exists, select
-
-    from app.billing import submissions
-    from app.models import Practice
-    from app.models.types import utcnow
-
     slot = _slot()
     submitted, polled = [], []
     try:
@@ -419,10 +404,160 @@ def clearinghouse_tick() -> dict:
 
 def _sandbox_waiting(practice_id: int) -> bool:
     """The sandbox payer answers within a poll or two; poll it every tick while it holds claims."""
-    from sqlalchemy import exists, select
-
-    from app.models import SandboxClaim
-
     return bool(db.session.scalar(select(exists().where(SandboxClaim.practice_id == practice_id,
                                                         SandboxClaim.stage.in_(["received", "acknowledged",
                                                                                 "adjudicating"])))))
+
+
+#: Every job by name, for the work asked for through app.after_commit (and for reading failed jobs).
+JOBS: dict[str, Callable] = {job.__name__: job for job in (
+    deliver_email, send_bill, rebuild_report_summaries, submit_claims, poll_status, fetch_remittances,
+    clearinghouse_tick)}
+
+
+# ---------------------------------------------------------------- what RQ knows of jobs, for the pages
+
+#: Background jobs in plain words (JobProblem.job, and the function of an RQ job).
+JOB_NAMES = {
+    "submit_claims": "Sending claims to the clearinghouse",
+    "poll_status": "Reading acknowledgements from the clearinghouse",
+    "fetch_remittances": "Fetching remittances from the clearinghouse",
+    "deliver_email": "Sending an email",
+    "send_bill": "Emailing a bill",
+    "clearinghouse_tick": "Scheduling the clearinghouse work",
+    "rebuild_report_summaries": "Rebuilding the reports' summaries",
+}
+#: Jobs whose first argument is the practice id.
+_PRACTICE_FIRST = {"submit_claims", "poll_status", "fetch_remittances", "rebuild_report_summaries"}
+#: How many of the newest failed RQ jobs are read and attributed (the registry keeps a day of failures).
+FAILED_JOBS_SHOWN = 100
+#: The submission job's stages in plain words, for the claims page's progress bar.
+SUBMISSION_STAGES = {"queued": "Waiting for the worker", "writing": "Writing the 837P files", "sending": "Sending",
+                     "done": "Done"}
+
+
+def submission_state(practice_id: int, *, just_queued: bool = False) -> dict:
+    """The practice's latest submission job as RQ knows it: running (stage, sent of total), or how it ended."""
+    if just_queued:  # enqueued after this request commits: RQ has not seen it yet
+        return {"running": True, "stage": SUBMISSION_STAGES["queued"], "sent": 0, "total": 0, "retrying": False}
+    job_id = submission_job_id(practice_id)
+    try:
+        job = Job.fetch(job_id, connection=get_redis()) if job_id else None
+    except NoSuchJobError:
+        job = None  # expired, or its request was rolled back before the job reached RQ
+    if job is None:
+        return {"running": False, "outcome": "none"}
+    status = job.get_status(refresh=False)
+    meta = job.meta or {}
+    if status in _RUNNING:
+        return {"running": True, "stage": SUBMISSION_STAGES.get(meta.get("stage"), "Working"),
+                "sent": int(meta.get("sent") or 0), "total": int(meta.get("total") or 0),
+                "retrying": status == JobStatus.SCHEDULED}
+    if status == JobStatus.FINISHED:
+        return {"running": False, "outcome": "finished", "result": job.return_value() or {}}
+    return {"running": False, "outcome": "failed"}
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job RQ gave up on (it sits in the FailedJobRegistry until its failure TTL passes)."""
+
+    id: str
+    function: str
+    description: str
+    error: str
+    failed_at: datetime | None
+    #: None: a job of the whole installation (the clearinghouse tick), shown when it has one practice.
+    practice_id: int | None
+
+
+def _failed_registry() -> FailedJobRegistry:
+    return FailedJobRegistry(queue=queue())
+
+
+def _short_name(func_name: str | None) -> str:
+    return (func_name or "?").rsplit(".", 1)[-1]
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1][:500] if lines else ""
+
+
+def _error(job: Job) -> str:
+    """The last line of the traceback RQ stored with the job's failed result."""
+    try:
+        result = job.latest_result()
+    except Exception:  # noqa: BLE001 - a result that cannot be read: the page shows no error text
+        return ""
+    if result is not None and result.type == Result.Type.FAILED:
+        return _last_line(result.exc_string)
+    return ""
+
+
+def _record_practices(model, ids: set[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(model.id, model.practice_id).where(model.id.in_(ids))).all())
+
+
+def failed_jobs(practice_id: int, *, with_errors: bool = True) -> list[FailedJob]:
+    """The newest failed RQ jobs that belong to this practice: by their meta's practice_id, their practice id
+    argument, or the email or bill they were about. Jobs of the whole installation (the clearinghouse tick)
+    are included only when the installation has this one practice, since they may concern any practice.
+    Without `with_errors`, each job's result (one Redis read per job) is not read: for counting. Raises
+    RedisError when Redis does not answer."""
+    registry = _failed_registry()
+    ids = registry.get_job_ids(0, FAILED_JOBS_SHOWN - 1, desc=True)
+    loaded = [job for job in Job.fetch_many(ids, connection=registry.connection) if job is not None]
+    about: list[tuple[Job, str, int | None, tuple[str, int] | None]] = []
+    emails, bills = set(), set()
+    for job in loaded:
+        try:
+            name, args = _short_name(job.func_name), job.args or ()
+        except Exception:  # noqa: BLE001 - a job whose data no longer unpickles: attribute it by meta only
+            name, args = "?", ()
+        owner = (job.meta or {}).get("practice_id")
+        record = None
+        if owner is None and args and isinstance(args[0], int):
+            if name in _PRACTICE_FIRST:
+                owner = args[0]
+            elif name == "deliver_email":
+                record = ("email", args[0])
+                emails.add(args[0])
+            elif name == "send_bill":
+                record = ("bill", args[0])
+                bills.add(args[0])
+        about.append((job, name, owner, record))
+    practices = {"email": _record_practices(OutboundEmail, emails), "bill": _record_practices(Bill, bills)}
+    only_practice = None
+    found = []
+    for job, name, owner, record in about:
+        if record is not None:
+            owner = practices[record[0]].get(record[1], -1)  # a record since deleted belongs to nobody we know
+        if owner is None:
+            if only_practice is None:
+                only_practice = db.session.scalar(select(func.count()).select_from(Practice)) == 1
+            if not only_practice:
+                continue
+        elif owner != practice_id:
+            continue
+        found.append(FailedJob(id=job.id, function=name, description=JOB_NAMES.get(name, name),
+                               error=_error(job) if with_errors else "", failed_at=job.ended_at, practice_id=owner))
+    return found
+
+
+def failed_job_count(practice_id: int) -> int | None:
+    """How many failed RQ jobs belong to the practice; None when Redis does not answer (the page says it could
+    not check, and still renders)."""
+    try:
+        return len(failed_jobs(practice_id, with_errors=False))
+    except RedisError:
+        return None
+
+
+def dismiss_failed_job(job: FailedJob, actor) -> None:
+    """Delete a job RQ gave up on, so it no longer counts; the audit log keeps what it was."""
+    _failed_registry().remove(job.id, delete_job=True)
+    audit.record("job.failed_dismissed", practice_id=actor.practice_id, actor=actor, job_id=job.id,
+                 function=job.function, error=job.error)

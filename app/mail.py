@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from flask import current_app, render_template
 
+from app.after_commit import request_job
 from app.extensions import db
 from app.models import OutboundEmail, Practice
 from app.models.types import utcnow
@@ -15,8 +16,6 @@ def queue(practice: Practice, *, to: str, subject: str, template: str, attachmen
           idempotency_key: str | None = None, deliver: bool = True, **context) -> OutboundEmail:
     """Queue a message rendered from a text template; it is sent once the transaction commits (or, with
     deliver=False, by the caller: a job that is already running delivers it itself)."""
-    from app import jobs
-
     email = OutboundEmail(
         practice_id=practice.id,
         to_address=to,
@@ -29,8 +28,7 @@ def queue(practice: Practice, *, to: str, subject: str, template: str, attachmen
     db.session.add(email)
     db.session.flush()
     if deliver:
-            jobs.enqueue_after_commit(jobs.deliver_email, email.id, job_id=f"deliver_email-{email.id}",
-                                  retry=jobs.NETWORK_RETRY)
+        request_job(db.session, "deliver_email", email.id, job_id=f"deliver_email-{email.id}")
     return email
 
 

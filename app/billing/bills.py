@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, bulk
-from app.billing import codes
+from app.after_commit import request_job
+from app.billing import claims, codes
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine, BillStatus,
@@ -167,8 +168,6 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
     if practice.open_bills_automatically if open_now is None else open_now:
         open_bill(bill, actor)
     if not bill.booked_session_id and not any(session.booked_service_id for session in sessions):
-        from app.billing import claims
-
         claims.claim_for_bill(bill, actor)
     return bill
 
@@ -596,8 +595,6 @@ def post_insurance(bill: Bill, payment: Payment | None, write_offs: list[tuple[s
 
 def send(bill: Bill, actor: Member | None = None) -> None:
     """Email the bill PDF to the client or billing contact: rendered and sent by a job after commit."""
-    from app import jobs
-
     if bill.status not in (BillStatus.OPEN, BillStatus.COMPLETE):
         raise BillProblem("Open the bill before sending it; a Pended bill is not visible to the client.",
                           conflict=True)
@@ -607,6 +604,5 @@ def send(bill: Bill, actor: Member | None = None) -> None:
     bill.last_sent_at = utcnow()
     _event(bill, "send_requested", f"To {recipient}", actor)
     audit.record("bill.sent", bill, to=recipient, actor=actor)
-    jobs.enqueue_after_commit(jobs.send_bill, bill.id, f"{bill.id}:{bill.last_sent_at.isoformat()}",
-                              job_id=f"send_bill-{bill.id}-{int(bill.last_sent_at.timestamp())}",
-                              retry=jobs.NETWORK_RETRY)
+    request_job(db.session, "send_bill", bill.id, f"{bill.id}:{bill.last_sent_at.isoformat()}",
+                job_id=f"send_bill-{bill.id}-{int(bill.last_sent_at.timestamp())}")

@@ -49,6 +49,8 @@ from sqlalchemy import and_, delete, event, insert, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.after_commit import request_job
+from app.executemany import insert_rows
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillLine, BillStatus, Claim, ClaimEvent,
                         ClaimStatus, Payment, PaymentSource, Practice, Receivable, Refund, Remittance,
                         RemittanceClaim, ReportFact, ReportTotal, SessionService, SessionStatus, TherapySession)
@@ -236,11 +238,14 @@ def ensure_built(session: Session, practice_id: int) -> bool:
 def _rebuild_later(session: Session, practice_id: int) -> None:
     """The practice's days changed (time zone): its summaries are rebuilt by a job after the commit, or by the
     first report opened before that."""
-    from app import jobs
-
     session.execute(update(Practice).where(Practice.id == practice_id).values(reports_built_at=None)
                     .execution_options(synchronize_session="fetch"))
-    jobs.enqueue_report_rebuild(practice_id)
+    request_job(session, "rebuild_report_summaries", practice_id, job_id=rebuild_job_id(practice_id))
+
+
+def rebuild_job_id(practice_id: int) -> str:
+    """One rebuild job per practice at a time, however often it is asked for."""
+    return f"report-summaries-{practice_id}"
 
 
 def rebuild(session: Session, practice_id: int) -> None:
@@ -252,8 +257,6 @@ def rebuild(session: Session, practice_id: int) -> None:
                     .execution_options(synchronize_session="fetch"))
     for model in (ReportFact, ReportTotal, Receivable):
         session.execute(delete(model).where(model.practice_id == practice_id))
-    from app.bulk import insert_many  # (app.bulk notes its rows here)
-
     totals: dict[Key, int] = defaultdict(int)
     zones = _Zones(session)
     for kind, (model, facts_of) in _SOURCES.items():
@@ -269,9 +272,9 @@ def rebuild(session: Session, practice_id: int) -> None:
                     for key, amount in facts.items():
                         totals[key] += amount
             if rows:
-                insert_many(ReportFact.__table__, rows)
+                insert_rows(session.connection(), ReportFact.__table__, rows)
             if kind == "bill" and found.receivables:
-                insert_many(Receivable.__table__, list(found.receivables.values()))
+                insert_rows(session.connection(), Receivable.__table__, list(found.receivables.values()))
     _insert_totals(session, practice_id, totals)
 
 

@@ -7,13 +7,10 @@ import time
 
 from flask import Blueprint, abort, flash, make_response, request, url_for
 from flask_login import current_user
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import audit, htmx, jobs
-from app.accounts import apply_changes
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
 from app.billing import denials, era, submissions
@@ -27,7 +24,6 @@ from app.extensions import db
 from app.forms import show_problems
 from app.models import (Claim, ClaimEvent, ClaimFile, ClaimStatus, Client, JobProblem, Member, Payer, Role, Submission,
                         X12File)
-from app.redis_conn import get_redis
 from app.rendering import block_for_target, render_page, see_other
 from app.x12 import reasons
 
@@ -320,9 +316,6 @@ def work_denial(claim_id: int, action: str):
 
 # ---------------------------------------------------------------- sending
 
-#: RQ statuses of a submission job still to finish (scheduled: waiting to retry after a network error).
-RUNNING = {JobStatus.CREATED, JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.STARTED}
-STAGES = {"queued": "Waiting for the worker", "writing": "Writing the 837P files", "sending": "Sending", "done": "Done"}
 PROBLEM_JOBS = ("submit_claims", "poll_status")
 
 
@@ -333,34 +326,12 @@ def _job_problems(practice_id: int) -> list[JobProblem]:
                               .order_by(JobProblem.id.desc()).limit(5)).all()
 
 
-def _submission_state(just_queued: bool = False) -> dict:
-    """The practice's latest submission job as RQ knows it: running (stage, sent of total), or how it ended."""
-    if just_queued:  # enqueued after this request commits: RQ has not seen it yet
-        return {"running": True, "stage": STAGES["queued"], "sent": 0, "total": 0, "retrying": False}
-    job_id = jobs.submission_job_id(current_user.practice_id)
-    try:
-        job = Job.fetch(job_id, connection=get_redis()) if job_id else None
-    except NoSuchJobError:
-        job = None  # expired, or its request was rolled back before the job reached RQ
-    if job is None:
-        return {"running": False, "outcome": "none"}
-    status = job.get_status(refresh=False)
-    meta = job.meta or {}
-    if status in RUNNING:
-        return {"running": True, "stage": STAGES.get(meta.get("stage"), "Working"),
-                "sent": int(meta.get("sent") or 0), "total": int(meta.get("total") or 0),
-                "retrying": status == JobStatus.SCHEDULED}
-    if status == JobStatus.FINISHED:
-        return {"running": False, "outcome": "finished", "result": job.return_value() or {}}
-    return {"running": False, "outcome": "failed"}
-
-
 def _sending() -> dict:
     """The claims page's sending tools and warnings, for the people who send claims."""
     if current_user.role == Role.CLINICIAN:
         return {"sending": None}
     practice = current_user.practice
-    state = _submission_state()
+    state = jobs.submission_state(current_user.practice_id)
     return {"sending": {
         "clearinghouse": NAMES.get(practice.clearinghouse, practice.clearinghouse),
         "automated": practice.clearinghouse in ("sandbox", "claimmd"), "files": practice.clearinghouse == "files",
@@ -379,7 +350,7 @@ def _progress(state: dict):
 @roles(Role.ADMIN, Role.BILLER)
 def submission():
     """The progress of the practice's latest submission job; it asks again every second while the job runs."""
-    return _progress(_submission_state())
+    return _progress(jobs.submission_state(current_user.practice_id))
 
 
 @bp.route("/claims/submit", methods=["POST"])
@@ -396,7 +367,7 @@ def submit():
     if not htmx.is_htmx():
         flash("Sending the queued claims now.", "success")
         return see_other(url_for("claims.index"))
-    return _progress(_submission_state(just_queued=True))
+    return _progress(jobs.submission_state(current_user.practice_id, just_queued=True))
 
 
 @bp.route("/claims/download", methods=["POST"])
@@ -447,7 +418,7 @@ def settings():
             "clearinghouse", "create_claims_automatically", "billing_provider", "submit_claims_automatically")}
         if form.poll_every_minutes.data is not None:  # left blank: keep the interval
             values["poll_every_minutes"] = form.poll_every_minutes.data
-        changed = apply_changes(practice, values)
+        changed = audit.apply_changes(practice, values)
         new_key = form.claimmd_account_key.data
         if new_key and new_key != practice.claimmd_account_key:  # left blank: keep the stored key
             practice.claimmd_account_key = new_key

@@ -23,20 +23,13 @@ def _identity_gaps(practice) -> list[str]:
     return [label for field, label in required.items() if not getattr(practice, field)]
 
 
-def _failed_registry():
-    """RQ's FailedJobRegistry of Parity's queue (reading it may still fail when Redis is down)."""
-    from rq.registry import FailedJobRegistry
-
-    return FailedJobRegistry(queue=jobs.queue())
-
-
 @bp.route("/")
 @any_member
 def home():
     """Show what needs the member's action now, each a count linked to its filtered list; and, for admins,
     what the practice's setup still lacks."""
     member = current_user
-    items = worklist.counts_for(member, _failed_registry() if member.role == Role.ADMIN else None)
+    items = worklist.counts_for(member, jobs.failed_job_count if member.role == Role.ADMIN else None)
     context = {"practice": member.practice, "work_items": items,
                "nothing_to_do": all(item.count == 0 for item in items)}
     if member.role == Role.ADMIN:

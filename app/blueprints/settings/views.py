@@ -174,19 +174,13 @@ def outbox_email(email_id: int):
 # ---------------------------------------------------------------- failed background jobs
 
 
-def _failed_registry():
-    from rq.registry import FailedJobRegistry
-
-    return FailedJobRegistry(queue=jobs.queue())
-
-
 def _jobs_page(status: int = 200):
     try:
-        failed, redis_error = worklist.failed_jobs(_failed_registry(), current_user.practice_id), None
+        failed, redis_error = jobs.failed_jobs(current_user.practice_id), None
     except RedisError as error:
         failed, redis_error = [], f"{type(error).__name__}: {error}"
     return render_page("settings/jobs.html", status=status, problems=worklist.unresolved_problems(
-        current_user.practice_id), failed=failed, redis_error=redis_error, names=worklist.JOB_NAMES)
+        current_user.practice_id), failed=failed, redis_error=redis_error, names=jobs.JOB_NAMES)
 
 
 @bp.route("/jobs", endpoint="jobs")
@@ -209,7 +203,7 @@ def resolve_job_problem():
     if problem is None:
         abort(404)
     done = worklist.resolve_problem(problem, current_user)
-    flash(f"{worklist.JOB_NAMES.get(problem.job, problem.job)}: marked resolved." if done else
+    flash(f"{jobs.JOB_NAMES.get(problem.job, problem.job)}: marked resolved." if done else
           "That problem was already resolved.", "success")
     return see_other(url_for("settings.jobs"))
 
@@ -223,12 +217,10 @@ def dismiss_failed_job():
         flash("Say which failed job to dismiss.", "error")
         return _jobs_page(422)
     try:
-        registry = _failed_registry()
-        job = next((job for job in worklist.failed_jobs(registry, current_user.practice_id)
-                    if job.id == form.job.data), None)
+        job = next((job for job in jobs.failed_jobs(current_user.practice_id) if job.id == form.job.data), None)
         if job is None:
             abort(404)
-        worklist.dismiss_failed_job(registry, job, current_user)
+        jobs.dismiss_failed_job(job, current_user)
     except RedisError:
         abort(503, "Redis did not answer; try again in a moment.")
     flash(f"{job.description}: failed job dismissed.", "success")
