@@ -13,7 +13,7 @@ import sys
 from rq import Worker
 
 from app import create_app
-from app.audit import ORIGIN_OVERRIDE_KEY
+from app import audit
 from app.extensions import db
 from app.jobs import queue, queue_missing_report_builds, schedule_next_tick
 from app.redis_conn import get_redis
@@ -22,7 +22,7 @@ from app.redis_conn import get_redis
 def main() -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s worker %(message)s")
     app = create_app()
-    app.config[ORIGIN_OVERRIDE_KEY] = "worker"
+    audit.set_default(audit.Origin("worker"))
     with app.app_context():
         os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
         # The clearinghouse clock: the next tick is put on RQ's scheduler (once per time slot, however

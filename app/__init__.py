@@ -2,15 +2,19 @@
 import os
 from datetime import timedelta
 
-from flask import Flask, flash, has_request_context, redirect, request, session, url_for
+from flask import Flask, flash, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import htmx
+from app import audit, authz, cli, errors, formatting, htmx, models  # noqa: F401  (models registers the tables)
+from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
+from app.blueprints import auth, bills, claims, clients, main, payers, remittances, reports, services, sessions, settings
 from app.config import from_environment
 from app.extensions import csrf, db, login_manager, migrate
+from app.models.practice import member_by_login_token
 from app.models.types import utcnow
+from app.navigation import SETTINGS_NAVIGATION, items_for
 
 #: Headers on every response. Scripts only from our own origin: no inline script, no CDN.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -48,16 +52,10 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
 
-    from app import authz, errors, models  # noqa: F401  (models registers the tables)
-    from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
-
     authz.init_app(app)
     errors.init_app(app)
     _init_request_lifecycle(app)
     _init_templates(app)
-
-    from app.blueprints import (auth, bills, claims, clients, main, payers, remittances, reports, services, sessions,
-                                settings)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -73,8 +71,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(claims.bp)
     app.register_blueprint(remittances.bp)
     app.register_blueprint(reports.bp)
-
-    from app import cli
 
     cli.init_app(app)
     return app
@@ -92,8 +88,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def _init_login(app: Flask) -> None:
-    from app.models.practice import member_by_login_token
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."
@@ -105,6 +99,19 @@ def _init_login(app: Flask) -> None:
 def _init_request_lifecycle(app: Flask) -> None:
     """One transaction per request, idle sign-out, and the headers every response carries."""
     idle_limit: timedelta = app.config["PERMANENT_SESSION_LIFETIME"]
+
+    @app.before_request
+    def audit_origin():
+        """What is recorded in this request comes from the web, from this address, by the signed-in member."""
+        g.audit_origin = audit.use_origin(audit.Origin(
+            "web", ip_address=request.remote_addr, user_agent=(request.user_agent.string or "")[:300],
+            signed_in_member_id=lambda: current_user.id if current_user.is_authenticated else None))
+
+    @app.teardown_request
+    def end_audit_origin(error=None):
+        token = g.pop("audit_origin", None)
+        if token is not None:
+            audit.reset_origin(token)
 
     @app.before_request
     def sign_out_when_idle():
@@ -140,8 +147,6 @@ def _init_request_lifecycle(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    from app import formatting
-
     formatting.init_app(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     # HTML attributes with a value: WTForms renders None as the text "None" (type="None" would show a
@@ -153,8 +158,6 @@ def _init_templates(app: Flask) -> None:
 
     @app.context_processor
     def navigation():
-        from app.navigation import SETTINGS_NAVIGATION, items_for
-
         if not has_request_context() or not current_user.is_authenticated:  # mail rendered by a job has no user
             return {"nav_items": [], "settings_nav_items": []}
         return {"nav_items": items_for(current_user),

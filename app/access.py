@@ -2,12 +2,18 @@
 
 Admins and billers work on the whole practice. A clinician works on their own clients (those they are
 the primary clinician of, or have a session with) and their own sessions. Records a member may not
-see answer 404, exactly like another practice's records: nothing about them is revealed.
+see answer 404, exactly like another practice's records: nothing about them is revealed. The rules raise
+`NotVisible`, which the web layer answers with 404 (app/errors.py); no request in sight, so the domain's own
+lists (the home page's work list, the reports) filter with the same clauses.
 """
-from flask import abort
 from sqlalchemy import exists, or_, select
 
+from app.extensions import db
 from app.models import Client, Member, Role, TherapySession
+
+
+class NotVisible(LookupError):
+    """The member may not see this record: answered like a record that does not exist (404)."""
 
 
 def sees_whole_practice(member: Member) -> bool:
@@ -33,21 +39,19 @@ def session_filter(member: Member):
 
 
 def require_client(member: Member, client: Client) -> Client:
-    """The client, or 404 when this member may not see them."""
+    """The client, or NotVisible (404) when this member may not see them."""
     if sees_whole_practice(member) or client.primary_clinician_id == member.id:
         return client
-    from app.extensions import db
-
     if db.session.scalar(select(TherapySession.id).where(TherapySession.client_id == client.id,
                                                          TherapySession.clinician_id == member.id).limit(1)):
         return client
-    abort(404)
+    raise NotVisible(f"client {client.id}")
 
 
 def require_session(member: Member, session: TherapySession) -> TherapySession:
     if sees_whole_practice(member) or session.clinician_id == member.id:
         return session
-    abort(404)
+    raise NotVisible(f"session {session.id}")
 
 
 def may_edit_session(member: Member, session: TherapySession) -> bool:

@@ -130,7 +130,7 @@ def update_member(member: Member, details: MemberDetails) -> None:
     email = details.email.strip().lower()
     if email != member.email and _email_taken(email):
         raise RuleViolation("Someone already signs in with this email.", field="email")
-    changes = apply_changes(member, {"email": email, "name": details.name.strip(), "npi": details.npi or None,
+    changes = audit.apply_changes(member, {"email": email, "name": details.name.strip(), "npi": details.npi or None,
                                 "taxonomy": details.taxonomy or None})
     if changes:
         audit.record("member.updated", member, **changes)
@@ -158,17 +158,6 @@ IDENTITY_FIELDS = ("legal_name", "tax_id", "group_npi", "taxonomy", "address_lin
                    "city", "state", "zip_code", "phone", "timezone")
 
 
-def apply_changes(record, values: dict) -> dict:
-    """Apply values to the record and return {field: [old, new]} for those that changed."""
-    changed = {}
-    for field, new in values.items():
-        old = getattr(record, field)
-        if old != new:
-            changed[field] = [old, new]
-            setattr(record, field, new)
-    return changed
-
-
 def update_practice_identity(practice: Practice, values: dict) -> dict:
     """Save the identity claims and documents print (already validated by the form); audit what changed."""
     cleaned = {field: (values.get(field) or None) for field in IDENTITY_FIELDS}
@@ -177,7 +166,7 @@ def update_practice_identity(practice: Practice, values: dict) -> dict:
         cleaned[field] = digits_only(cleaned[field]) or None
     if cleaned["state"]:
         cleaned["state"] = cleaned["state"].upper()
-    changed = apply_changes(practice, cleaned)
+    changed = audit.apply_changes(practice, cleaned)
     if changed:
         audit.record("practice.identity_changed", practice, **changed)
     return changed

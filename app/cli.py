@@ -1,14 +1,21 @@
 """Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`, `flask claims …`,
 `flask remittances …`, `flask reports build`."""
+import csv
+import sys
+import time
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import accounts
+from app import accounts, jobs, seed, throttle
 from app.accounts import MemberDetails, RuleViolation
+from app.billing import catalog, era, submissions, summaries
+from app.billing import claims as claim_rules
+from app.billing.money import dollars
 from app.extensions import db
-from app.models import Member, Practice, Role
+from app.models import Claim, ClaimStatus, Member, Practice, Role
 
 users = AppGroup("users", help="Manage the people who sign in.")
 codes_cli = AppGroup("codes", help="Manage a practice's service codes.")
@@ -66,8 +73,6 @@ def create_user(practice_ref, email, role, name, npi, taxonomy, password) -> Non
 @click.password_option(help="New password (prompted when not given).")
 def set_password(email: str, password: str) -> None:
     """Set a member's password and end their open sessions."""
-    from app import throttle
-
     member = db.session.scalar(select(Member).where(Member.email == email.strip().lower()))
     if member is None:
         raise click.ClickException(f"no member signs in with {email}")
@@ -85,8 +90,6 @@ def set_password(email: str, password: str) -> None:
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Create (or complete) the demo practice; running it again changes nothing."""
-    from app import seed
-
     if if_empty and db.session.scalar(select(Practice.id).limit(1)) is not None:
         click.echo("The database already has a practice: demo data not added.")
         return
@@ -103,8 +106,6 @@ def import_csv(file, practice_ref: str) -> None:
     """Create services from a CSV file: code,type,name,description,price,units,minutes_per_unit,repeatable,enabled.
 
     All or nothing: any bad row is reported with its line number and nothing is saved."""
-    from app.billing import catalog
-
     practice = _practice(practice_ref)
     try:
         services = catalog.import_csv(practice, file.read())
@@ -121,8 +122,6 @@ claims_cli = AppGroup("claims", help="Export, list, submit and poll insurance cl
 
 
 def _claims_query(status: str | None, practice_ref: str | None):
-    from app.models import Claim, ClaimStatus
-
     query = select(Claim).order_by(Claim.id)
     if status:
         wanted = ClaimStatus.from_label(status)
@@ -144,8 +143,6 @@ def _claims_query(status: str | None, practice_ref: str | None):
 @click.option("--test", "usage_test", is_flag=True, help="Write a test file (ISA15 T) instead of production.")
 def export_837(status, output, practice_ref, mark_sent, usage_test) -> None:
     """Write one validated 837P of the selected claims; exit non-zero with the reason when it cannot."""
-    from app.billing import claims as claim_rules
-
     selected = db.session.scalars(_claims_query(status, practice_ref)).all()
     if not selected:
         raise click.ClickException(f"no claims with status {status!r}")
@@ -175,12 +172,6 @@ def export_837(status, output, practice_ref, mark_sent, usage_test) -> None:
 @click.option("--format", "output_format", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 def list_claims(status, practice_ref, output_format) -> None:
     """One row per claim: control number, client, payer, date of service, charge, status, paid, patient owes."""
-    import csv
-    import sys
-
-    from app.billing.money import dollars
-    from app.models import ClaimStatus
-
     header = ["patient_control_number", "client", "payer", "date_of_service", "charge", "status", "insurance_paid",
               "patient_responsibility"]
     rows = [[claim.patient_control_number, claim.client.legal_name, claim.payer.name, claim.service_date.isoformat(),
@@ -208,11 +199,6 @@ def _practices_for(practice_ref: str | None) -> list[Practice]:
 def submit_claims(practice_ref) -> None:
     """Queue the submission of every Queued For Submission claim to the clearinghouse, and return at once.
     A running worker (`python worker.py`) sends them."""
-    import time
-
-    from app import jobs
-    from app.billing import submissions
-
     queued = 0
     for practice in _practices_for(practice_ref):
         if practice.clearinghouse == "files":
@@ -236,10 +222,6 @@ def submit_claims(practice_ref) -> None:
 @click.option("--practice", "practice_ref", help="Practice id or legal name (default: every practice).")
 def poll_clearinghouse(practice_ref) -> None:
     """Queue one poll-and-fetch cycle now: acknowledgements, claim statuses and 835s. A running worker does it."""
-    import time
-
-    from app import jobs
-
     for practice in _practices_for(practice_ref):
         if practice.clearinghouse == "files":
             click.echo(f"{practice.legal_name}: uploads its acknowledgements and 835s by hand; nothing to poll.")
@@ -257,8 +239,6 @@ remittances_cli = AppGroup("remittances", help="Post payers' remittance advice (
               "tax ID the 835 names as payee, or the only practice).")
 def import_remittance(path, practice_ref) -> None:
     """Post one 835 file. Exits non-zero with the reason, changing nothing, when it is refused."""
-    from app.billing import era
-
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
     try:
@@ -275,16 +255,12 @@ def import_remittance(path, practice_ref) -> None:
 
 
 def _payee_practice(parsed) -> Practice:
-    from app.billing import era
-
     candidates = {payment.payee_npi for payment in parsed if payment.payee_npi}
     tax_ids = {payment.payee_tax_id for payment in parsed if payment.payee_tax_id}
     practices = db.session.scalars(select(Practice)).all()
     matches = [p for p in practices if (p.group_npi and p.group_npi in candidates) or
                (p.tax_id and p.tax_id in tax_ids)]
     if not matches:
-        from app.models import Member
-
         clinicians = db.session.scalars(select(Member).where(Member.npi.in_(candidates))).all() if candidates else []
         matches = list({m.practice_id: m.practice for m in clinicians}.values())
     if len(matches) == 1:
@@ -303,10 +279,6 @@ reports_cli = AppGroup("reports", help="The reports' summaries.")
 def build_reports(practice_ref, everything) -> None:
     """Work out the reports' summaries from the entries, for practices whose summaries are not built yet (those
     created before them, or whose time zone changed), or with --all for every one."""
-    import time
-
-    from app.billing import summaries
-
     for practice in _practices_for(practice_ref):
         started = time.perf_counter()
         if everything:

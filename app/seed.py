@@ -3,10 +3,11 @@ from sqlalchemy import select
 
 from app import accounts
 from app.accounts import MemberDetails
-from app.billing import catalog
+from app.billing import catalog, summaries
 from app.billing.catalog import ServiceDetails
 from app.extensions import db
 from app.models import CodeType, Member, Practice, Role, ServiceCode
+from app.seed_clinical import seed_clinical
 
 DEMO_PRACTICE = "Demo Counseling Group"
 DEMO_PASSWORD = "parity-demo"
@@ -76,14 +77,10 @@ def seed_demo() -> bool:
     created |= _seed_catalog(practice)
     db.session.flush()
     practice_id = practice.id
-    from app.seed_clinical import seed_clinical
-
     # Clients, six months of history sent through the sandbox (committed as it goes, by the worker's own jobs)
     # and the recent weeks with their bills: added once, when the practice has no clients.
     created |= seed_clinical(practice)
     if created:  # the history was backdated under the summaries' feet: work them out from the entries
-        from app.billing import summaries
-
         summaries.rebuild(db.session, practice_id)
     return created
 

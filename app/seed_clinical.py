@@ -5,16 +5,17 @@ Built through the same domain functions the pages use, so the demo obeys every r
 enforces. Part of `flask seed-demo`; added once, when the demo practice has no clients yet.
 """
 import unicodedata
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.billing import sessions as rules
-from app.billing.sessions import Booking, LineInput
+from app.billing import bills
 from app.extensions import db
 from app.memory import collector_paused
-from app.models import Client, Contact, InsurancePolicy, Member, Payer, Practice, SessionStatus, TherapySession
+from app.models import (Bill, BillStatus, Claim, Client, Contact, InsurancePolicy, Member, Payer, Practice,
+                        SessionStatus, TherapySession)
+from app.seed_history import recent_start, seed_history
+from app.seed_sessions import record_session
 
 PAYERS = [
     {"name": "Harborview Health Plan", "clearinghouse_payer_id": "HHP01", "filing_indicator": "CI",
@@ -51,22 +52,12 @@ CLIENTS = [
 ]
 
 
-def _zone(practice: Practice) -> ZoneInfo:
-    return ZoneInfo(practice.timezone)
-
-
-def _at(practice: Practice, day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=_zone(practice))
-
-
 def seed_clinical(practice: Practice) -> bool:
     """Add the demo's clinical records once, when the practice has no clients: its clients, six months of
     history (app/seed_history.py, which commits as it goes), then the recent weeks and their bills. True when
     anything was added."""
     if db.session.scalar(select(func.count(Client.id)).where(Client.practice_id == practice.id)):
         return False
-    from app.seed_history import seed_history
-
     practice_id = practice.id
     with collector_paused():  # the ICD-10-CM reference the first note loads holds ~800,000 objects
         people = _add_people(practice)
@@ -130,33 +121,6 @@ def _add_people(practice: Practice) -> dict:
             "members": {email: member.id for email, member in members.items()}}
 
 
-def record_session(practice: Practice, day: date, hour: int, client: Client, clinician: Member, minutes: int,
-                   modality: str | None, lines: list[tuple], diagnosis_codes: list[str], *, sign: bool = True,
-                   status: SessionStatus | None = None) -> TherapySession:
-    """Book a session and, unless it has another `status`, complete it with its lines (the telehealth modifier
-    the payer wants added), write its note and sign it: the practice's automation makes the bill and claim."""
-    modality = modality or "in_person"
-    starts = _at(practice, day, hour)
-    booking = Booking(client_id=client.id, clinician_id=clinician.id, starts_at=starts,
-                      ends_at=starts + timedelta(minutes=minutes or 50), modality=modality,
-                      place_of_service="10" if modality != "in_person" else "11")
-    session = rules.book_session(practice.id, booking)
-    if status is not None:
-        if status != SessionStatus.SCHEDULED:
-            rules.set_status(session, status)
-        return session
-    db.session.refresh(session, ["client"])
-    modifier = rules.suggested_modifier(session)
-    inputs = [LineInput(code=line[0], units=line[1] if len(line) > 1 else 1,
-                        modifiers=(line[2],) if len(line) > 2 else (modifier,) if modifier else ())
-              for line in lines]
-    rules.complete_session(session, inputs, minutes, None, clinician)
-    rules.save_note(session, _note_text(client, diagnosis_codes), diagnosis_codes)
-    if sign:
-        rules.sign_note(session, clinician)
-    return session
-
-
 def _add_recent_weeks(practice: Practice, people: dict) -> None:
     """The last four weeks: three new clients and some of the history's, sessions still to bill, claims Queued
     For Submission for the worker to send on first start, one held in Needs Review, two upcoming sessions."""
@@ -201,11 +165,6 @@ def _add_recent_weeks(practice: Practice, people: dict) -> None:
                        codes_, sign=sign, status=status)
 
 
-def _note_text(client: Client, codes_: list[str]) -> str:
-    return (f"Session with {client.first_name}. Reviewed the week, practiced the coping plan, and agreed on "
-            f"goals for next time. Working diagnosis {', '.join(codes_) or 'deferred'}.")
-
-
 def session_count(practice_id: int) -> int:
     return db.session.scalar(select(func.count(TherapySession.id)).where(TherapySession.practice_id == practice_id))
 
@@ -214,10 +173,6 @@ def seed_billing(practice: Practice) -> bool:
     """Move the recent weeks' bills through every status: most older bills opened and paid, one paid in part,
     one self-pay client paying ahead and keeping credit, one bill voided; the newest stay Pended for
     clinicians to review. Called once by seed_clinical, after the history (whose bills are older)."""
-    from app.billing import bills
-    from app.models import Bill, BillStatus, Claim
-    from app.seed_history import recent_start
-
     since = recent_start(date.today())
     pended = db.session.scalars(select(Bill).where(Bill.practice_id == practice.id, Bill.status == BillStatus.PENDED,
                                                    Bill.service_date >= since)

@@ -47,6 +47,7 @@ from app.models import (Allocation, Adjustment, Bill, BillEvent, BillLine, BillS
                         Refund, Remittance, RemittanceClaim, SandboxClaim, SandboxRemittance, SandboxUpload,
                         ServiceCode, SessionNote, SessionStatus, Submission, TherapySession, X12File)
 from app.models.types import UTCDateTime, utcnow
+from app.seed_sessions import record_session
 from app.x12 import inbound
 from app.x12.remittance import write_835
 
@@ -319,8 +320,6 @@ class History:
     # ------------------------------------------------------------ sessions
 
     def _session(self, course: Course, week: int, day: date) -> None:
-        from app.seed_clinical import record_session
-
         client = self.client(course.client)
         clinician = db.session.get(Member, client.primary_clinician_id)
         happened = course.event(week)

@@ -10,6 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+from app import create_app
+from app.redis_conn import start_embedded, stop_embedded
+from app.seed import sign_in_help
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,9 +50,6 @@ def _stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
 
 
 def main() -> int:
-    from app import create_app
-    from app.redis_conn import start_embedded, stop_embedded
-
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
     # The demo's sandbox payer answers on every worker tick: every 10 s here, so the whole claim loop plays
     # out in about a minute (production's default tick is 30 s; a real payer takes days).
@@ -78,8 +79,6 @@ def main() -> int:
         children.append(_start("web", [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                                        "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--access-logfile", "-",
                                        "app:create_app()"], env))
-        from app.seed import sign_in_help
-
         _say(f"Parity is running at http://{host}:{port}/  (Ctrl-C stops it)")
         for line in sign_in_help().splitlines():
             _say(line)

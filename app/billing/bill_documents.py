@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app import documents as docs
 from app.billing import bills, ledger
+from app.billing.claims import primary_policy
 from app.extensions import db
 from app.models import Bill, Client, Practice, SessionNote
 
@@ -78,8 +79,6 @@ def superbill_document(bill: Bill) -> docs.SuperbillDocument:
     identity = _identity(bill)
     client = bill.client
     diagnoses = _diagnoses(bill)
-    from app.billing.claims import primary_policy
-
     policy = primary_policy(bill)
     insurance = None
     if policy is not None:

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from app import audit
-from app.accounts import apply_changes
 from app.billing.identity import digits_only
 from app.extensions import db
 from app.models import (Client, Contact, InsurancePolicy, Member, Payer, Practice, Role, Sex,
@@ -103,7 +102,7 @@ def _json(value):
 
 def _save(action: str, record, values: dict) -> dict:
     """Apply the values and audit what changed as {field: [old, new]}."""
-    changed = apply_changes(record, values)
+    changed = audit.apply_changes(record, values)
     if changed:
         audit.record(action, record, **{field: [_json(old), _json(new)] for field, (old, new) in changed.items()})
     return changed

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app import audit
-from app.billing import catalog, codes, diagnoses
+from app.billing import bills, catalog, claims, codes, diagnoses
 from app.billing.places import PLACES_OF_SERVICE, TELEHEALTH_PLACES
 from app.extensions import db
-from app.models import (InsurancePolicy, Member, Modality, NoteAddendum, Role, ServiceCode, SessionNote,
+from app.models import (InsurancePolicy, Member, Modality, NoteAddendum, Practice, Role, ServiceCode, SessionNote,
                         SessionService, SessionStatus, TherapySession)
 from app.models.types import utcnow
 
@@ -112,9 +112,6 @@ def book_session(practice_id: int, booking: Booking, lines: list["LineInput"] = 
                  paid_in_advance=bool(lines))
     if lines:
         # Paid in advance: the confirmed lines become an Open bill, due before the session.
-        from app.billing import bills
-        from app.models import Practice
-
         bill = bills.create_from_sessions(db.session.get(Practice, practice_id), [session], open_now=True)
         bill.booked_session_id = session.id
     return session
@@ -259,8 +256,6 @@ def complete_session(session: TherapySession, lines: list[LineInput], minutes: i
     audit.record("session.lines_changed" if was_completed else "session.completed", session,
                  codes=[line.code for line in session.lines], minutes=minutes)
     if not was_completed:
-        from app.billing import bills
-
         bills.bill_for_completed_session(session, actor)
 
 
@@ -316,8 +311,6 @@ def sign_note(session: TherapySession, actor: Member) -> SessionNote:
     note.signed_at = utcnow()
     note.signed_by_id = actor.id
     audit.record("note.signed", session, diagnoses=[entry["code"] for entry in note.signed_diagnoses])
-    from app.billing import claims
-
     db.session.flush()
     claims.claims_after_signing(session, actor)
     return note

@@ -3,28 +3,23 @@ chosen per practice (`Practice.clearinghouse`): `sandbox` (the default; plays cl
 `claimmd` (the Claim.MD HTTP API) and `files` (people download 837s and upload 999/277CA/835 files)."""
 from __future__ import annotations
 
-from flask import current_app
-
 from app.clearinghouse.base import Clearinghouse, ClearinghouseError
+from app.clearinghouse.claimmd import ClaimMD
+from app.clearinghouse.files import Files
+from app.clearinghouse.sandbox import Sandbox
 
 NAMES = {"sandbox": "Sandbox (simulated payer, for trying Parity)", "claimmd": "Claim.MD",
          "files": "Files (download 837s, upload 999, 277CA and 835 files)"}
 
 
-def for_practice(practice) -> Clearinghouse:
-    """The practice's adapter, configured from its settings and the app's."""
+def for_practice(practice, *, claimmd_url: str, claimmd_timeout: float) -> Clearinghouse:
+    """The practice's adapter, configured from its settings and the installation's (`claimmd_url`, and
+    `claimmd_timeout` in seconds for one answer)."""
     if practice.clearinghouse == "claimmd":
-        from app.clearinghouse.claimmd import ClaimMD
-
         if not practice.claimmd_account_key:
             raise ClearinghouseError("Claim.MD needs the practice's AccountKey (Settings → Insurance).")
-        timeout = current_app.config["CLAIMMD_TIMEOUT_SECONDS"]
-        return ClaimMD(practice.claimmd_account_key, base_url=current_app.config["CLAIMMD_URL"],
-                       timeout=(min(5.0, timeout), timeout))
+        return ClaimMD(practice.claimmd_account_key, base_url=claimmd_url,
+                       timeout=(min(5.0, claimmd_timeout), claimmd_timeout))
     if practice.clearinghouse == "sandbox":
-        from app.clearinghouse.sandbox import Sandbox
-
         return Sandbox(practice.id)
-    from app.clearinghouse.files import Files
-
     return Files()

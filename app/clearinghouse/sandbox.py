@@ -30,7 +30,7 @@ from app.models import InsurancePolicy, SandboxClaim, SandboxRemittance, Sandbox
 from app.x12 import inbound
 from app.x12.acknowledgements import write_277ca, write_999
 from app.x12.remittance import write_835
-from app.x12.segments import X12ReadError, read_interchanges
+from app.x12.segments import X12ReadError, cents, read_interchanges
 
 ALLOWED_SHARE = 80  # percent of the charge the sandbox payer allows
 SANDBOX_ID = "PARITYSANDBOX"
@@ -281,8 +281,6 @@ class SentClaim:
 
 def read_837(text: str) -> list[SentClaim]:
     """The claims of an 837P, as much as the sandbox payer needs: who, for what, how much, and our line ids."""
-    from app.x12.segments import cents
-
     claims: list[SentClaim] = []
     for interchange in read_interchanges(text):
         component = interchange.delimiters.component

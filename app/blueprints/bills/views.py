@@ -9,17 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import access, audit, htmx
-from app.accounts import apply_changes
 from app.authz import any_member, load, roles
-from app.billing import bills, ledger, worklist
+from app.billing import bill_documents, bills, claims, ledger, worklist
 from app.billing.bills import BillProblem, LineChange, LineProblems
-from app.billing.money import dollars
+from app.billing.money import MoneyError, dollars, parse_cents
 from app.blueprints.bills.forms import (AdjustmentForm, BillFilterForm, BillingSettingsForm, LineEditForm,
                                         PaymentForm, RefundForm, ReverseForm, VoidForm)
 from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.forms import show_problems
-from app.models import Bill, BillLine, BillStatus, Client, Member, Payment, Role, TherapySession
+from app.models import Bill, BillLine, BillStatus, Claim, Client, Member, Payment, Role, TherapySession
 from app.rendering import render_page, see_other
 
 bp = Blueprint("bills", __name__)
@@ -137,9 +136,6 @@ def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, ne
 
 def _insurance(bill: Bill) -> dict:
     """The bill's claims, or why it has none when the client is insured."""
-    from app.billing import claims
-    from app.models import Claim
-
     bill_claims = db.session.scalars(select(Claim).where(Claim.bill_id == bill.id).order_by(Claim.id)).all()
     insured = claims.primary_policy(bill) is not None
     return {"bill_claims": bill_claims,
@@ -297,22 +293,18 @@ def apply_credit(bill_id: int):
 @any_member
 def bill_pdf(bill_id: int):
     """The bill as a PDF."""
-    from app.billing.bill_documents import bill_pdf as render
-
     bill = _bill(bill_id)
-    return _pdf(render(bill), f"bill-{bill.number}.pdf")
+    return _pdf(bill_documents.bill_pdf(bill), f"bill-{bill.number}.pdf")
 
 
 @bp.route("/bills/<int:bill_id>/superbill.pdf")
 @any_member
 def superbill_pdf(bill_id: int):
     """The superbill a self-pay client sends their insurer: only for Open or Complete bills."""
-    from app.billing.bill_documents import superbill_pdf as render
-
     bill = _bill(bill_id)
     if bill.status not in (BillStatus.OPEN, BillStatus.COMPLETE):
         abort(409, "A superbill is available once the bill is Open: open the bill first.")
-    return _pdf(render(bill), f"superbill-{bill.number}.pdf")
+    return _pdf(bill_documents.superbill_pdf(bill), f"superbill-{bill.number}.pdf")
 
 
 def _pdf(data: bytes, filename: str) -> Response:
@@ -369,15 +361,13 @@ def client_ledger(client_id: int):
 @any_member
 def statement_pdf(client_id: int):
     """The client's statement for a period (?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
-    from app.billing.bill_documents import statement_pdf as render
-
     client = access.require_client(current_user, load(Client, client_id))
     try:
         start = date.fromisoformat(request.args["from"]) if request.args.get("from") else None
         end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
     except ValueError:
         abort(422, "Dates are YYYY-MM-DD.")
-    return _pdf(render(client, start, end), f"statement-{client.last_name.lower()}-{client.id}.pdf")
+    return _pdf(bill_documents.statement_pdf(client, start, end), f"statement-{client.last_name.lower()}-{client.id}.pdf")
 
 
 # ---------------------------------------------------------------- payments
@@ -414,8 +404,6 @@ def new():
             for bill in open_bills:
                 text = request.form.get(f"apply-{bill.id}", "").strip()
                 if text:
-                    from app.billing.money import MoneyError, parse_cents
-
                     try:
                         allocate.append((bill, parse_cents(text)))
                     except MoneyError as error:
@@ -488,7 +476,7 @@ def settings():
         values = {name: getattr(form, name).data for name in (
             "bill_on_complete", "open_bills_automatically", "email_bills_when_opened", "payment_terms_days",
             "remit_to", "bill_message")} | {"bill_prefix": (form.bill_prefix.data or "").strip()}
-        changed = apply_changes(practice, values)
+        changed = audit.apply_changes(practice, values)
         if changed:
             audit.record("practice.billing_settings_changed", practice, **changed)
         flash("Billing settings saved.", "success")
