@@ -10,10 +10,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+import app.blueprints.reports.content as content
 from app.authz import any_member
 from app.billing import reports
 from app.billing.reports_data import ReportFilter
-from app.blueprints.reports import content
 from app.blueprints.reports.forms import SELF_PAY, ReportFilterForm, default_start
 from app.extensions import db
 from app.formatting import practice_zone
