@@ -5,7 +5,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import accounts
+from app import accounts, csv_export
 from app.accounts import MemberDetails, RuleViolation
 from app.extensions import db
 from app.models import Member, Practice, Role
@@ -184,13 +184,11 @@ def list_claims(status, practice_ref, output_format) -> None:
     header = ["patient_control_number", "client", "payer", "date_of_service", "charge", "status", "insurance_paid",
               "patient_responsibility"]
     rows = [[claim.patient_control_number, claim.client.legal_name, claim.payer.name, claim.service_date.isoformat(),
-             dollars(claim.total_charge_cents), ClaimStatus(claim.status).label, dollars(claim.paid_cents),
-             dollars(claim.patient_responsibility_cents)]
+             csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
+             csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents)]
             for claim in db.session.scalars(_claims_query(status, practice_ref))]
     if output_format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows(rows)
+        csv_export.write_csv(sys.stdout, header, rows)
         return
     widths = [max(len(str(value)) for value in column) for column in zip(header, *rows)]
     for row in [header, *rows]:

@@ -1,5 +1,7 @@
 """Claims: eligibility, building from a bill, the scrubber's rules, the status machine, and 837P files
 that pyx12 accepts."""
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -295,13 +297,48 @@ def test_claims_csv_matches_the_filter(app, client, make, sign_in, insured):
     insured.bill_for()
     insured.bill_for(codes=(("90837", 1),), minutes=55)
     sign_in(biller_of(make, insured))
-    import csv as csv_module
-    import io
-
-    rows = list(csv_module.reader(io.StringIO(client.get("/claims?amount_min=160&format=csv").get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(client.get("/claims?amount_min=160&format=csv").get_data(as_text=True))))
     assert len(rows) == 2 and rows[1][5] == "190.00"
     page = client.get("/claims?amount_min=160").get_data(as_text=True)
     assert page.count('id="claim-row-') == 1
+
+
+def risky_claim(app, make, practice) -> Claim:
+    """A claim whose client, payer and clinician names start like spreadsheet formulas, with a reversal that
+    leaves insurance paid negative."""
+    clinician = make.member(practice, Role.CLINICIAN, name="@Casey Clinician")
+    client = make.client(practice, first_name='=HYPERLINK("http://x","y")', last_name="Doe")
+    claim = make.claim(make.bill(client, clinician, status="open"), status="paid", paid_cents=-500,
+                       patient_responsibility_cents=2000)
+    with app.app_context():
+        db.session.get(Claim, claim.id).payer.name = "+Harborview"
+        db.session.commit()
+    return claim
+
+
+def test_claims_csv_defuses_formulas_and_keeps_amounts_numbers(app, client, make, sign_in, insured):
+    risky_claim(app, make, insured.practice)
+    sign_in(biller_of(make, insured))
+    response = client.get("/claims?format=csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="claims.csv"'
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["patient_control_number", "client", "payer", "clinician", "date_of_service", "charge",
+                       "status", "insurance_paid", "patient_responsibility", "payer_claim_number"]
+    assert rows[1][1:4] == ["'=HYPERLINK(\"http://x\",\"y\") Doe", "'+Harborview", "'@Casey Clinician"]
+    assert rows[1][5:] == ["150.00", "Paid", "-5.00", "20.00", ""]
+
+
+def test_cli_claims_csv_defuses_formulas_and_keeps_amounts_numbers(app, make, insured):
+    risky_claim(app, make, insured.practice)
+    result = app.test_cli_runner().invoke(args=["claims", "list", "--practice", str(insured.practice.id),
+                                                "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0] == ["patient_control_number", "client", "payer", "date_of_service", "charge", "status",
+                       "insurance_paid", "patient_responsibility"]
+    assert rows[1][1:3] == ["'=HYPERLINK(\"http://x\",\"y\") Doe", "'+Harborview"]
+    assert rows[1][4:] == ["150.00", "Paid", "-5.00", "20.00"]
 
 
 def test_keyset_pages_stay_stable_when_claims_arrive(app, client, make, sign_in, insured, monkeypatch):

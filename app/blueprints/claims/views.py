@@ -1,8 +1,6 @@
 """The claims page billers live on: status tabs with counts, filters, keyset pages, bulk actions, CSV,
 sending (the clearinghouse job's progress, or 837 batches to download), the denials queue, and each claim
 with its lines, diagnoses, scrubber messages, remittances, timeline and X12."""
-import csv
-import io
 import time
 
 from flask import Blueprint, abort, flash, make_response, request, url_for
@@ -12,7 +10,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app import audit, htmx, jobs
+from app import audit, csv_export, htmx, jobs
 from app.accounts import apply_changes
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
@@ -28,7 +26,7 @@ from app.forms import show_problems
 from app.models import (Claim, ClaimEvent, ClaimFile, ClaimStatus, Client, JobProblem, Member, Payer, Role, Submission,
                         X12File)
 from app.redis_conn import get_redis
-from app.rendering import block_for_target, render_page, see_other
+from app.rendering import block_for_target, csv_response, render_page, see_other
 from app.x12 import reasons
 
 bp = Blueprint("claims", __name__)
@@ -112,19 +110,14 @@ def index():
 
 
 def _csv(rows: list[Claim]):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["patient_control_number", "client", "payer", "clinician", "date_of_service", "charge", "status",
-                     "insurance_paid", "patient_responsibility", "payer_claim_number"])
-    for claim in rows:
-        writer.writerow([claim.patient_control_number, claim.client.legal_name, claim.payer.name,
-                         claim.clinician.name if claim.clinician else "", claim.service_date.isoformat(),
-                         dollars(claim.total_charge_cents), ClaimStatus(claim.status).label, dollars(claim.paid_cents),
-                         dollars(claim.patient_responsibility_cents), claim.payer_claim_number or ""])
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="claims.csv"'
-    return response
+    return csv_response(csv_export.csv_text(
+        ["patient_control_number", "client", "payer", "clinician", "date_of_service", "charge", "status",
+         "insurance_paid", "patient_responsibility", "payer_claim_number"],
+        [[claim.patient_control_number, claim.client.legal_name, claim.payer.name,
+          claim.clinician.name if claim.clinician else "", claim.service_date.isoformat(),
+          csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
+          csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents),
+          claim.payer_claim_number] for claim in rows]), "claims.csv")
 
 
 def _claim(claim_id: int) -> Claim:

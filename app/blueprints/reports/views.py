@@ -5,7 +5,7 @@ table's rows exactly as the page shows them. The filters are a GET form: htmx sw
 without JavaScript it is a plain page load."""
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -18,7 +18,7 @@ from app.blueprints.reports.forms import SELF_PAY, ReportFilterForm, default_sta
 from app.extensions import db
 from app.formatting import practice_zone
 from app.models import Member, Payer, Role
-from app.rendering import render_page
+from app.rendering import csv_response, render_page
 
 bp = Blueprint("reports", __name__)
 
@@ -70,16 +70,10 @@ def _show(endpoint: str, template: str, build):
         table = page.tables.get(request.args.get("table") or next(iter(page.tables)))
         if table is None:
             abort(404)
-        return _csv(table, f"{endpoint.split('.')[1].replace('_', '-')}-{table.name.replace('_', '-')}-"
-                           f"{report_filter.start.isoformat()}-{report_filter.end.isoformat()}.csv")
+        return csv_response(table.csv_text(), f"{endpoint.split('.')[1].replace('_', '-')}-"
+                                              f"{table.name.replace('_', '-')}-{report_filter.start.isoformat()}-"
+                                              f"{report_filter.end.isoformat()}.csv")
     return render_page(template, page=page, period=(report_filter.start, report_filter.end), **context)
-
-
-def _csv(table: content.Table, filename: str):
-    response = make_response(table.csv_text())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @bp.route("/reports")
