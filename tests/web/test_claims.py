@@ -2,6 +2,7 @@
 that pyx12 accepts."""
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -347,8 +348,6 @@ def test_keyset_pages_stay_stable_when_claims_arrive(app, client, make, sign_in,
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     first_ids = [insured.bill_for() for _ in range(3)]
     sign_in(biller_of(make, insured))
-    import re
-
     page_one = client.get("/claims").get_data(as_text=True)
     cursor = re.search(r'before=(\d+)', page_one).group(1)
     insured.bill_for()  # a new claim arrives between the two pages
@@ -368,6 +367,25 @@ def test_clinicians_see_only_their_own_claims(app, client, make, sign_in, insure
     sign_in(make.member(insured.practice, Role.CLINICIAN))
     assert client.get(f"/claims/{claim_id}").status_code == 404
     assert 'id="claim-row-' not in client.get("/claims").get_data(as_text=True)
+
+
+def test_a_clinicians_list_tabs_and_csv_hold_their_claims_and_no_others(app, client, make, sign_in, insured):
+    robin = make.member(insured.practice, Role.CLINICIAN, name="Robin Other, LCSW")
+    robins_client = make.client(insured.practice, primary_clinician_id=robin.id)
+    robins = make.claim(make.bill(robins_client, robin), status="needs_review")
+    with app.app_context():
+        caseys = claim_of(insured.bill_for()).id
+    sign_in(insured.clinician)
+    page = client.get("/claims").get_data(as_text=True)
+    assert re.findall(r'id="claim-row-(\d+)"', page) == [str(caseys)]
+    assert 'All <span class="count">1</span>' in page  # Robin's claim is in Needs Review: not counted here
+    assert 'id="tab-needs_review">Needs Review <span class="count">0</span>' in page
+    rows = list(csv.reader(io.StringIO(client.get("/claims?format=csv").get_data(as_text=True))))
+    assert [row[3] for row in rows[1:]] == ["Casey Clinician, LMHC"]
+    assert client.get(f"/claims/{robins.id}").status_code == 404
+    sign_in(robin)
+    assert re.findall(r'id="claim-row-(\d+)"', client.get("/claims").get_data(as_text=True)) == [str(robins.id)]
+    assert client.get(f"/claims/{caseys}").status_code == 404
 
 
 def test_recheck_from_the_claim_page_queues_a_fixed_claim(app, client, make, sign_in, insured):

@@ -10,11 +10,11 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app import audit, csv_export, htmx, jobs
+from app import access, audit, csv_export, htmx, jobs
 from app.accounts import apply_changes
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
-from app.billing import denials, era, submissions
+from app.billing import denials, era, submissions, worklist
 from app.billing.claims import ClaimError
 from app.billing.denials import DenialRefused
 from app.billing.money import dollars
@@ -31,14 +31,6 @@ from app.x12 import reasons
 
 bp = Blueprint("claims", __name__)
 PAGE_SIZE = 50
-
-
-def _scope(query):
-    """Billers and admins see the practice's claims; clinicians their own."""
-    query = query.where(Claim.practice_id == current_user.practice_id)
-    if current_user.role == Role.CLINICIAN:
-        query = query.where(Claim.clinician_id == current_user.id)
-    return query
 
 
 def _filters(form: ClaimFilterForm, query, *, with_status: bool = True):
@@ -86,14 +78,15 @@ def _form() -> ClaimFilterForm:
 def index():
     """Claims by status tab (the tab is the URL), filtered, newest first, a keyset page at a time."""
     form = _form()
-    if _unfiltered(form) and current_user.role != Role.CLINICIAN:
+    visible = access.claim_filter(current_user)
+    if _unfiltered(form) and access.sees_whole_practice(current_user):
         counts = rules.status_counts(current_user.practice_id)  # maintained: no scan of the claims table
     else:
         # count(*), not count(id): the filter indexes then answer from the index alone.
-        counts = dict(db.session.execute(_filters(form, _scope(select(Claim.status, func.count())),
+        counts = dict(db.session.execute(_filters(form, select(Claim.status, func.count()).where(visible),
                                                   with_status=False).group_by(Claim.status)).all())
-    query = _filters(form, _scope(select(Claim))).options(selectinload(Claim.client), selectinload(Claim.payer),
-                                                           selectinload(Claim.clinician))
+    query = _filters(form, select(Claim).where(visible)).options(
+        selectinload(Claim.client), selectinload(Claim.payer), selectinload(Claim.clinician))
     if request.args.get("format") == "csv":
         return _csv(db.session.scalars(query.order_by(Claim.id.desc())).all())
     before = request.args.get("before", type=int)
@@ -121,10 +114,7 @@ def _csv(rows: list[Claim]):
 
 
 def _claim(claim_id: int) -> Claim:
-    claim = load(Claim, claim_id)
-    if current_user.role == Role.CLINICIAN and claim.clinician_id != current_user.id:
-        abort(404)
-    return claim
+    return access.require_claim(current_user, load(Claim, claim_id))
 
 
 @bp.route("/claims/<int:claim_id>")
@@ -203,10 +193,9 @@ DENIAL_ACTIONS = ("resubmit", "void", "appeal", "bill_client", "write_off")
 def _denials_query(worked: bool):
     """To work: Denied and not worked. Worked: every claim whose denial was worked, whatever happened since (an
     appeal may have been paid)."""
-    query = select(Claim).where(Claim.practice_id == current_user.practice_id)
     if worked:
-        return query.where(Claim.denial_action.is_not(None))
-    return query.where(Claim.status == ClaimStatus.DENIED, Claim.denial_action.is_(None))
+        return select(Claim).where(access.claim_filter(current_user), Claim.denial_action.is_not(None))
+    return select(Claim).where(worklist.denial_to_work(current_user))
 
 
 def _count(query) -> int:

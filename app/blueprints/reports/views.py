@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app import access
 from app.authz import any_member
 from app.billing import reports
 from app.billing.reports_data import ReportFilter
@@ -40,7 +41,7 @@ def _form() -> ReportFilterForm:
     practice_id = current_user.practice_id
     payers = db.session.scalars(select(Payer).where(Payer.practice_id == practice_id).order_by(Payer.name)).all()
     form.payer.choices = [("", "Any payer"), (SELF_PAY, "Self-pay")] + [(str(p.id), p.name) for p in payers]
-    if current_user.role == Role.CLINICIAN:
+    if not access.sees_whole_practice(current_user):
         del form.clinician
     else:
         clinicians = db.session.scalars(select(Member).where(Member.practice_id == practice_id,
@@ -51,7 +52,9 @@ def _form() -> ReportFilterForm:
 
 
 def _filter(form: ReportFilterForm) -> ReportFilter:
-    clinician_id = current_user.id if current_user.role == Role.CLINICIAN else form.clinician_id
+    # A clinician's reports are their own work, as on the list pages: summaries of claims, bills and sessions
+    # are kept per clinician, so the filter is what access.claim_filter and session_filter are for rows.
+    clinician_id = form.clinician_id if access.sees_whole_practice(current_user) else current_user.id
     return ReportFilter(practice_id=current_user.practice_id, start=form.date_from.data, end=form.date_to.data,
                         clinician_id=clinician_id, payer_id=form.payer_id)
 
