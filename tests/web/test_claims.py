@@ -449,3 +449,17 @@ def test_insurance_settings_are_saved_and_switch_off_automatic_claims(app, clien
     bill_id = insured.bill_for()
     with app.app_context():
         assert claim_of(bill_id) is None
+
+
+def test_the_bill_page_lists_only_the_claims_the_member_may_open(app, client, make, sign_in, insured):
+    """Robin sees the client (they had a session together), so Casey's bill too, but not Casey's claim."""
+    bill_id = insured.bill_for()
+    with app.app_context():
+        control_number = claim_of(bill_id).patient_control_number
+    robin = make.member(insured.practice, Role.CLINICIAN)
+    make.session(insured.client, robin)
+    sign_in(insured.clinician)
+    assert f"Claim {control_number}" in client.get(f"/bills/{bill_id}").get_data(as_text=True)
+    sign_in(robin)
+    page = client.get(f"/bills/{bill_id}").get_data(as_text=True)
+    assert f"Claim {control_number}" not in page and "No claim was made" not in page

@@ -123,14 +123,17 @@ def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, ne
 
 
 def _insurance(bill: Bill) -> dict:
-    """The bill's claims, or why it has none when the client is insured."""
+    """The bill's claims the member may open, or why it has none when the client is insured."""
     from app.billing import claims
     from app.models import Claim
 
-    bill_claims = db.session.scalars(select(Claim).where(Claim.bill_id == bill.id).order_by(Claim.id)).all()
+    bill_claims = db.session.scalars(select(Claim).where(Claim.bill_id == bill.id, access.claim_filter(current_user))
+                                     .order_by(Claim.id)).all()
+    # A claim hidden from this member still means one was made: never say otherwise.
+    claimed = bool(bill_claims) or db.session.scalar(select(Claim.id).where(Claim.bill_id == bill.id).limit(1))
     insured = claims.primary_policy(bill) is not None
     return {"bill_claims": bill_claims,
-            "claim_problems": claims.eligibility_problems(bill) if insured and not bill_claims else []}
+            "claim_problems": claims.eligibility_problems(bill) if insured and not claimed else []}
 
 
 def _minutes(bill: Bill) -> int | None:
