@@ -1,15 +1,16 @@
 """Record-level visibility inside a practice, on top of authz's role and practice checks.
 
 Admins and billers work on the whole practice. A clinician works on their own clients (those they are
-the primary clinician of, or have a session with) and their own sessions. Records a member may not
-see answer 404, exactly like another practice's records: nothing about them is revealed. The rules raise
-`NotVisible`, which the web layer answers with 404 (app/errors.py); no request in sight, so the domain's own
-lists (the home page's work list, the reports) filter with the same clauses.
+the primary clinician of, or have a session with), their own sessions and their own claims (those whose
+rendering clinician they are). Records a member may not see answer 404, exactly like another practice's
+records: nothing about them is revealed. The rules raise `NotVisible`, which the web layer answers with 404
+(app/errors.py); no request in sight, so the domain's own lists (the home page's work list, the reports)
+filter with the same clauses.
 """
 from sqlalchemy import exists, or_, select
 
 from app.extensions import db
-from app.models import Client, Member, Role, TherapySession
+from app.models import Claim, Client, Member, Role, TherapySession
 
 
 class NotVisible(LookupError):
@@ -38,6 +39,14 @@ def session_filter(member: Member):
     return in_practice & (TherapySession.clinician_id == member.id)
 
 
+def claim_filter(member: Member):
+    """A WHERE clause limiting Claim rows to those the member may see."""
+    in_practice = Claim.practice_id == member.practice_id
+    if sees_whole_practice(member):
+        return in_practice
+    return in_practice & (Claim.clinician_id == member.id)
+
+
 def require_client(member: Member, client: Client) -> Client:
     """The client, or NotVisible (404) when this member may not see them."""
     if sees_whole_practice(member) or client.primary_clinician_id == member.id:
@@ -52,6 +61,13 @@ def require_session(member: Member, session: TherapySession) -> TherapySession:
     if sees_whole_practice(member) or session.clinician_id == member.id:
         return session
     raise NotVisible(f"session {session.id}")
+
+
+def require_claim(member: Member, claim: Claim) -> Claim:
+    """The claim, or NotVisible (404) when this member may not see it."""
+    if sees_whole_practice(member) or claim.clinician_id == member.id:
+        return claim
+    raise NotVisible(f"claim {claim.id}")
 
 
 def may_edit_session(member: Member, session: TherapySession) -> bool:

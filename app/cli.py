@@ -1,6 +1,5 @@
 """Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`, `flask claims …`,
 `flask remittances …`, `flask reports build`."""
-import csv
 import sys
 import time
 
@@ -9,11 +8,10 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import accounts, jobs, seed, throttle
+from app import accounts, csv_export, jobs, seed, throttle
 from app.accounts import MemberDetails, RuleViolation
 from app.billing import catalog, era, submissions, summaries
 from app.billing import claims as claim_rules
-from app.billing.money import dollars
 from app.extensions import db
 from app.models import Claim, ClaimStatus, Member, Practice, Role
 
@@ -175,13 +173,11 @@ def list_claims(status, practice_ref, output_format) -> None:
     header = ["patient_control_number", "client", "payer", "date_of_service", "charge", "status", "insurance_paid",
               "patient_responsibility"]
     rows = [[claim.patient_control_number, claim.client.legal_name, claim.payer.name, claim.service_date.isoformat(),
-             dollars(claim.total_charge_cents), ClaimStatus(claim.status).label, dollars(claim.paid_cents),
-             dollars(claim.patient_responsibility_cents)]
+             csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
+             csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents)]
             for claim in db.session.scalars(_claims_query(status, practice_ref))]
     if output_format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows(rows)
+        csv_export.write_csv(sys.stdout, header, rows)
         return
     widths = [max(len(str(value)) for value in column) for column in zip(header, *rows)]
     for row in [header, *rows]:

@@ -26,6 +26,14 @@ def render_page(template_name: str, status: int = 200, block: str | None = None,
     return render_template(template_name, **context), status
 
 
+def csv_response(text: str, filename: str):
+    """A CSV file (made with app/csv_export.py) that the browser saves as `filename`."""
+    response = make_response(text)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def see_other(url: str):
     """After a successful POST: 303 to the next page, or for htmx a client-side navigation there
     (a plain redirect would be followed by the XHR and its whole page swapped into the target)."""

@@ -74,16 +74,13 @@ def unsigned_note():
 
 
 def needs_review(member: Member):
-    condition = (Claim.practice_id == member.practice_id) & (Claim.status == ClaimStatus.NEEDS_REVIEW)
-    if member.role == Role.CLINICIAN:
-        condition &= Claim.clinician_id == member.id
-    return condition
+    """Claims in Needs Review that the member sees (the claims list's Needs Review tab)."""
+    return access.claim_filter(member) & (Claim.status == ClaimStatus.NEEDS_REVIEW)
 
 
-def denial_to_work(practice_id: int):
-    """Denied and nobody has worked the denial yet (the denials queue's To work tab)."""
-    return ((Claim.practice_id == practice_id) & (Claim.status == ClaimStatus.DENIED)
-            & Claim.denial_action.is_(None))
+def denial_to_work(member: Member):
+    """Denied claims the member sees that nobody has worked yet (the denials queue's To work tab)."""
+    return access.claim_filter(member) & (Claim.status == ClaimStatus.DENIED) & Claim.denial_action.is_(None)
 
 
 def _count(model, *conditions) -> int:
@@ -114,7 +111,7 @@ def counts_for(member: Member, count_failed_jobs: Callable[[int], int | None] | 
         ("needs_review", "Claims in Needs Review", "claims.index", {"status": ClaimStatus.NEEDS_REVIEW.label},
          EVERYONE, lambda: _count(Claim, needs_review(member))),
         ("denials", "Denied claims not yet worked", "claims.denials_queue", {}, BILLING_STAFF,
-         lambda: _count(Claim, denial_to_work(member.practice_id))),
+         lambda: _count(Claim, denial_to_work(member))),
         ("unmatched", "Unmatched remittance lines", "remittances.unmatched", {}, BILLING_STAFF,
          lambda: _count(RemittanceClaim, RemittanceClaim.practice_id == member.practice_id,
                         RemittanceClaim.outcome == PostingOutcome.UNMATCHED)),

@@ -249,6 +249,30 @@ def test_bills_list_filters_by_status_and_exports_the_same_rows_as_csv(app, clie
     assert rows[1][-1] == "150.00"
 
 
+def test_bills_csv_defuses_formulas_and_keeps_amounts_numbers(app, client, make, sign_in, world):
+    risky = make.client(world.practice, first_name='=HYPERLINK("http://x","y")', last_name="Doe")
+    make.bill(risky, make.member(world.practice, Role.CLINICIAN, name="@Casey Clinician"), status="open")
+    sign_in(world.biller)
+    rows = list(csv.reader(io.StringIO(client.get("/bills?format=csv").get_data(as_text=True))))
+    assert rows[0] == ["number", "status", "client", "clinician", "service_date", "charges", "paid", "adjustments",
+                       "balance"]
+    assert rows[1][2:4] == ["'=HYPERLINK(\"http://x\",\"y\") Doe", "'@Casey Clinician"]
+    assert rows[1][5:] == ["150.00", "0.00", "0.00", "150.00"]
+
+
+def test_ledger_csv_keeps_a_credit_balance_a_negative_number(app, client, make, sign_in, world):
+    sign_in(world.biller)
+    client.post("/payments/new", data={"client_id": world.client.id, "source": "client", "method": "cash",
+                                       "received_on": date.today().isoformat(), "amount": "40",
+                                       "reference": "-1+2"})
+    response = client.get(f"/clients/{world.client.id}/ledger?format=csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="ledger-')
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows == [["date", "description", "charge", "credit", "balance"],
+                    [date.today().isoformat(), "Payment (cash), ref -1+2", "", "40.00", "-40.00"]]
+
+
 def test_ledger_csv_has_a_running_balance(app, client, make, sign_in, world):
     bill = pended_bill(app, client, make, sign_in, world)
     sign_in(world.biller)

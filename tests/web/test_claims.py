@@ -1,5 +1,8 @@
 """Claims: eligibility, building from a bill, the scrubber's rules, the status machine, and 837P files
 that pyx12 accepts."""
+import csv
+import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -295,13 +298,48 @@ def test_claims_csv_matches_the_filter(app, client, make, sign_in, insured):
     insured.bill_for()
     insured.bill_for(codes=(("90837", 1),), minutes=55)
     sign_in(biller_of(make, insured))
-    import csv as csv_module
-    import io
-
-    rows = list(csv_module.reader(io.StringIO(client.get("/claims?amount_min=160&format=csv").get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(client.get("/claims?amount_min=160&format=csv").get_data(as_text=True))))
     assert len(rows) == 2 and rows[1][5] == "190.00"
     page = client.get("/claims?amount_min=160").get_data(as_text=True)
     assert page.count('id="claim-row-') == 1
+
+
+def risky_claim(app, make, practice) -> Claim:
+    """A claim whose client, payer and clinician names start like spreadsheet formulas, with a reversal that
+    leaves insurance paid negative."""
+    clinician = make.member(practice, Role.CLINICIAN, name="@Casey Clinician")
+    client = make.client(practice, first_name='=HYPERLINK("http://x","y")', last_name="Doe")
+    claim = make.claim(make.bill(client, clinician, status="open"), status="paid", paid_cents=-500,
+                       patient_responsibility_cents=2000)
+    with app.app_context():
+        db.session.get(Claim, claim.id).payer.name = "+Harborview"
+        db.session.commit()
+    return claim
+
+
+def test_claims_csv_defuses_formulas_and_keeps_amounts_numbers(app, client, make, sign_in, insured):
+    risky_claim(app, make, insured.practice)
+    sign_in(biller_of(make, insured))
+    response = client.get("/claims?format=csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="claims.csv"'
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["patient_control_number", "client", "payer", "clinician", "date_of_service", "charge",
+                       "status", "insurance_paid", "patient_responsibility", "payer_claim_number"]
+    assert rows[1][1:4] == ["'=HYPERLINK(\"http://x\",\"y\") Doe", "'+Harborview", "'@Casey Clinician"]
+    assert rows[1][5:] == ["150.00", "Paid", "-5.00", "20.00", ""]
+
+
+def test_cli_claims_csv_defuses_formulas_and_keeps_amounts_numbers(app, make, insured):
+    risky_claim(app, make, insured.practice)
+    result = app.test_cli_runner().invoke(args=["claims", "list", "--practice", str(insured.practice.id),
+                                                "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0] == ["patient_control_number", "client", "payer", "date_of_service", "charge", "status",
+                       "insurance_paid", "patient_responsibility"]
+    assert rows[1][1:3] == ["'=HYPERLINK(\"http://x\",\"y\") Doe", "'+Harborview"]
+    assert rows[1][4:] == ["150.00", "Paid", "-5.00", "20.00"]
 
 
 def test_keyset_pages_stay_stable_when_claims_arrive(app, client, make, sign_in, insured, monkeypatch):
@@ -310,8 +348,6 @@ def test_keyset_pages_stay_stable_when_claims_arrive(app, client, make, sign_in,
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     first_ids = [insured.bill_for() for _ in range(3)]
     sign_in(biller_of(make, insured))
-    import re
-
     page_one = client.get("/claims").get_data(as_text=True)
     cursor = re.search(r'before=(\d+)', page_one).group(1)
     insured.bill_for()  # a new claim arrives between the two pages
@@ -331,6 +367,25 @@ def test_clinicians_see_only_their_own_claims(app, client, make, sign_in, insure
     sign_in(make.member(insured.practice, Role.CLINICIAN))
     assert client.get(f"/claims/{claim_id}").status_code == 404
     assert 'id="claim-row-' not in client.get("/claims").get_data(as_text=True)
+
+
+def test_a_clinicians_list_tabs_and_csv_hold_their_claims_and_no_others(app, client, make, sign_in, insured):
+    robin = make.member(insured.practice, Role.CLINICIAN, name="Robin Other, LCSW")
+    robins_client = make.client(insured.practice, primary_clinician_id=robin.id)
+    robins = make.claim(make.bill(robins_client, robin), status="needs_review")
+    with app.app_context():
+        caseys = claim_of(insured.bill_for()).id
+    sign_in(insured.clinician)
+    page = client.get("/claims").get_data(as_text=True)
+    assert re.findall(r'id="claim-row-(\d+)"', page) == [str(caseys)]
+    assert 'All <span class="count">1</span>' in page  # Robin's claim is in Needs Review: not counted here
+    assert 'id="tab-needs_review">Needs Review <span class="count">0</span>' in page
+    rows = list(csv.reader(io.StringIO(client.get("/claims?format=csv").get_data(as_text=True))))
+    assert [row[3] for row in rows[1:]] == ["Casey Clinician, LMHC"]
+    assert client.get(f"/claims/{robins.id}").status_code == 404
+    sign_in(robin)
+    assert re.findall(r'id="claim-row-(\d+)"', client.get("/claims").get_data(as_text=True)) == [str(robins.id)]
+    assert client.get(f"/claims/{caseys}").status_code == 404
 
 
 def test_recheck_from_the_claim_page_queues_a_fixed_claim(app, client, make, sign_in, insured):
@@ -394,3 +449,17 @@ def test_insurance_settings_are_saved_and_switch_off_automatic_claims(app, clien
     bill_id = insured.bill_for()
     with app.app_context():
         assert claim_of(bill_id) is None
+
+
+def test_the_bill_page_lists_only_the_claims_the_member_may_open(app, client, make, sign_in, insured):
+    """Robin sees the client (they had a session together), so Casey's bill too, but not Casey's claim."""
+    bill_id = insured.bill_for()
+    with app.app_context():
+        control_number = claim_of(bill_id).patient_control_number
+    robin = make.member(insured.practice, Role.CLINICIAN)
+    make.session(insured.client, robin)
+    sign_in(insured.clinician)
+    assert f"Claim {control_number}" in client.get(f"/bills/{bill_id}").get_data(as_text=True)
+    sign_in(robin)
+    page = client.get(f"/bills/{bill_id}").get_data(as_text=True)
+    assert f"Claim {control_number}" not in page and "No claim was made" not in page

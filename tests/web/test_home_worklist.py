@@ -203,6 +203,8 @@ def test_each_clinician_counts_only_their_own_sessions_notes_and_claims(app, cli
     assert "Your past sessions not marked complete" in page and "Denied claims" not in page
     listed = client.get(casey["sessions_not_complete"][1]).get_data(as_text=True)
     assert f'id="session-{world.ids["not_complete"][2]}"' not in listed  # Robin's
+    listed = client.get(casey["needs_review"][1]).get_data(as_text=True)
+    assert sorted(map(int, re.findall(r'id="claim-row-(\d+)"', listed))) == world.ids["review"][:2]  # not Robin's
 
     sign_in(world.robin)
     robin = work_list(client)

@@ -425,13 +425,19 @@ def test_charts_escape_labels_and_say_every_value_in_words():
 
 
 def test_cells_format_for_the_page_and_the_csv():
-    from app.blueprints.reports.content import Cell
+    from app.blueprints.reports.content import Cell, Column, Table
 
-    assert Cell(-12345, "money").csv == "-123.45"
-    assert Cell(Decimal("0.125"), "rate").text == "12.5%" == Cell(Decimal("0.125"), "rate").csv
-    assert Cell(None, "rate").text == "—" and Cell(None, "rate").csv == ""
-    assert Cell(Decimal("14.50"), "days").csv == "14.5"
-    assert Cell(date(2026, 3, 1), "month").csv == "2026-03"
+    def in_csv(cell: Cell) -> str:
+        """The cell as a one-cell table's CSV has it."""
+        text = Table("one", "One", [Column("Value")], [[cell]]).csv_text()
+        return list(csv.reader(io.StringIO(text)))[1][0]
+
+    assert in_csv(Cell(-12345, "money")) == "-123.45"  # a negative amount is a number, not a formula
+    assert Cell(Decimal("0.125"), "rate").text == "12.5%" == in_csv(Cell(Decimal("0.125"), "rate"))
+    assert Cell(None, "rate").text == "—" and in_csv(Cell(None, "rate")) == ""
+    assert in_csv(Cell(Decimal("14.50"), "days")) == "14.5"
+    assert in_csv(Cell(date(2026, 3, 1), "month")) == "2026-03"
+    assert in_csv(Cell(7, "count")) == "7"
     for risky in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx"):
-        assert Cell(risky).csv == "'" + risky
-    assert Cell("Harborview").csv == "Harborview"
+        assert in_csv(Cell(risky)) == "'" + risky
+    assert in_csv(Cell("Harborview")) == "Harborview"

@@ -1,6 +1,10 @@
-"""Practice identity and members: validation with 422 and nothing saved, the last-admin rule, audit."""
+"""Practice identity and members: validation with 422 and nothing saved, the last-admin rule, audit; the
+navigation."""
+import re
+
 import pytest
 
+from app import navigation
 from app.extensions import db
 from app.models import AuditEvent, Member, OutboundEmail, Practice, Role
 
@@ -204,3 +208,38 @@ def test_audit_log_never_shows_another_practices_events(app, client, admin, make
 
     other_client.post("/login", data={"email": other_admin.email, "password": PASSWORD})
     assert other_admin.email not in client.get("/settings/audit").get_data(as_text=True)
+
+
+def current_links(html: str) -> list[str]:
+    """The labels of the navigation links marked as the page shown."""
+    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
+
+
+def test_navigation_marks_the_item_the_page_belongs_to(app, client, admin, make):
+    """Each page marks its item, in the main navigation and under Settings (app/navigation.py)."""
+    practice = make.practice_of(admin)
+    email = make.email(practice)
+    member = make.member(practice, Role.BILLER)
+    client_record = make.client(practice)
+    assert current_links(client.get("/settings/billing").get_data(as_text=True)) == ["Settings", "Billing"]
+    assert current_links(client.get(f"/settings/outbox/{email.id}").get_data(as_text=True)) == ["Settings", "Outbox"]
+    assert current_links(client.get(f"/settings/members/{member.id}").get_data(as_text=True)) == ["Settings",
+                                                                                                  "Members"]
+    assert current_links(client.get("/settings/services/new").get_data(as_text=True)) == ["Settings", "Services"]
+    assert current_links(client.get(f"/clients/{client_record.id}/ledger").get_data(as_text=True)) == ["Bills"]
+    assert current_links(client.get("/claims/acknowledgements").get_data(as_text=True)) == ["Remittances"]
+    assert current_links(client.get("/").get_data(as_text=True)) == ["Home"]
+
+
+@pytest.mark.parametrize("role, main, settings", [
+    (Role.ADMIN, ["Home", "Sessions", "Clients", "Bills", "Claims", "Remittances", "Payments", "Reports", "Settings"],
+     ["Practice", "Services", "Payers", "Billing", "Insurance", "Members", "Outbox", "Jobs", "Audit log"]),
+    (Role.BILLER, ["Home", "Sessions", "Clients", "Bills", "Claims", "Remittances", "Payments", "Reports", "Settings"],
+     ["Payers"]),
+    (Role.CLINICIAN, ["Home", "Sessions", "Clients", "Bills", "Claims", "Reports"], []),
+])
+def test_each_role_sees_the_pages_it_may_open(app, make, role, main, settings):
+    with app.test_request_context():
+        member = db.session.get(Member, make.member(role=role).id)
+        assert [link.label for link in navigation.items_for(member)] == main
+        assert [link.label for link in navigation.items_for(member, navigation.SETTINGS_NAVIGATION)] == settings

@@ -1,6 +1,4 @@
 """Bills, payments and the client's ledger: thin views over app/billing/bills.py."""
-import csv
-import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, make_response, request, url_for
@@ -8,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import access, audit, htmx
+from app import access, audit, csv_export, htmx
 from app.authz import any_member, load, roles
 from app.billing import bill_documents, bills, claims, ledger, worklist
 from app.billing.bills import BillProblem, LineChange, LineProblems
@@ -19,7 +17,7 @@ from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.forms import show_problems
 from app.models import Bill, BillLine, BillStatus, Claim, Client, Member, Payment, Role, TherapySession
-from app.rendering import render_page, see_other
+from app.rendering import csv_response, render_page, see_other
 
 bp = Blueprint("bills", __name__)
 payments_bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -97,24 +95,13 @@ def index():
     rows = _summaries(db.session.scalars(_filtered(form).limit(None if request.args.get("format") == "csv"
                                                                  else 500)).all())
     if request.args.get("format") == "csv":
-        return _csv("bills.csv", ["number", "status", "client", "clinician", "service_date", "charges", "paid",
-                                  "adjustments", "balance"],
-                    [[r["bill"].number, r["bill"].status, r["bill"].client.legal_name,
-                      r["bill"].clinician.name if r["bill"].clinician else "", r["bill"].service_date or "",
-                      dollars(r["charges"]), dollars(r["paid"]), dollars(r["adjusted"]), dollars(r["balance"])]
-                     for r in rows])
+        return csv_response(csv_export.csv_text(
+            ["number", "status", "client", "clinician", "service_date", "charges", "paid", "adjustments", "balance"],
+            [[r["bill"].number, r["bill"].status, r["bill"].client.legal_name,
+              r["bill"].clinician.name if r["bill"].clinician else "", r["bill"].service_date,
+              *(csv_export.amount(r[key]) for key in ("charges", "paid", "adjusted", "balance"))] for r in rows]),
+            "bills.csv")
     return render_page("bills/index.html", form=form, rows=rows, statuses=list(BillStatus))
-
-
-def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # ---------------------------------------------------------------- one bill
@@ -135,11 +122,14 @@ def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, ne
 
 
 def _insurance(bill: Bill) -> dict:
-    """The bill's claims, or why it has none when the client is insured."""
-    bill_claims = db.session.scalars(select(Claim).where(Claim.bill_id == bill.id).order_by(Claim.id)).all()
+    """The bill's claims the member may open, or why it has none when the client is insured."""
+    bill_claims = db.session.scalars(select(Claim).where(Claim.bill_id == bill.id, access.claim_filter(current_user))
+                                     .order_by(Claim.id)).all()
+    # A claim hidden from this member still means one was made: never say otherwise.
+    claimed = bool(bill_claims) or db.session.scalar(select(Claim.id).where(Claim.bill_id == bill.id).limit(1))
     insured = claims.primary_policy(bill) is not None
     return {"bill_claims": bill_claims,
-            "claim_problems": claims.eligibility_problems(bill) if insured and not bill_claims else []}
+            "claim_problems": claims.eligibility_problems(bill) if insured and not claimed else []}
 
 
 def _minutes(bill: Bill) -> int | None:
@@ -349,10 +339,11 @@ def client_ledger(client_id: int):
     client = access.require_client(current_user, load(Client, client_id))
     entries = ledger.entries(client.id)
     if request.args.get("format") == "csv":
-        return _csv(f"ledger-{client.last_name.lower()}-{client.id}.csv",
-                    ["date", "description", "charge", "credit", "balance"],
-                    [[e.day.isoformat(), e.description, dollars(e.charge) if e.charge else "",
-                      dollars(e.credit) if e.credit else "", dollars(e.balance)] for e in entries])
+        return csv_response(csv_export.csv_text(
+            ["date", "description", "charge", "credit", "balance"],
+            [[e.day.isoformat(), e.description, csv_export.amount(e.charge) if e.charge else None,
+              csv_export.amount(e.credit) if e.credit else None, csv_export.amount(e.balance)] for e in entries]),
+            f"ledger-{client.last_name.lower()}-{client.id}.csv")
     return render_page("bills/ledger.html", client=client, entries=entries, credit=bills.client_credit(client.id),
                        unbilled=ledger.unbilled_sessions(client.id))
 

@@ -1,8 +1,6 @@
 """The claims page billers live on: status tabs with counts, filters, keyset pages, bulk actions, CSV,
 sending (the clearinghouse job's progress, or 837 batches to download), the denials queue, and each claim
 with its lines, diagnoses, scrubber messages, remittances, timeline and X12."""
-import csv
-import io
 import time
 
 from flask import Blueprint, abort, flash, make_response, request, url_for
@@ -10,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app import audit, htmx, jobs
+from app import access, audit, csv_export, htmx, jobs
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
-from app.billing import denials, era, submissions
+from app.billing import denials, era, submissions, worklist
 from app.billing.claims import ClaimError
 from app.billing.denials import DenialRefused
 from app.billing.money import dollars
@@ -24,19 +22,11 @@ from app.extensions import db
 from app.forms import show_problems
 from app.models import (Claim, ClaimEvent, ClaimFile, ClaimStatus, Client, JobProblem, Member, Payer, Role, Submission,
                         X12File)
-from app.rendering import block_for_target, render_page, see_other
+from app.rendering import block_for_target, csv_response, render_page, see_other
 from app.x12 import reasons
 
 bp = Blueprint("claims", __name__)
 PAGE_SIZE = 50
-
-
-def _scope(query):
-    """Billers and admins see the practice's claims; clinicians their own."""
-    query = query.where(Claim.practice_id == current_user.practice_id)
-    if current_user.role == Role.CLINICIAN:
-        query = query.where(Claim.clinician_id == current_user.id)
-    return query
 
 
 def _filters(form: ClaimFilterForm, query, *, with_status: bool = True):
@@ -84,14 +74,15 @@ def _form() -> ClaimFilterForm:
 def index():
     """Claims by status tab (the tab is the URL), filtered, newest first, a keyset page at a time."""
     form = _form()
-    if _unfiltered(form) and current_user.role != Role.CLINICIAN:
+    visible = access.claim_filter(current_user)
+    if _unfiltered(form) and access.sees_whole_practice(current_user):
         counts = rules.status_counts(current_user.practice_id)  # maintained: no scan of the claims table
     else:
         # count(*), not count(id): the filter indexes then answer from the index alone.
-        counts = dict(db.session.execute(_filters(form, _scope(select(Claim.status, func.count())),
+        counts = dict(db.session.execute(_filters(form, select(Claim.status, func.count()).where(visible),
                                                   with_status=False).group_by(Claim.status)).all())
-    query = _filters(form, _scope(select(Claim))).options(selectinload(Claim.client), selectinload(Claim.payer),
-                                                           selectinload(Claim.clinician))
+    query = _filters(form, select(Claim).where(visible)).options(
+        selectinload(Claim.client), selectinload(Claim.payer), selectinload(Claim.clinician))
     if request.args.get("format") == "csv":
         return _csv(db.session.scalars(query.order_by(Claim.id.desc())).all())
     before = request.args.get("before", type=int)
@@ -108,26 +99,18 @@ def index():
 
 
 def _csv(rows: list[Claim]):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["patient_control_number", "client", "payer", "clinician", "date_of_service", "charge", "status",
-                     "insurance_paid", "patient_responsibility", "payer_claim_number"])
-    for claim in rows:
-        writer.writerow([claim.patient_control_number, claim.client.legal_name, claim.payer.name,
-                         claim.clinician.name if claim.clinician else "", claim.service_date.isoformat(),
-                         dollars(claim.total_charge_cents), ClaimStatus(claim.status).label, dollars(claim.paid_cents),
-                         dollars(claim.patient_responsibility_cents), claim.payer_claim_number or ""])
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="claims.csv"'
-    return response
+    return csv_response(csv_export.csv_text(
+        ["patient_control_number", "client", "payer", "clinician", "date_of_service", "charge", "status",
+         "insurance_paid", "patient_responsibility", "payer_claim_number"],
+        [[claim.patient_control_number, claim.client.legal_name, claim.payer.name,
+          claim.clinician.name if claim.clinician else "", claim.service_date.isoformat(),
+          csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
+          csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents),
+          claim.payer_claim_number] for claim in rows]), "claims.csv")
 
 
 def _claim(claim_id: int) -> Claim:
-    claim = load(Claim, claim_id)
-    if current_user.role == Role.CLINICIAN and claim.clinician_id != current_user.id:
-        abort(404)
-    return claim
+    return access.require_claim(current_user, load(Claim, claim_id))
 
 
 @bp.route("/claims/<int:claim_id>")
@@ -206,10 +189,9 @@ DENIAL_ACTIONS = ("resubmit", "void", "appeal", "bill_client", "write_off")
 def _denials_query(worked: bool):
     """To work: Denied and not worked. Worked: every claim whose denial was worked, whatever happened since (an
     appeal may have been paid)."""
-    query = select(Claim).where(Claim.practice_id == current_user.practice_id)
     if worked:
-        return query.where(Claim.denial_action.is_not(None))
-    return query.where(Claim.status == ClaimStatus.DENIED, Claim.denial_action.is_(None))
+        return select(Claim).where(access.claim_filter(current_user), Claim.denial_action.is_not(None))
+    return select(Claim).where(worklist.denial_to_work(current_user))
 
 
 def _count(query) -> int:

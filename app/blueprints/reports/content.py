@@ -3,12 +3,10 @@ the page renders and `?format=csv&table=<name>` exports row for row (one list of
 CSV always equals the page), and its charts (app/charts.py), drawn from the same numbers.
 
 Cells keep their values (money in cents, rates 0..1, months as dates); only the edges format them: the
-template with the `cents` filter, the CSV with `dollars`.
+template with the `cents` filter, the CSV (app/csv_export.py) with `amount`.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,16 +14,13 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from app import charts
-from app.billing.money import dollars
+from app import charts, csv_export
 from app.billing.reports_data import (AGING_BUCKETS, TIME_BANDS, Aging, AgingGroup, AgingLine, ClaimOutcomes, Money,
                                       Revenue, RevenueGroup, ServiceTrends)
 from app.formatting import cents
 
 #: Cell kinds whose values are numbers (right-aligned).
 NUMERIC = {"count", "money", "rate", "days"}
-#: A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -51,19 +46,20 @@ class Cell:
         return str(self.value)
 
     @property
-    def csv(self) -> str:
-        """The value as the CSV has it: money as plain dollars.cents, months as YYYY-MM, none as empty; text
-        that a spreadsheet would run as a formula is quoted."""
+    def csv_value(self) -> object:
+        """The value for app/csv_export.py: money as a dollars.cents number, counts and days as numbers, months
+        as YYYY-MM, rates as the page shows them; only text is text, so only text is defused."""
         if self.value is None:
-            return ""
+            return None
         if self.kind == "money":
-            return dollars(self.value)
+            return csv_export.amount(self.value)
+        if self.kind == "count":
+            return self.value
+        if self.kind == "days":
+            return Decimal(self.text)
         if self.kind == "month":
             return self.value.strftime("%Y-%m")
-        text = self.text
-        if self.kind == "text" and text.startswith(FORMULA_STARTS):
-            return "'" + text
-        return text
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -95,12 +91,8 @@ class Table:
         return "table-" + self.name.replace("_", "-")
 
     def csv_text(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([column.label for column in self.columns])
-        for row in [*self.rows, *self.footer]:
-            writer.writerow([cell.csv for cell in row])
-        return buffer.getvalue()
+        return csv_export.csv_text([column.label for column in self.columns],
+                                   [[cell.csv_value for cell in row] for row in [*self.rows, *self.footer]])
 
 
 @dataclass(frozen=True)

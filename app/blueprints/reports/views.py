@@ -5,12 +5,13 @@ table's rows exactly as the page shows them. The filters are a GET form: htmx sw
 without JavaScript it is a plain page load."""
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 import app.blueprints.reports.content as content
+from app import access
 from app.authz import any_member
 from app.billing import reports
 from app.billing.reports_data import ReportFilter
@@ -18,7 +19,7 @@ from app.blueprints.reports.forms import SELF_PAY, ReportFilterForm, default_sta
 from app.extensions import db
 from app.formatting import practice_zone
 from app.models import Member, Payer, Role
-from app.rendering import render_page
+from app.rendering import csv_response, render_page
 
 bp = Blueprint("reports", __name__)
 
@@ -40,7 +41,7 @@ def _form() -> ReportFilterForm:
     practice_id = current_user.practice_id
     payers = db.session.scalars(select(Payer).where(Payer.practice_id == practice_id).order_by(Payer.name)).all()
     form.payer.choices = [("", "Any payer"), (SELF_PAY, "Self-pay")] + [(str(p.id), p.name) for p in payers]
-    if current_user.role == Role.CLINICIAN:
+    if not access.sees_whole_practice(current_user):
         del form.clinician
     else:
         clinicians = db.session.scalars(select(Member).where(Member.practice_id == practice_id,
@@ -51,7 +52,9 @@ def _form() -> ReportFilterForm:
 
 
 def _filter(form: ReportFilterForm) -> ReportFilter:
-    clinician_id = current_user.id if current_user.role == Role.CLINICIAN else form.clinician_id
+    # A clinician's reports are their own work, as on the list pages: summaries of claims, bills and sessions
+    # are kept per clinician, so the filter is what access.claim_filter and session_filter are for rows.
+    clinician_id = form.clinician_id if access.sees_whole_practice(current_user) else current_user.id
     return ReportFilter(practice_id=current_user.practice_id, start=form.date_from.data, end=form.date_to.data,
                         clinician_id=clinician_id, payer_id=form.payer_id)
 
@@ -70,16 +73,10 @@ def _show(endpoint: str, template: str, build):
         table = page.tables.get(request.args.get("table") or next(iter(page.tables)))
         if table is None:
             abort(404)
-        return _csv(table, f"{endpoint.split('.')[1].replace('_', '-')}-{table.name.replace('_', '-')}-"
-                           f"{report_filter.start.isoformat()}-{report_filter.end.isoformat()}.csv")
+        return csv_response(table.csv_text(), f"{endpoint.split('.')[1].replace('_', '-')}-"
+                                              f"{table.name.replace('_', '-')}-{report_filter.start.isoformat()}-"
+                                              f"{report_filter.end.isoformat()}.csv")
     return render_page(template, page=page, period=(report_filter.start, report_filter.end), **context)
-
-
-def _csv(table: content.Table, filename: str):
-    response = make_response(table.csv_text())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @bp.route("/reports")
