@@ -33,7 +33,7 @@ def enqueue_after_commit(func: Callable, *args, job_id: str | None = None, retry
     db.session.info.setdefault(_PENDING, []).append((func, args, job_id, retry, options))
 
 
-@event.listens_for(Session, "after_commit")
+@event.listens_for(db.session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     if not pending:
@@ -43,7 +43,7 @@ def _enqueue_pending(session: Session) -> None:
         target.enqueue(func, *args, job_id=job_id, retry=retry, **options)
 
 
-@event.listens_for(Session, "after_soft_rollback")
+@event.listens_for(db.session, "after_soft_rollback")
 def _forget_pending(session: Session, previous_transaction) -> None:
     if session.in_transaction() is False:
         session.info.pop(_PENDING, None)
