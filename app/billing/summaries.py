@@ -6,6 +6,9 @@ new, dirty and deleted objects, and from app/bulk.py's rows written in bulk. Jus
 commits, `refresh` works out each noted record's facts again from what the database holds now, compares them
 with the facts it stored for that record last time, and adds the difference to the day and month totals. So the
 totals always equal the sum of every record's facts, and `rebuild` (from the entries alone) gives the same rows.
+A commit whose facts cannot be brought up to date (records that keep changing, or one written after the refresh)
+is refused with SummariesOutOfDate rather than saved with summaries that disagree. Only the app's session
+(db.session) is followed.
 A practice's time-zone change rebuilds its summaries, since days are the practice's: a job after the commit, or
 the first report opened before it runs (`ensure_built`).
 
