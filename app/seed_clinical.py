@@ -206,10 +206,6 @@ def _note_text(client: Client, codes_: list[str]) -> str:
             f"goals for next time. Working diagnosis {', '.join(codes_) or 'deferred'}.")
 
 
-def session_count(practice_id: int) -> int:
-    return db.session.scalar(select(func.count(TherapySession.id)).where(TherapySession.practice_id == practice_id))
-
-
 def seed_billing(practice: Practice) -> bool:
     """Move the recent weeks' bills through every status: most older bills opened and paid, one paid in part,
     one self-pay client paying ahead and keeping credit, one bill voided; the newest stay Pended for
