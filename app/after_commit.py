@@ -7,9 +7,10 @@ for nothing. Requests live on the session (`session.info`), like the transaction
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 _PENDING = "parity_jobs_after_commit"
+_SAVEPOINTS = "parity_jobs_savepoints"
 
 
 @dataclass(frozen=True)
@@ -23,16 +24,35 @@ class JobRequest:
     options: dict = field(default_factory=dict)
 
 
-def request_job(session: Session, name: str, *args, job_id: str | None = None, **options) -> None:
+def request_job(session: Session | scoped_session, name: str, *args, job_id: str | None = None, **options) -> None:
     """Ask for job `name(*args)` once the session's transaction commits; nothing if it rolls back."""
+    if isinstance(session, scoped_session):
+        session = session()  # the session of this thread or app context
+    if not session.in_transaction():
+        session.begin()  # the request belongs to a transaction, even one that has written nothing yet
     session.info.setdefault(_PENDING, []).append(JobRequest(name, args, job_id, options))
 
 
 def take(session: Session) -> list[JobRequest]:
-    """The requests of the transaction that just committed (they are handed over once)."""
+    """The requests of the transaction that just committed (they are handed over once). Nothing while a savepoint
+    is released: its requests belong to the transaction around it, which may still roll back."""
+    if session.in_nested_transaction():
+        return []
+    session.info.pop(_SAVEPOINTS, None)
     return session.info.pop(_PENDING, [])
 
 
-def forget(session: Session) -> None:
-    """A rolled-back transaction asks for nothing."""
-    session.info.pop(_PENDING, None)
+def savepoint_started(session: Session, savepoint) -> None:
+    """Remember how much was asked for before the savepoint, to forget what it asks for if it rolls back."""
+    session.info.setdefault(_SAVEPOINTS, {})[savepoint] = len(session.info.get(_PENDING, []))
+
+
+def rolled_back(session: Session, transaction) -> None:
+    """A rolled-back savepoint asks for nothing; a rolled-back transaction asks for nothing at all."""
+    if transaction.nested:
+        asked_before = session.info.get(_SAVEPOINTS, {}).pop(transaction, None)
+        if asked_before is not None:
+            del session.info.get(_PENDING, [])[asked_before:]
+    elif not session.in_transaction():
+        session.info.pop(_PENDING, None)
+        session.info.pop(_SAVEPOINTS, None)

@@ -34,14 +34,18 @@ class _Batch:
 
 def _reserve(model: type, count: int, batch: _Batch) -> list[int]:
     """`count` ids nobody else will use: from the table's sequence on PostgreSQL; on SQLite, past the
-    largest id, which is safe because the transaction has written already and so holds SQLite's write lock
-    (callers write before they post in bulk)."""
+    largest id, read while holding SQLite's write lock, so no other writer can take the same ids before this
+    transaction ends."""
     table = model.__table__
     if db.session.get_bind().dialect.name == "postgresql":
         ids = db.session.execute(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
                                       "FROM generate_series(1, :count)"),
                                  {"table": table.name, "count": count}).scalars().all()
         return sorted(ids, reverse=True)
+    # A write, even of no row, takes the database's write lock, waiting up to the busy timeout for another
+    # writer to finish. Holding it, no id can be added until this transaction ends, and the largest id read is
+    # the latest (SQLite refuses the lock to a transaction reading an older snapshot rather than letting it on).
+    db.session.execute(text(f'UPDATE "{table.name}" SET id = id WHERE 0'))
     used = [row["id"] for row in batch.rows.get(model, [])]
     start = max(db.session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0, max(used, default=0)) + 1
     return list(range(start + count - 1, start - 1, -1))

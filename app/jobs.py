@@ -23,7 +23,7 @@ from sqlalchemy import exists, event, func, select
 from sqlalchemy.orm import Session
 
 from app import audit, clearinghouse, mail
-from app.after_commit import forget, request_job, take
+from app.after_commit import request_job, rolled_back, savepoint_started, take
 from app.billing import acknowledgements, era, submissions, summaries
 from app.billing.bill_documents import bill_pdf
 from app.clearinghouse.base import ClearinghouseError, ClearinghouseUnavailable
@@ -65,10 +65,15 @@ def _enqueue_requested(session: Session) -> None:
         target.enqueue(JOBS[request.name], *request.args, job_id=request.job_id, **options)
 
 
+@event.listens_for(db.session, "after_transaction_create")
+def _savepoint_started(session: Session, transaction) -> None:
+    if transaction.nested:
+        savepoint_started(session, transaction)
+
+
 @event.listens_for(db.session, "after_soft_rollback")
-def _forget_requested(session: Session, previous_transaction) -> None:
-    if session.in_transaction() is False:
-        forget(session)
+def _rolled_back(session: Session, previous_transaction) -> None:
+    rolled_back(session, previous_transaction)
 
 
 def _default_options(name: str) -> dict:

@@ -13,7 +13,7 @@ from app.billing import bills
 from app.extensions import db
 from app.memory import collector_paused
 from app.models import (Bill, BillStatus, Claim, Client, Contact, InsurancePolicy, Member, Payer, Practice,
-                        SessionStatus, TherapySession)
+                        SessionStatus)
 from app.seed_history import recent_start, seed_history
 from app.seed_sessions import record_session
 
@@ -165,8 +165,6 @@ def _add_recent_weeks(practice: Practice, people: dict) -> None:
                        codes_, sign=sign, status=status)
 
 
-def session_count(practice_id: int) -> int:
-    return db.session.scalar(select(func.count(TherapySession.id)).where(TherapySession.practice_id == practice_id))
 
 
 def seed_billing(practice: Practice) -> bool:

@@ -27,7 +27,6 @@ from app.x12.segments import kind_of
 RECEIVED = {"A0", "A1", "A2", "A5"}
 REJECTED = {"A3", "A4", "A6", "A7", "A8", "E3", "E4"}
 PENDING = {"P0", "P1", "P2", "P3", "P4", "P5"}
-TRY_LATER = {"E0", "E1", "E2"}
 #: Where each category sends a claim, and the statuses it may leave from (a later step is never undone).
 MOVES = {
     ClaimStatus.RECEIVED: (ClaimStatus.QUEUED, ClaimStatus.SENT),

@@ -5,7 +5,7 @@ form shows all its problems at once and a failed import saves nothing.
 """
 import csv
 import io
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -163,13 +163,6 @@ def delete_service(service: ServiceCode) -> None:
                                           "disable it instead."}) from None
     _bump(practice_id)
     audit.record("service.deleted", None, practice_id=practice_id, code=code)
-
-
-@dataclass
-class ImportChoice:
-    code: str
-    price_text: str
-    problems: list[str] = field(default_factory=list)
 
 
 def import_reference_codes(practice: Practice, choices: list[tuple[str, str]]) -> list[ServiceCode]:

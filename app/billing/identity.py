@@ -43,12 +43,6 @@ def ein_is_valid(ein: str) -> bool:
     return bool(re.fullmatch(r"\d{2}-?\d{7}", ein or "")) and digits_only(ein)[:2] != "00"
 
 
-def format_ein(ein: str) -> str:
-    """The EIN as printed on forms: 12-3456789."""
-    digits = digits_only(ein)
-    return f"{digits[:2]}-{digits[2:]}"
-
-
 def zip9_is_valid(zip_code: str) -> bool:
     """True for a ZIP+4 (claims need all nine digits), written 12345-6789 or 123456789."""
     return bool(_ZIP9.fullmatch(zip_code or ""))
@@ -57,9 +51,3 @@ def zip9_is_valid(zip_code: str) -> bool:
 def zip_is_valid(zip_code: str) -> bool:
     """True for a five-digit ZIP or a ZIP+4 (a mailing address needs no more than five)."""
     return bool(_ZIP.fullmatch(zip_code or ""))
-
-
-def format_zip9(zip_code: str) -> str:
-    """The ZIP+4 as people read it: 12345-6789."""
-    digits = digits_only(zip_code)
-    return f"{digits[:5]}-{digits[5:]}"

@@ -52,13 +52,6 @@ def suggested_modifier(session: TherapySession) -> str | None:
     return modifier or None
 
 
-def suggested_place_of_service(modality: str, current: str | None = None) -> str:
-    """Telehealth belongs in POS 10 (client at home) or 02, never 11; in person keeps what was chosen."""
-    if modality in (Modality.VIDEO, Modality.AUDIO):
-        return current if current in TELEHEALTH_PLACES else "10"
-    return current if current and current not in TELEHEALTH_PLACES else "11"
-
-
 # ---------------------------------------------------------------- booking
 
 

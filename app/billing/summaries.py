@@ -6,6 +6,9 @@ new, dirty and deleted objects, and from app/bulk.py's rows written in bulk. Jus
 commits, `refresh` works out each noted record's facts again from what the database holds now, compares them
 with the facts it stored for that record last time, and adds the difference to the day and month totals. So the
 totals always equal the sum of every record's facts, and `rebuild` (from the entries alone) gives the same rows.
+A commit whose facts cannot be brought up to date (records that keep changing, or one written after the refresh)
+is refused with SummariesOutOfDate rather than saved with summaries that disagree. Only the app's session
+(db.session) is followed.
 A practice's time-zone change rebuilds its summaries, since days are the practice's: a job after the commit, or
 the first report opened before it runs (`ensure_built`).
 
@@ -39,6 +42,7 @@ refresh holds its practices FOR KEY SHARE and a rebuild FOR UPDATE, so the two n
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -51,12 +55,19 @@ from sqlalchemy.orm import Session
 
 from app.after_commit import request_job
 from app.executemany import insert_rows
+from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillLine, BillStatus, Claim, ClaimEvent,
                         ClaimStatus, Payment, PaymentSource, Practice, Receivable, Refund, Remittance,
                         RemittanceClaim, ReportFact, ReportTotal, SessionService, SessionStatus, TherapySession)
 from app.models.types import utcnow
 
+log = logging.getLogger(__name__)
+
 _KEY = "parity_report_touched"
+#: Set once the summaries are up to date for the commit under way: a source record written after that is an error.
+_SETTLED = "parity_report_settled"
+#: Refreshing can flush more changes (autoflush), which need refreshing too; normally the second round finds none.
+_ROUNDS = 10
 _CHUNK = 2000
 ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
 UNSETTLED = (ClaimStatus.QUEUED, ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS,
@@ -87,8 +98,18 @@ class Touched:
     practices: set[int] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return any((self.bills, self.sessions, self.claims, self.payments, self.refunds, self.bill_sessions,
-                    self.payment_bills, self.practices))
+        return any(vars(self).values())
+
+    def add(self, other: Touched) -> None:
+        for kind, ids in vars(other).items():
+            getattr(self, kind).update(ids)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{kind} {sorted(ids)[:10]}" for kind, ids in vars(self).items() if ids)
+
+
+class SummariesOutOfDate(RuntimeError):
+    """The report summaries could not be brought up to date for a commit, which is therefore refused."""
 
 
 def _touched(session: Session) -> Touched:
@@ -136,6 +157,10 @@ def note_row(session: Session, table: str, values, changed: Iterable[str] | None
         add(touched.sessions, "session_id")
     elif table == "practices" and changed is not None and "timezone" in changed:
         add(touched.practices, "id")
+    if touched and session.info.get(_SETTLED):
+        raise SummariesOutOfDate(f"Records were written after the report summaries were brought up to date for "
+                                 f"the commit under way ({touched}): the commit is refused, since the reports "
+                                 "would not count them.")
 
 
 #: The tables whose rows the summaries are worked out from.
@@ -161,7 +186,8 @@ def note_object(session: Session, record, *, new: bool = False, changed: dict | 
     note_row(session, table, state.dict, None if new else list(changed), changed)
 
 
-@event.listens_for(Session, "after_flush")
+# The listeners are on the app's session class (db.session's), not on every SQLAlchemy session in the process.
+@event.listens_for(db.session, "after_flush")
 def _note_flushed(session: Session, _context) -> None:
     for record in session.new:
         note_object(session, record, new=True)
@@ -171,25 +197,42 @@ def _note_flushed(session: Session, _context) -> None:
         note_row(session, getattr(record, "__tablename__", ""), inspect(record).dict)
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(db.session, "before_commit")
 def _refresh_before_commit(session: Session) -> None:
-    for _ in range(10):  # refreshing can flush more changes (autoflush): settle them too
+    """Bring the summaries up to date for the outermost commit, or refuse it (raise, so nothing is saved)."""
+    if session.in_nested_transaction():
+        return  # a savepoint: what it noted is refreshed when the whole transaction commits
+    session.info.pop(_SETTLED, None)
+    for _ in range(_ROUNDS):
         session.flush()
         touched = session.info.pop(_KEY, None)
         if not touched:
+            session.info[_SETTLED] = True
             return
-        refresh(session, touched)
+        try:
+            refresh(session, touched)
+        except BaseException:
+            _touched(session).add(touched)  # still owed: a retried commit must refresh them again
+            raise
+    raise SummariesOutOfDate(f"The report summaries did not settle in {_ROUNDS} rounds: records kept changing "
+                             f"while their facts were worked out ({_touched(session) or touched}); the commit is "
+                             "refused, since the reports would not match the entries.")
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_KEY, None)
+@event.listens_for(db.session, "after_commit")
+def _check_nothing_left_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outermost commit refreshes what it noted
+    left = session.info.pop(_KEY, None)
+    if left:  # note_row refuses records written once settled, so this would be a bug here
+        log.error("Report summaries committed without the facts of records noted for them: %s", left)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, _previous) -> None:
-    if session.in_transaction() is False:
+@event.listens_for(db.session, "after_transaction_end")
+def _forget_when_the_transaction_ends(session: Session, transaction) -> None:
+    if transaction.parent is None:  # committed, rolled back or closed: a savepoint's end keeps the notes
         session.info.pop(_KEY, None)
+        session.info.pop(_SETTLED, None)
 
 
 # ---------------------------------------------------------------- refreshing

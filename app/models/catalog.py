@@ -50,9 +50,5 @@ class ServiceCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    @property
-    def is_custom(self) -> bool:
-        return self.code_type == CodeType.CUSTOM
-
     def __repr__(self) -> str:
         return f"<ServiceCode {self.practice_id}:{self.code}>"

@@ -128,10 +128,6 @@ class Member(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
     def __repr__(self) -> str:
         return f"<Member {self.id} {self.email} {self.role}>"
 

@@ -105,7 +105,3 @@ class RemittanceClaim(db.Model):
 
     remittance: Mapped[Remittance] = relationship(back_populates="claims")
     claim: Mapped["Claim | None"] = relationship()  # noqa: F821
-
-    @property
-    def write_off_cents(self) -> int:
-        return sum(entry["amount_cents"] for entry in self.adjustments if entry["group"] != "PR")

@@ -109,10 +109,6 @@ class ClaimPayment:
     patient_name: str = ""  #: NM1*QC "Last, First"
     member_id: str = ""  #: NM1*QC (or IL) NM109
 
-    def all_adjustments(self) -> tuple[Adjustment, ...]:
-        """Claim-level and line-level CAS together (the claim balances against their sum)."""
-        return self.adjustments + tuple(adj for service in self.services for adj in service.adjustments)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderAdjustment:

@@ -58,10 +58,6 @@ class Transaction:
     segments: list[list[str]]
     first_segment_number: int  #: 1-based position of the ST in the file
 
-    def segment_number(self, index: int) -> int:
-        """The file-wide segment number of `segments[index]`."""
-        return self.first_segment_number + index
-
 
 @dataclass(slots=True)
 class FunctionalGroup:

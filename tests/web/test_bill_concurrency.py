@@ -1,7 +1,6 @@
 """On PostgreSQL, 20 concurrent payments against one bill from separate connections: totals exact, the
 bill turns Complete exactly once, and bill numbers never collide; the reports' summaries stay exact when
 concurrent transactions add to the same totals."""
-import threading
 from datetime import date
 
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from app.extensions import db
 from app.models import Bill, BillEvent, BillStatus, Client, Practice, Role, TherapySession
 from tests.conftest import _reset, make_app
+from tests.support.concurrency import run_together
 from tests.support.factories import Factory
 from tests.support.summaries import assert_summaries_match_a_rebuild
 
@@ -23,32 +23,6 @@ def pg_app(postgres_server, redis_url, tmp_path):
         db.create_all()
     yield app
     _reset(app)
-
-
-def run_together(app, count: int, work) -> list:
-    """Run work(index) in `count` threads, each in its own app context (own session and connection),
-    released at the same moment."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[index] = work(index)
-                db.session.commit()
-            except Exception as error:  # reported below, with the thread that raised it
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_twenty_concurrent_payments_complete_the_bill_exactly_once(pg_app):

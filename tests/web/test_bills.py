@@ -82,7 +82,6 @@ def test_editing_a_line_through_htmx_returns_the_row_and_new_totals(app, client,
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<tr id="bill-line-{line_id}"') and 'hx-swap-oob="true"' in html
     assert 'id="bill-balance">$190.00<' in html
-    assert "bill:updated" in response.headers["HX-Trigger"]
     assert the_bill(app, id=bill.id).test_lines == [("90837", "90837 described", 19000)]
 
 

@@ -2,15 +2,18 @@
 practice that existed before the summaries gets them when its reports are first opened, and a bill's facts
 follow its edits. The random-practice reconciliation (tests/web/test_reports_reconcile.py) and the concurrent
 payments (tests/web/test_bill_concurrency.py) compare them with a rebuild too."""
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
-from sqlalchemy import delete, update
+import pytest
+from sqlalchemy import delete, event, update
+from sqlalchemy.orm import Session
 
 from app import accounts, jobs
-from app.billing import bills, reports
+from app.billing import bills, reports, summaries
 from app.billing.reports_data import ReportFilter
 from app.extensions import db
-from app.models import Bill, Practice, Receivable, ReportFact, ReportTotal, Role, TherapySession
+from app.models import Bill, BillLine, Practice, Receivable, ReportFact, ReportTotal, Role, TherapySession
 from tests.support.summaries import assert_summaries_match_a_rebuild, summaries_of
 
 #: 03:30 UTC on March 10: still March 9 in New York, already March 10 in Tokyo.
@@ -137,4 +140,76 @@ def test_flask_reports_build_builds_what_is_missing_and_all_on_request(app, make
     forced = runner.invoke(args=["reports", "build", "--all", "--practice", str(practice.id)])
     assert "Summaries Therapy: report summaries built" in forced.output
     with app.app_context():
+        assert summaries_of(practice.id) == kept
+
+
+@contextmanager
+def listening(identifier: str, listener):
+    """A listener on the app's session for the duration of the block."""
+    event.listen(db.session, identifier, listener)
+    try:
+        yield
+    finally:
+        event.remove(db.session, identifier, listener)
+
+
+def test_a_commit_whose_records_keep_changing_is_refused_and_saves_nothing(app, make):
+    practice = make.practice(timezone="America/New_York")
+    with app.app_context():
+        line = db.session.get(Bill, _open_bill(make, practice)).lines[0]
+
+        def change_the_price_again(_session, _context):  # every flush leaves the line changed once more
+            line.price_cents += 1
+
+        with listening("after_flush_postexec", change_the_price_again):
+            line.price_cents = 12000
+            with pytest.raises(summaries.SummariesOutOfDate, match="did not settle"):
+                db.session.commit()
+        db.session.rollback()
+        assert db.session.get(BillLine, line.id).price_cents == 15000
+        assert _charges_on(practice.id, date(2026, 3, 9)) == 15000
+        assert_summaries_match_a_rebuild(practice.id)
+
+
+def test_a_record_written_after_the_summaries_are_up_to_date_fails_the_commit(app, make):
+    practice = make.practice(timezone="America/New_York")
+    with app.app_context():
+        line = db.session.get(Bill, _open_bill(make, practice)).lines[0]
+
+        def change_the_price_late(_session):  # runs after the summaries' own before_commit
+            line.price_cents = 9000
+
+        with listening("before_commit", change_the_price_late):
+            with pytest.raises(summaries.SummariesOutOfDate, match="after the report summaries were brought up"):
+                db.session.commit()
+        db.session.rollback()
+        assert db.session.get(BillLine, line.id).price_cents == 15000
+        assert_summaries_match_a_rebuild(practice.id)
+
+
+def test_a_savepoints_changes_are_counted_when_the_transaction_commits(app, make):
+    practice = make.practice(timezone="America/New_York")
+    with app.app_context():
+        bill = db.session.get(Bill, _open_bill(make, practice))
+        with db.session.begin_nested():
+            bill.lines[0].price_cents = 12000
+        with pytest.raises(ZeroDivisionError), db.session.begin_nested():
+            bill.lines[0].price_cents = 1
+            db.session.flush()
+            raise ZeroDivisionError
+        db.session.commit()
+        assert _charges_on(practice.id, date(2026, 3, 9)) == 12000
+        assert_summaries_match_a_rebuild(practice.id)
+
+
+def test_sessions_other_than_the_apps_are_left_alone(app, make):
+    """The summaries follow the app's session only: a separate Session (the sandbox clearinghouse's) is not
+    refreshed, not even for a source table."""
+    practice = make.practice(timezone="America/New_York")
+    with app.app_context():
+        bill_id = _open_bill(make, practice)
+        kept = summaries_of(practice.id)
+        with Session(db.engine) as other:
+            other.get(Bill, bill_id).lines[0].price_cents = 12000
+            other.commit()
         assert summaries_of(practice.id) == kept

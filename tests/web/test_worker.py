@@ -143,3 +143,29 @@ def test_sending_a_bill_emails_its_pdf_through_smtp_from_the_worker(app, client,
     text = PdfReader(io.BytesIO(attachment.get_payload(decode=True))).pages[0].extract_text()
     assert number in text and "$150.00" in text and "Pat Guardian" in text
     assert worker.returncode == 0, worker.log
+
+
+def test_jobs_asked_for_in_savepoints_follow_the_transaction(app):
+    """A savepoint's requests wait for the transaction around it; a rolled-back savepoint asks for nothing, and
+    nothing reaches Redis before the outermost commit."""
+    from app import jobs
+    from app.after_commit import request_job
+
+    with app.app_context():
+        queue = jobs.queue()
+        request_job(db.session, "deliver_email", 1, job_id="outer-before")
+        with db.session.begin_nested():
+            request_job(db.session, "deliver_email", 2, job_id="kept-savepoint")
+        assert queue.count == 0  # released savepoint: still the outer transaction's
+        savepoint = db.session.begin_nested()
+        request_job(db.session, "deliver_email", 3, job_id="rolled-back-savepoint")
+        with db.session.begin_nested():
+            request_job(db.session, "deliver_email", 4, job_id="inside-rolled-back")
+        savepoint.rollback()
+        request_job(db.session, "deliver_email", 5, job_id="outer-after")
+        db.session.commit()
+        assert sorted(queue.job_ids) == ["kept-savepoint", "outer-after", "outer-before"]
+        request_job(db.session, "deliver_email", 6, job_id="whole-rollback")
+        db.session.rollback()
+        db.session.commit()
+        assert sorted(queue.job_ids) == ["kept-savepoint", "outer-after", "outer-before"]

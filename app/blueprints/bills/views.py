@@ -180,7 +180,7 @@ def edit_line(bill_id: int, bill_line_id: int):
             db.session.refresh(bill)
             fresh = LineEditForm(formdata=None, prefix=f"line-{line.id}", code=line.code, description=line.description,
                                  units=line.units, price=dollars(line.price_cents), modifiers=" ".join(line.modifiers))
-            return htmx.trigger(make_response(_line_response(bill, line, fresh, 200)), "bill:updated")
+            return _line_response(bill, line, fresh, 200)
     elif bill.status not in bills.EDITABLE:
         abort(409, f"This bill is {bill.status} and can no longer be edited.")
     return _line_response(bill, line, form, 422)
