@@ -1,7 +1,8 @@
 """ICD-10-CM diagnoses: normalizing, billability, claim checks and a fast search for the autocomplete.
 
-Built on the `simple_icd_10_cm` package, which ships one release of the CDC code set: FY2026 with the
-April 1, 2026 update. Importing that package parses its XML (1–2 s), so nothing is loaded until the
+Built on the `simple_icd_10_cm` package, which ships one release of the CDC code set, pinned exactly in
+pyproject.toml: the fiscal year it covers is CODE_SET_FISCAL_YEAR (docs/dependencies.md tells how to
+move to the next one). Importing that package parses its XML (1–2 s), so nothing is loaded until the
 first call; then one immutable reference per process serves every request and thread.
 
 Codes come in dotted form ("F32.9"); input may be any case, with or without the dot. Chapters ("5")
@@ -27,10 +28,14 @@ from datetime import date
 MAX_DIAGNOSES_PER_CLAIM = 12  # the 837P HI segments hold 12 diagnoses per claim
 DEFAULT_LIMIT = 20
 
+#: The federal fiscal year of the code set the pinned simple-icd-10-cm ships (1.5.0: FY2026 with the
+#: April 1, 2026 update). The one place it is named: bump it with the pin, every October.
+CODE_SET_FISCAL_YEAR = 2026
+
 #: The one release the package ships, and the dates of service it governs (the federal fiscal year).
-RELEASE_NAME = "FY2026 ICD-10-CM code set"  # with the April 1, 2026 update
-RELEASE_FIRST_DAY = date(2025, 10, 1)
-RELEASE_LAST_DAY = date(2026, 9, 30)
+RELEASE_NAME = f"FY{CODE_SET_FISCAL_YEAR} ICD-10-CM code set"
+RELEASE_FIRST_DAY = date(CODE_SET_FISCAL_YEAR - 1, 10, 1)
+RELEASE_LAST_DAY = date(CODE_SET_FISCAL_YEAR, 9, 30)
 
 #: Undotted code prefixes a therapy practice uses most; they rank ahead of the rest of the
 #: classification in word search (never a filter). F: mental and behavioral disorders; R45: emotional
@@ -343,11 +348,11 @@ def validate_for_claim(codes: Sequence[str], date_of_service: date | None = None
     Checks: at least one and at most 12 codes, no code twice, every code in ICD-10-CM and billable, and
     no external-cause code (V00–Y99) first, since those only add detail to another diagnosis.
 
-    Validity by date is limited to the one release the package ships (FY2026 with the April 2026
-    update, for services from October 1, 2025 through September 30, 2026). It cannot tell codes added
-    in the April update from the October ones, and it has no earlier or later release: for a date of
-    service outside that year a code is still checked against FY2026, and a problem found says so,
-    because the release in force on that date may differ. Nothing is claimed about other releases.
+    Validity by date is limited to the one release the package ships (RELEASE_NAME, for services from
+    RELEASE_FIRST_DAY through RELEASE_LAST_DAY). It cannot tell codes added in a mid-year update from the
+    October ones, and it has no earlier or later release: for a date of service outside that year a code
+    is still checked against this release, and a problem found says so, because the release in force on
+    that date may differ. Nothing is claimed about other releases.
     """
     problems: list[str] = []
     if not codes:
@@ -398,3 +403,4 @@ def _category_problem(header: Diagnosis) -> str:
     more = f" ({len(choices)} codes in all)" if len(choices) > len(examples) else ""
     return (f"{header.code} is a category, not a billable code: pick a more specific code "
             f"such as {listed}{more}")
+
