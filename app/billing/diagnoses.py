@@ -21,9 +21,15 @@ import unicodedata
 import warnings
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Claim, NoteAddendum, SessionNote
 
 MAX_DIAGNOSES_PER_CLAIM = 12  # the 837P HI segments hold 12 diagnoses per claim
 DEFAULT_LIMIT = 20
@@ -404,3 +410,63 @@ def _category_problem(header: Diagnosis) -> str:
     return (f"{header.code} is a category, not a billable code: pick a more specific code "
             f"such as {listed}{more}")
 
+
+# --- Codes in use -------------------------------------------------------------------------------------
+
+#: The records that store diagnoses, in the order a report lists them.
+RECORD_KINDS = ("draft notes", "signed notes", "addenda", "claims")
+_ROWS_PER_FETCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class UnbillableCodeInUse:
+    """A stored diagnosis code that the installed code set does not accept on a claim, and its users."""
+    practice_id: int
+    code: str  # as stored
+    problem: str  # in plain words: unknown to this release, or a category
+    records_by_kind: dict[str, int]  # kind (RECORD_KINDS) -> how many records of that kind carry the code
+
+
+def unbillable_codes_in_use(session: Session) -> list[UnbillableCodeInUse]:
+    """Every diagnosis code stored in notes, addenda and claims that is not billable in the installed code
+    set, by practice then code, with how many records of each kind carry it.
+
+    Run after moving to a new fiscal year's code set: a code that year deleted, or split into more specific
+    codes, shows up here. Records of past years are included, since a claim for them may still be sent.
+    """
+    counts: dict[tuple[int, str], Counter[str]] = {}
+    for practice_id, kind, codes in _stored_diagnoses(session):
+        for code in {code.strip() for code in codes if code and code.strip()}:  # a record counts once
+            if not is_billable(code):
+                counts.setdefault((practice_id, code), Counter())[kind] += 1
+    return [UnbillableCodeInUse(practice_id, code, _unbillable_problem(code),
+                                {kind: by_kind[kind] for kind in RECORD_KINDS if by_kind[kind]})
+            for (practice_id, code), by_kind in sorted(counts.items())]
+
+
+def _stored_diagnoses(session: Session) -> Iterator[tuple[int, str, list[str]]]:
+    """(practice id, record kind, codes) for every record that stores diagnoses."""
+    notes = select(SessionNote.practice_id, SessionNote.signed_at, SessionNote.diagnosis_codes,
+                   SessionNote.signed_diagnoses)
+    for practice_id, signed_at, draft_codes, signed_diagnoses in _stream(session, notes):
+        # Once signed, the note's signed diagnoses are what claims and superbills use.
+        if signed_at is None:
+            yield practice_id, "draft notes", draft_codes or []
+        else:
+            yield practice_id, "signed notes", [entry["code"] for entry in signed_diagnoses or []]
+    for practice_id, codes in _stream(session, select(NoteAddendum.practice_id, NoteAddendum.diagnosis_codes)):
+        yield practice_id, "addenda", codes or []
+    # Only the diagnoses out of each snapshot, not the whole document.
+    for practice_id, codes in _stream(session, select(Claim.practice_id, Claim.snapshot["diagnoses"])):
+        yield practice_id, "claims", codes or []
+
+
+def _stream(session: Session, statement) -> Iterator[tuple]:
+    return iter(session.execute(statement.execution_options(yield_per=_ROWS_PER_FETCH)))
+
+
+def _unbillable_problem(code: str) -> str:
+    diagnosis = lookup(code)
+    if diagnosis is None:
+        return f"{code} is not in the {RELEASE_NAME}"
+    return _category_problem(diagnosis)
