@@ -20,9 +20,8 @@ install_parity() {  # $1: extras: "" (requirements.txt) or "[dev]" (requirements
   fingerprint=$(sha256sum "$lock" pyproject.toml)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$fingerprint" ]; then
     # The lock holds every package, the build backend and pip included, each with its hashes: nothing
-    # is resolved or fetched unlocked, and Parity itself is built with the locked setuptools.
-    # The locked pip first, on its own: the one a new virtualenv comes with installs the rest about half
-    # as fast.
+    # is resolved or fetched unlocked, and Parity itself is built with the locked setuptools. The locked
+    # pip goes first, on its own: the one a new virtualenv comes with installs the rest half as fast.
     .venv/bin/python -m pip install --quiet --require-hashes --no-deps \
       -r <(awk '/^[^ #]/ { keep = /^pip==/ } keep' "$lock")
     .venv/bin/python -m pip install --quiet --require-hashes --no-deps -r "$lock"

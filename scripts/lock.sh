@@ -22,7 +22,7 @@ compile() {  # $1: output file; the rest: extra arguments
   shift
   # --no-config and --index-url: PyPI alone, whatever this machine's pip or uv settings add.
   echo "$install_tools" | "$UV" pip compile --quiet --no-config --index-url https://pypi.org/simple \
-    --universal --python-version 3.11 --generate-hashes --custom-compile-command "make upgrade-deps" \
+    --universal --generate-hashes --custom-compile-command "make upgrade-deps" \
     pyproject.toml - --output-file "$output" "$@"
 }
 
