@@ -345,7 +345,7 @@ def check_diagnoses(context: click.Context) -> None:
     for use in unbillable:
         if use.practice_id != current_practice_id:
             current_practice_id = use.practice_id
-            click.echo(f"{practice_names.get(use.practice_id, '?')} (practice {use.practice_id})")
+            click.echo(f"{practice_names[use.practice_id]} (practice {use.practice_id})")
         records = ", ".join(f"{count} {kind}" for kind, count in use.records_by_kind.items())
         click.echo(f"  {use.code}\t{records}\t{use.problem}")
     if unbillable:
