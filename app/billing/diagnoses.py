@@ -461,8 +461,9 @@ def _stored_diagnoses(session: Session) -> Iterator[tuple[int, str, list[str]]]:
         yield practice_id, "claims", codes or []
 
 
-def _stream(session: Session, statement) -> Iterator[tuple]:
-    return iter(session.execute(statement.execution_options(yield_per=_ROWS_PER_FETCH)))
+def _stream(session: Session, statement) -> Iterable[tuple]:
+    """The statement's rows, fetched a batch at a time rather than all into memory."""
+    return session.execute(statement.execution_options(yield_per=_ROWS_PER_FETCH))
 
 
 def _unbillable_problem(code: str) -> str:
