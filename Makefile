@@ -1,5 +1,6 @@
 # The two commands: `make run` runs Parity; `make test` runs the whole test suite.
-.PHONY: run test bench
+# `make upgrade-deps` moves the lock files to the newest versions pyproject.toml allows and runs the tests.
+.PHONY: run test bench upgrade-deps
 
 run:
 	@bash scripts/run.sh
@@ -9,3 +10,6 @@ test:
 
 bench:
 	@bash scripts/bench.sh
+
+upgrade-deps:
+	@bash scripts/upgrade-deps.sh

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import accounts, csv_export, jobs, seed, throttle
 from app.accounts import MemberDetails, RuleViolation
-from app.billing import catalog, era, submissions, summaries
+from app.billing import catalog, diagnoses, era, submissions, summaries
 from app.billing import claims as claim_rules
 from app.extensions import db
 from app.models import Claim, ClaimStatus, Member, Practice, Role
@@ -293,3 +293,31 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(practices)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(diagnoses_cli)
+
+
+# --- flask diagnoses … ----------------------------------------------------------------------------------
+
+diagnoses_cli = AppGroup("diagnoses", help="The installed ICD-10-CM code set and the diagnosis codes in use.")
+
+
+@diagnoses_cli.command("check")
+@click.pass_context
+def check_diagnoses(context: click.Context) -> None:
+    """List the diagnosis codes stored in notes, addenda and claims that are not billable in the installed
+    code set, by practice, with how many records carry each; exit status 1 when there is any."""
+    unbillable = diagnoses.unbillable_codes_in_use(db.session)
+    practice_names = dict(db.session.execute(select(Practice.id, Practice.legal_name)).all())
+    current_practice_id = None
+    for use in unbillable:
+        if use.practice_id != current_practice_id:
+            current_practice_id = use.practice_id
+            click.echo(f"{practice_names[use.practice_id]} (practice {use.practice_id})")
+        records = ", ".join(f"{count} {kind}" for kind, count in use.records_by_kind.items())
+        click.echo(f"  {use.code}\t{records}\t{use.problem}")
+    if unbillable:
+        codes = len({use.code for use in unbillable})
+        click.echo(f"{codes} diagnosis code{'s' if codes != 1 else ''} in use "
+                   f"{'are' if codes != 1 else 'is'} not billable in the {diagnoses.RELEASE_NAME}.", err=True)
+        context.exit(1)
+    click.echo(f"Every diagnosis code in use is billable in the {diagnoses.RELEASE_NAME}.")

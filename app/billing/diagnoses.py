@@ -1,7 +1,8 @@
 """ICD-10-CM diagnoses: normalizing, billability, claim checks and a fast search for the autocomplete.
 
-Built on the `simple_icd_10_cm` package, which ships one release of the CDC code set: FY2026 with the
-April 1, 2026 update. Importing that package parses its XML (1–2 s), so nothing is loaded until the
+Built on the `simple_icd_10_cm` package, which ships one release of the CDC code set, pinned exactly in
+pyproject.toml: the fiscal year it covers is CODE_SET_FISCAL_YEAR (docs/dependencies.md tells how to
+move to the next one). Importing that package parses its XML (1–2 s), so nothing is loaded until the
 first call; then one immutable reference per process serves every request and thread.
 
 Codes come in dotted form ("F32.9"); input may be any case, with or without the dot. Chapters ("5")
@@ -20,17 +21,27 @@ import unicodedata
 import warnings
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Claim, NoteAddendum, SessionNote
+
 MAX_DIAGNOSES_PER_CLAIM = 12  # the 837P HI segments hold 12 diagnoses per claim
 DEFAULT_LIMIT = 20
 
+#: The federal fiscal year of the code set the pinned simple-icd-10-cm ships (1.5.0: FY2026 with the
+#: April 1, 2026 update). The one place it is named: bump it with the pin, every October.
+CODE_SET_FISCAL_YEAR = 2026
+
 #: The one release the package ships, and the dates of service it governs (the federal fiscal year).
-RELEASE_NAME = "FY2026 ICD-10-CM code set"  # with the April 1, 2026 update
-RELEASE_FIRST_DAY = date(2025, 10, 1)
-RELEASE_LAST_DAY = date(2026, 9, 30)
+RELEASE_NAME = f"FY{CODE_SET_FISCAL_YEAR} ICD-10-CM code set"
+RELEASE_FIRST_DAY = date(CODE_SET_FISCAL_YEAR - 1, 10, 1)
+RELEASE_LAST_DAY = date(CODE_SET_FISCAL_YEAR, 9, 30)
 
 #: Undotted code prefixes a therapy practice uses most; they rank ahead of the rest of the
 #: classification in word search (never a filter). F: mental and behavioral disorders; R45: emotional
@@ -343,11 +354,11 @@ def validate_for_claim(codes: Sequence[str], date_of_service: date | None = None
     Checks: at least one and at most 12 codes, no code twice, every code in ICD-10-CM and billable, and
     no external-cause code (V00–Y99) first, since those only add detail to another diagnosis.
 
-    Validity by date is limited to the one release the package ships (FY2026 with the April 2026
-    update, for services from October 1, 2025 through September 30, 2026). It cannot tell codes added
-    in the April update from the October ones, and it has no earlier or later release: for a date of
-    service outside that year a code is still checked against FY2026, and a problem found says so,
-    because the release in force on that date may differ. Nothing is claimed about other releases.
+    Validity by date is limited to the one release the package ships (RELEASE_NAME, for services from
+    RELEASE_FIRST_DAY through RELEASE_LAST_DAY). It cannot tell codes added in a mid-year update from the
+    October ones, and it has no earlier or later release: for a date of service outside that year a code
+    is still checked against this release, and a problem found says so, because the release in force on
+    that date may differ. Nothing is claimed about other releases.
     """
     problems: list[str] = []
     if not codes:
@@ -398,3 +409,65 @@ def _category_problem(header: Diagnosis) -> str:
     more = f" ({len(choices)} codes in all)" if len(choices) > len(examples) else ""
     return (f"{header.code} is a category, not a billable code: pick a more specific code "
             f"such as {listed}{more}")
+
+
+# --- Codes in use -------------------------------------------------------------------------------------
+
+#: The records that store diagnoses, in the order a report lists them.
+RECORD_KINDS = ("draft notes", "signed notes", "addenda", "claims")
+_ROWS_PER_FETCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class UnbillableCodeInUse:
+    """A stored diagnosis code that the installed code set does not accept on a claim, and its users."""
+    practice_id: int
+    code: str  # as stored
+    problem: str  # in plain words: unknown to this release, or a category
+    records_by_kind: dict[str, int]  # kind (RECORD_KINDS) -> how many records of that kind carry the code
+
+
+def unbillable_codes_in_use(session: Session) -> list[UnbillableCodeInUse]:
+    """Every diagnosis code stored in notes, addenda and claims that is not billable in the installed code
+    set, by practice then code, with how many records of each kind carry it.
+
+    Run after moving to a new fiscal year's code set: a code that year deleted, or split into more specific
+    codes, shows up here. Records of past years are included, since a claim for them may still be sent.
+    """
+    counts: dict[tuple[int, str], Counter[str]] = {}
+    for practice_id, kind, codes in _stored_diagnoses(session):
+        for code in {code.strip() for code in codes if code and code.strip()}:  # a record counts once
+            if not is_billable(code):
+                counts.setdefault((practice_id, code), Counter())[kind] += 1
+    return [UnbillableCodeInUse(practice_id, code, _unbillable_problem(code),
+                                {kind: by_kind[kind] for kind in RECORD_KINDS if by_kind[kind]})
+            for (practice_id, code), by_kind in sorted(counts.items())]
+
+
+def _stored_diagnoses(session: Session) -> Iterator[tuple[int, str, list[str]]]:
+    """(practice id, record kind, codes) for every record that stores diagnoses."""
+    notes = select(SessionNote.practice_id, SessionNote.signed_at, SessionNote.diagnosis_codes,
+                   SessionNote.signed_diagnoses)
+    for practice_id, signed_at, draft_codes, signed_diagnoses in _stream(session, notes):
+        # Once signed, the note's signed diagnoses are what claims and superbills use.
+        if signed_at is None:
+            yield practice_id, "draft notes", draft_codes or []
+        else:
+            yield practice_id, "signed notes", [entry["code"] for entry in signed_diagnoses or []]
+    for practice_id, codes in _stream(session, select(NoteAddendum.practice_id, NoteAddendum.diagnosis_codes)):
+        yield practice_id, "addenda", codes or []
+    # Only the diagnoses out of each snapshot, not the whole document.
+    for practice_id, codes in _stream(session, select(Claim.practice_id, Claim.snapshot["diagnoses"])):
+        yield practice_id, "claims", codes or []
+
+
+def _stream(session: Session, statement) -> Iterable[tuple]:
+    """The statement's rows, fetched a batch at a time rather than all into memory."""
+    return session.execute(statement.execution_options(yield_per=_ROWS_PER_FETCH))
+
+
+def _unbillable_problem(code: str) -> str:
+    diagnosis = lookup(code)
+    if diagnosis is None:
+        return f"{code} is not in the {RELEASE_NAME}"
+    return _category_problem(diagnosis)

@@ -164,7 +164,7 @@ class Factory:
                                client_id=client_id, clinician_id=clinician_id, status=status,
                                patient_control_number=f"T{number}", service_date=date.today(),
                                place_of_service="11", total_charge_cents=15000,
-                               snapshot={"diagnoses": ["F41.1"]}, **values))
+                               **{"snapshot": {"diagnoses": ["F41.1"]}, **values}))
 
     def x12_file(self, practice_id: int) -> X12File:
         return self.save(X12File(practice_id=practice_id, kind="837P", interchange_control_number=next(_numbers),

@@ -1,5 +1,7 @@
 """ICD-10-CM reference, search and claim checks (the FY2026 release the simple-icd-10-cm package ships)."""
+import re
 from datetime import date
+from importlib import metadata
 
 import pytest
 
@@ -9,6 +11,16 @@ from app.billing.diagnoses import Diagnosis
 
 def codes(results: list[Diagnosis]) -> list[str]:
     return [result.code for result in results]
+
+
+def test_is_the_installed_code_set_of_the_fiscal_year_parity_names():
+    # The package names its data after the CDC release ("icd10c-tabular-April-1-2026.xml"); the federal
+    # fiscal year starts on October 1, so an October release belongs to the next year. Bumping the pin
+    # without CODE_SET_FISCAL_YEAR (or the other way round) fails here.
+    tabular = next(path.name for path in metadata.files("simple-icd-10-cm")
+                   if "tabular" in path.name and path.suffix == ".xml")
+    month, year = re.search(r"(January|April|October)\D.*?(\d{4})", tabular).groups()
+    assert int(year) + (month == "October") == diagnoses.CODE_SET_FISCAL_YEAR
 
 
 # --- Billable or not ---------------------------------------------------------------------------------
