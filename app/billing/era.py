@@ -3,11 +3,13 @@ transaction, and a whole file posts in it or nothing does.
 
 A file is refused, changing nothing, when it does not parse or balance (the reader checks line and claim
 CAS arithmetic and BPR02 = ΣCLP04 − ΣPLB) or when one of its payments was posted before (same payer,
-same TRN02). Claims match on CLP01 = our patient control number, lines on REF*6R, whatever the claim's
+same TRN02). Claims match on CLP01 = our patient control number, or, when a payer rewrote CLP01, on the line
+ids it echoes (REF*6R, which Parity writes as "<control number>-<line>"); lines on REF*6R, whatever the claim's
 status here. Per claim payment (CLP):
 - 1/2/3 (and 19–21, processed and forwarded): Paid. The insurance payment is applied to the bill, CO and
   PI amounts are contractual write-offs, OA amounts other adjustments; PR amounts (deductible,
-  coinsurance, copay) stay on the bill as the client's balance.
+  coinsurance, copay) stay on the bill as the client's balance; a Pended bill opens, so the client sees it,
+  even when the payer paid nothing (all to the deductible).
 - 4: Denied, with the CARC/RARC codes in plain words. Nothing is written off: a denial is work for a
   biller (the denials queue), not a settled debt.
 - 22: undoes the earlier posting of that claim (payment reversed, write-offs taken back).
@@ -134,8 +136,11 @@ def post_remittance(practice: Practice, remittance: inbound.Remittance, file: X1
         posted_by_id=actor.id if actor else None)
     db.session.add(record)
     db.session.flush()
-    by_number = _claims_by_number(practice.id, [payment.patient_control_number for payment in remittance.claims])
-    items = [(payment, by_number.get(payment.patient_control_number)) for payment in remittance.claims]
+    echoed = {id(payment): _echoed_claim_number(payment) for payment in remittance.claims}
+    by_number = _claims_by_number(practice.id, [payment.patient_control_number for payment in remittance.claims]
+                                  + [number for number in echoed.values() if number])
+    items = [(payment, by_number.get(payment.patient_control_number) or by_number.get(echoed[id(payment)]))
+             for payment in remittance.claims]
     one_by_one = _post_together(record, items, actor)
     for payment, claim in one_by_one:
         _post_matched(_line(record, payment, claim), record, payment, claim, actor)
@@ -158,6 +163,19 @@ def _claims_by_number(practice_id: int, numbers: list[str]) -> dict[str, Claim]:
                                         .options(selectinload(Claim.lines))):
             found[claim.patient_control_number] = claim
     return found
+
+
+def _echoed_claim_number(payment: inbound.ClaimPayment) -> str | None:
+    """The control number of the claim a payment's echoed line ids name (REF*6R "<control number>-<line>"), when
+    they all name the same one: the claim, even if the payer rewrote CLP01."""
+    numbers = {service.line_reference.rpartition("-")[0] for service in payment.services}
+    return numbers.pop() if len(numbers) == 1 and "" not in numbers else None
+
+
+def _decides_bill(payment: inbound.ClaimPayment, money: Payment | None, write_offs: list) -> bool:
+    """Whether a claim payment changes the bill: money or write-offs, or a claim the payer processed (it opens a
+    Pended bill for what the client owes, even when nothing was paid). A denial alone is work for a biller."""
+    return money is not None or bool(write_offs) or payment.status_code not in DENIED
 
 
 def _ordinary(items: list[tuple]) -> set[int]:
@@ -205,7 +223,7 @@ def _post_together(remittance: Remittance, items: list[tuple], actor: Member | N
             line = _line(remittance, payment, claim)
             money = _insurance_payment(remittance, payment, claim, actor)
             line.payment_id = money.id if money is not None else None
-            if money is not None or write_offs:
+            if _decides_bill(payment, money, write_offs):
                 balances[bill.id] = bills.post_insurance(bill, money, write_offs, line.id, balance=balances[bill.id])
             _settle_claim(line, remittance, payment, claim, write_offs, actor, counts)
             touched.append(claim)
@@ -300,7 +318,7 @@ def _post(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimP
     money = _insurance_payment(remittance, payment, claim, actor)
     line.payment_id = money.id if money is not None else None
     write_offs = [] if payment.status_code in DENIED else _write_offs(line.adjustments)
-    if money is not None or write_offs:
+    if _decides_bill(payment, money, write_offs):
         bills.post_insurance(db.session.get(Bill, claim.bill_id), money, write_offs, line.id)
     _settle_claim(line, remittance, payment, claim, write_offs, actor)
 

@@ -4,7 +4,9 @@
 balance, because posting a payment that does not add up would put wrong money on clients' accounts:
 
 - each service line: SVC02 (charge) − its CAS = SVC03 (paid);
-- each claim: CLP03 − (claim-level CAS + every line's CAS) = CLP04, and, when it has lines, Σ SVC03 = CLP04;
+- each claim: CLP03 − (claim-level CAS + every line's CAS) = CLP04, and, when it has lines,
+  Σ SVC03 − claim-level CAS = CLP04 (a claim-level adjustment, such as Medicare's sequestration CO-253, sits
+  beside lines that each balance on their own);
 - the payment: BPR02 = Σ CLP04 − Σ PLB (a positive PLB, e.g. WO, takes money back; a negative one, e.g. L6
   interest, adds it). BPR03 D (a debit) means the payer takes BPR02 from the provider.
 
@@ -102,7 +104,8 @@ class _Claim:
 
 def _check_claim_balances(claim: _Claim) -> None:
     name = f"Claim {claim.patient_control_number} does not balance"
-    adjusted = sum(adjustment.amount_cents for adjustment in claim.adjustments)
+    claim_level = sum(adjustment.amount_cents for adjustment in claim.adjustments)
+    adjusted = claim_level
     for ordinal, service in enumerate(claim.services, start=1):
         line_adjusted = sum(adjustment.amount_cents for adjustment in service.adjustments)
         adjusted += line_adjusted
@@ -117,9 +120,10 @@ def _check_claim_balances(claim: _Claim) -> None:
             f"{dollars(claim.charge - adjusted)}, but the payer says it paid {dollars(claim.paid)} (CLP04).")
     if claim.services:
         lines_paid = sum(service.paid for service in claim.services)
-        if lines_paid != claim.paid:
-            raise X12ReadError(f"{name}: its lines were paid {dollars(lines_paid)} in all, but the claim says "
-                               f"{dollars(claim.paid)} (CLP04).")
+        if lines_paid - claim_level != claim.paid:
+            less = f", less {dollars(claim_level)} of claim-level adjustments" if claim_level else ""
+            raise X12ReadError(f"{name}: its lines were paid {dollars(lines_paid)} in all{less}, but the claim "
+                               f"says {dollars(claim.paid)} (CLP04).")
 
 
 class _Reader:

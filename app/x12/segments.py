@@ -27,7 +27,10 @@ KIND_835 = "835"
 KIND_837P = "837P"
 GUIDES = {KIND_999: "005010X231A1", KIND_277CA: "005010X214", KIND_835: "005010X221A1", KIND_837P: "005010X222A1"}
 _KIND_BY_GUIDE = {guide: kind for kind, guide in GUIDES.items()}
-_KIND_BY_GUIDE["005010X231"] = KIND_999  # the 999 guide before its errata; clearinghouses still send it
+# The guides before their errata: clearinghouses and payers still send them, and the segments Parity reads are
+# the same.
+_KIND_BY_GUIDE["005010X231"] = KIND_999
+_KIND_BY_GUIDE["005010X221"] = KIND_835
 _TRANSACTION_SET = {KIND_999: "999", KIND_277CA: "277", KIND_835: "835", KIND_837P: "837"}
 _KIND_NAMES = {KIND_999: "a 999 acknowledgement", KIND_277CA: "a 277CA claim acknowledgement",
                KIND_835: "an 835 remittance advice", KIND_837P: "an 837P claim file"}

@@ -1,5 +1,6 @@
 """Posting 835 remittances onto claims and bills (app/billing/era.py): payments, write-offs, what the client
 owes, denials, reversals, duplicates, refusals that change nothing, and the unmatched queue."""
+import dataclasses
 from datetime import date
 
 import pytest
@@ -29,6 +30,14 @@ def _post(app, practice_id, text, source="upload"):
 
 def _claim(claim_id) -> Claim:
     return db.session.get(Claim, claim_id)
+
+
+def _renumbered(payment: inbound.ClaimPayment, number: str, *, line_ids: bool = True) -> inbound.ClaimPayment:
+    """The payment with CLP01 rewritten (a payer's typo, or its own numbering) and, with `line_ids`, the echoed
+    line ids (REF*6R) rewritten too, so nothing in it names one of our claims."""
+    services = tuple(dataclasses.replace(service, line_reference=f"{number}-{position}")
+                     for position, service in enumerate(payment.services, start=1)) if line_ids else payment.services
+    return dataclasses.replace(payment, patient_control_number=number, services=services)
 
 
 def _counts():
@@ -73,6 +82,57 @@ def test_all_to_the_deductible_is_paid_status_with_the_client_owing_not_a_denial
         assert claim.status == ClaimStatus.PAID and claim.paid_cents == 0
         assert bills.totals(db.session.get(Bill, claim.bill_id)).balance == 12000  # allowed, all to deductible
         assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+def test_a_claim_paid_nothing_and_all_to_the_deductible_opens_its_bill_for_the_client(app, world):
+    """PR-1 for the whole charge and no contractual write-off: nothing paid, nothing written off, and still the
+    payer has decided: the Pended bill opens (issued, with a due date) so the client sees what they owe."""
+    claim_id = world.claim()
+    with app.app_context():
+        payment = claim_payment(_claim(claim_id), deductible=True, allowed_share=100)
+        assert payment.paid_cents == 0 and {a.group for s in payment.services for a in s.adjustments} == {"PR"}
+        text = remittance_text([payment])
+    _post(app, world.practice.id, text)
+    with app.app_context():
+        claim = _claim(claim_id)
+        bill = db.session.get(Bill, claim.bill_id)
+        assert claim.status == ClaimStatus.PAID and claim.patient_responsibility_cents == 15000
+        assert bill.status == BillStatus.OPEN and bill.due_date is not None
+        assert bills.totals(bill).balance == 15000
+
+
+def test_a_claim_level_adjustment_beside_lines_posts_with_the_rest_of_the_file(app, world):
+    """Medicare's sequestration (CO-253) comes at claim level beside balanced lines: CLP04 = ΣSVC03 − claim CAS.
+    It posts as a contractual write-off, and the other claims of the file post too."""
+    first, second = world.claim(), world.claim()
+    with app.app_context():
+        sequestered = claim_payment(_claim(first), copay_cents=0)
+        sequestration = inbound.Adjustment(group="CO", reason="253", amount_cents=240)
+        sequestered = dataclasses.replace(sequestered, adjustments=(sequestration,),
+                                          paid_cents=sequestered.paid_cents - 240)
+        text = remittance_text([sequestered, claim_payment(_claim(second))])
+    _post(app, world.practice.id, text)
+    with app.app_context():
+        claim = _claim(first)
+        totals = bills.totals(db.session.get(Bill, claim.bill_id))
+        assert claim.status == ClaimStatus.PAID and claim.paid_cents == 12000 - 240
+        assert (totals.paid, totals.adjusted, totals.balance) == (12000 - 240, 3000 + 240, 0)
+        assert any("CO-253" in a.reason for a in db.session.scalars(select(Adjustment)
+                                                                    .where(Adjustment.bill_id == claim.bill_id)))
+        assert _claim(second).status == ClaimStatus.PAID
+
+
+def test_a_payer_that_rewrote_the_claim_number_is_matched_by_the_line_ids_it_echoes(app, world):
+    claim_id = world.claim()
+    with app.app_context():
+        payment = _renumbered(claim_payment(_claim(claim_id)), "PAYER-0042", line_ids=False)
+        text = remittance_text([payment])
+    _post(app, world.practice.id, text)
+    with app.app_context():
+        line = db.session.scalar(select(RemittanceClaim))
+        assert line.claim_id == claim_id and line.outcome == PostingOutcome.PAID
+        assert line.patient_control_number == "PAYER-0042"  # what the payer said is kept
+        assert _claim(claim_id).status == ClaimStatus.PAID
 
 
 def test_a_denial_is_denied_with_reasons_in_plain_words_and_nothing_written_off(app, world):
@@ -160,10 +220,7 @@ def test_an_unknown_claim_waits_in_the_unmatched_queue_until_a_biller_resolves_i
     claim_id = world.claim()
     biller = make.member(world.practice, "biller")
     with app.app_context():
-        payment = claim_payment(_claim(claim_id))
-        stray = inbound.ClaimPayment(**{**{f: getattr(payment, f) for f in payment.__slots__},
-                                        "patient_control_number": "TYPO-123"})
-        text = remittance_text([stray])
+        text = remittance_text([_renumbered(claim_payment(_claim(claim_id)), "TYPO-123")])
     _post(app, world.practice.id, text)
     with app.app_context():
         line = db.session.scalar(select(RemittanceClaim))
@@ -181,9 +238,7 @@ def test_an_unknown_claim_waits_in_the_unmatched_queue_until_a_biller_resolves_i
 def test_dismissing_an_unmatched_payment_needs_a_note(app, world):
     claim_id = world.claim()
     with app.app_context():
-        payment = claim_payment(_claim(claim_id))
-        text = remittance_text([inbound.ClaimPayment(**{**{f: getattr(payment, f) for f in payment.__slots__},
-                                                        "patient_control_number": "NOT-OURS"})])
+        text = remittance_text([_renumbered(claim_payment(_claim(claim_id)), "NOT-OURS")])
     _post(app, world.practice.id, text)
     with app.app_context():
         line = db.session.scalar(select(RemittanceClaim))

@@ -95,7 +95,7 @@ CORRECTED = claim_payment("S1004", [service(adjustments=[adjustment("CO", "45", 
 TWO_LINES = claim_payment("S1005", [
     service("90834", 15000, [adjustment("CO", "45", 3000)], reference="A1", modifiers=("95", "HO")),
     service("90785", 2500, [adjustment("CO", "45", 500), adjustment("PR", "2", 400)], reference="A2", units=2),
-], claim_adjustments=[adjustment("OA", "23", 1000)], charge_cents=18500)
+], claim_adjustments=[adjustment("OA", "23", 1000)])
 INTEREST = ProviderAdjustment(provider_id=PAYEE_NPI, fiscal_period_date=date(2026, 12, 31), reason="L6",
                               amount_cents=-250)
 RECOVERY = ProviderAdjustment(provider_id=PAYEE_NPI, fiscal_period_date=date(2026, 12, 31), reason="WO",
@@ -202,6 +202,57 @@ IEA*1*000000123~
 """
 
 
+#: Medicare's way (a payer's file, not ours): GS08 before the errata, sequestration CO-253 at claim level beside two
+#: lines that each balance (CLP04 = ΣSVC03 − claim-level CAS = 144.00 − 2.88), coinsurance PR-2 on each line.
+SEQUESTRATION_FILE = """ISA*00*          *00*          *ZZ*14212          *ZZ*PARITY01       *260415*0600*^*00501*000004401*0*P*:~
+GS*HP*14212*PARITY01*20260415*0600*4401*X*005010X221~
+ST*835*0001~
+BPR*I*141.12*C*ACH*CCP*01*011000015*DA*123456*1512345678**01*021000021*DA*987654*20260415~
+TRN*1*EFT8800112*1512345678~
+DTM*405*20260414~
+N1*PR*MEDICARE PART B JURISDICTION K~
+N3*PO BOX 3000~
+N4*HINGHAM*MA*020430000~
+REF*2U*14212~
+PER*BL*PROVIDER SERVICES*TE*8665030000~
+N1*PE*CALM HARBOR COUNSELING*XX*2000000002~
+REF*TJ*123456789~
+LX*1~
+CLP*S3001*1*230*141.12*36*MB*26110400001*11*1~
+NM1*QC*1*KELLY*MORGAN****MI*1EG4TE5MK73~
+CAS*CO*253*2.88~
+DTM*232*20260402~
+DTM*233*20260402~
+SVC*HC:90837*200*128**1~
+DTM*472*20260402~
+CAS*CO*45*40~
+CAS*PR*2*32~
+REF*6R*S3001-1~
+AMT*B6*160~
+SVC*HC:90785*30*16**1~
+DTM*472*20260402~
+CAS*CO*45*10~
+CAS*PR*2*4~
+REF*6R*S3001-2~
+AMT*B6*20~
+SE*30*0001~
+GE*1*4401~
+IEA*1*000004401~
+"""
+
+
+def test_does_medicares_claim_level_sequestration_beside_lines_read_and_balance():
+    (made,) = parse_835(SEQUESTRATION_FILE)
+    (claim_,) = made.claims
+    assert (made.total_paid_cents, made.payer_id, claim_.paid_cents) == (14112, "14212", 14112)
+    assert [(a.group, a.reason, a.amount_cents) for a in claim_.adjustments] == [("CO", "253", 288)]
+    assert [(s.procedure_code, s.paid_cents, s.line_reference) for s in claim_.services] == [
+        ("90837", 12800, "S3001-1"), ("90785", 1600, "S3001-2")]
+    assert claim_.patient_responsibility_cents == 3600
+    broken = SEQUESTRATION_FILE.replace("CAS*CO*253*2.88", "CAS*CO*253*2.5")
+    assert "does not balance" in refused(broken)
+
+
 def test_does_a_payers_file_with_segments_parity_does_not_need_read_and_balance():
     (made,) = parse_835(PAYER_FILE)
     assert (made.total_paid_cents, made.payment_method, made.trace_number) == (10750, "CHK", "CHK556677")
@@ -261,18 +312,29 @@ def test_is_an_unbalanced_line_refused_naming_the_claim():
 
 def test_is_an_unbalanced_claim_refused_naming_the_claim():
     text = write(remittance(TWO_LINES)).replace("CAS*OA*23*10", "CAS*OA*23*12")
-    assert refused(text) == ("Claim S1005 does not balance: it charged 185.00 with 51.00 of adjustments, which "
-                             "leaves 134.00, but the payer says it paid 136.00 (CLP04).")
+    assert refused(text) == ("Claim S1005 does not balance: it charged 175.00 with 51.00 of adjustments, which "
+                             "leaves 124.00, but the payer says it paid 126.00 (CLP04).")
 
 
 def test_is_a_claim_whose_lines_do_not_add_up_to_its_payment_refused():
-    # A claim-level CAS takes 10 off a claim whose line was paid 120: CLP04 balances, the lines do not.
+    # The claim charges 160 and its one line 150: the claim's own sums balance, its lines do not (the line was paid
+    # 120; less the claim-level 10, that makes 110, not the 120 CLP04 says).
     made = remittance(claim_payment("S1009", [service(adjustments=[adjustment("CO", "45", 3000)])],
-                                    claim_adjustments=[adjustment("CO", "45", 1000)]))
+                                    claim_adjustments=[adjustment("CO", "45", 1000)], charge_cents=16000))
     text = write(made)
-    assert "CLP*S1009*1*150*110*0" in text and "SVC*HC:90834*150*120**1" in text
-    assert refused(text) == ("Claim S1009 does not balance: its lines were paid 120.00 in all, but the claim says "
-                             "110.00 (CLP04).")
+    assert "CLP*S1009*1*160*120*0" in text and "SVC*HC:90834*150*120**1" in text
+    assert refused(text) == ("Claim S1009 does not balance: its lines were paid 120.00 in all, less 10.00 of "
+                             "claim-level adjustments, but the claim says 120.00 (CLP04).")
+
+
+def test_does_a_claim_level_adjustment_beside_balanced_lines_read():
+    """CLP04 = Σ SVC03 − claim-level CAS: Medicare's sequestration (CO-253) is taken from the claim, not a line."""
+    made = remittance(claim_payment("S1010", [service(adjustments=[adjustment("CO", "45", 3000)])],
+                                    claim_adjustments=[adjustment("CO", "253", 240)]))
+    text = write(made)
+    assert "CLP*S1010*1*150*117.6*0" in text and "SVC*HC:90834*150*120**1" in text
+    assert parse_835(text) == [made]
+    assert_accepted(text)
 
 
 def test_is_a_payment_that_is_not_the_claims_less_provider_adjustments_refused():
@@ -342,8 +404,14 @@ def test_is_an_837_given_to_the_835_reader_refused():
 
 
 def test_is_a_wrong_guide_version_refused():
-    text = write(remittance()).replace("005010X221A1", "005010X221")
-    assert "GS08 says '005010X221', not 005010X221A1" in refused(text)
+    text = write(remittance()).replace("005010X221A1", "004010X091A1")
+    assert "GS08 says '004010X091A1'" in refused(text)
+
+
+def test_is_the_835_guide_before_its_errata_read():
+    """Payers still send GS08 = 005010X221 (before the A1 errata); what Parity reads of it is the same."""
+    made = remittance(PAID_WITH_COPAY)
+    assert parse_835(write(made).replace("005010X221A1", "005010X221")) == [made]
 
 
 @pytest.mark.parametrize("segment_id, message", [
