@@ -81,11 +81,12 @@ def claim_payment(claim: dict, *, number: str | None = None, allowed: int = ALLO
     """CLP for a one-line claim: CO-45 takes the charge down to the allowed amount, PR-3 is the copay, and the
     payer pays the rest (paid = charge − CO − PR)."""
     services = []
-    for reference, code, charge in claim["lines"]:
+    for position, (reference, code, charge) in enumerate(claim["lines"], start=1):
         contractual = charge - allowed
         services.append(inbound.ServicePayment(
             procedure_code=code, charge_cents=charge, paid_cents=charge - contractual - copay, units=1,
-            line_reference=reference, allowed_cents=allowed,
+            # A payment under another number echoes that number's line ids, none of ours.
+            line_reference=f"{number}-{position}" if number else reference, allowed_cents=allowed,
             adjustments=(inbound.Adjustment(group="CO", reason="45", amount_cents=contractual),
                          inbound.Adjustment(group="PR", reason="3", amount_cents=copay))))
     return inbound.ClaimPayment(
