@@ -141,15 +141,31 @@ def turn_off(member: Member, code_or_password: str, key: str, now: datetime | No
     """Turn two-factor off, proven by a current code or the member's password; forgets the secret and codes."""
     if not member.two_factor_enabled:
         return
+    if member.practice.require_two_factor:
+        raise RuleViolation("Your practice requires two-factor sign-in, so it stays on.", field="confirmation")
     now = now or utcnow()
     code = _normalized(code_or_password)
     proven = (code.isdigit() and len(code) == 6 and _use_totp(member, code, key, now)) or \
         check_password(member, code_or_password or "")
     if not proven:
         raise RuleViolation("Enter a current code from your app, or your password.", field="confirmation")
+    _forget(member)
+    audit.record("two_factor.turned_off", member)
+
+
+def reset(member: Member) -> bool:
+    """An operator turns two-factor off for a member who lost their phone and their recovery codes
+    (`flask users reset-two-factor`); they set it up again at their next sign-in if the practice requires it."""
+    if member.two_factor_secret is None:
+        return False
+    _forget(member)
+    audit.record("two_factor.reset", member)
+    return True
+
+
+def _forget(member: Member) -> None:
     member.two_factor_secret = member.two_factor_enabled_at = member.two_factor_last_step = None
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
-    audit.record("two_factor.turned_off", member)
 
 
 def setup_required(member: Member) -> bool:

@@ -298,3 +298,28 @@ def test_signing_out_is_allowed_before_setting_it_up(app, client, make, sign_in)
     sign_in(member)
     assert client.post("/logout").status_code == 303
     assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_an_operator_resets_two_factor_for_a_member_who_lost_their_phone(app, client, make):
+    member = make.member()
+    with_two_factor(app, member)
+    result = app.test_cli_runner().invoke(args=["users", "reset-two-factor", member.email.upper()])
+    assert result.exit_code == 0, result.output
+    assert "Two-factor sign-in is off" in result.output
+    assert not stored(app, member).two_factor_enabled
+    assert "two_factor.reset" in audit_actions(app)
+    assert password_step(client, member).headers["Location"] == "/"
+    again = app.test_cli_runner().invoke(args=["users", "reset-two-factor", member.email])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    assert app.test_cli_runner().invoke(args=["users", "reset-two-factor", "nobody@example.org"]).exit_code != 0
+
+
+def test_a_practice_that_requires_two_factor_keeps_it_on(app, client, make, sign_in):
+    member = make.member()
+    with_two_factor(app, member)
+    require_two_factor(app, member.practice_id)
+    sign_in(member)
+    assert "Turn off two-factor sign-in" not in client.get("/account/two-factor").get_data(as_text=True)
+    response = client.post("/account/two-factor/off", data={"confirmation": PASSWORD})
+    assert response.status_code == 422 and "requires two-factor sign-in" in response.get_data(as_text=True)
+    assert stored(app, member).two_factor_enabled

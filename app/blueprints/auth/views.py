@@ -33,6 +33,18 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.home")
 
 
+def _complete_sign_in(member: Member, next_target: str | None, action: str = "auth.sign_in", **details):
+    """Sign the member in: the one place both the password step and the two-factor step end."""
+    session.clear()  # a fresh session at sign-in: nothing from before carries over
+    login_user(member)
+    session.permanent = True
+    session["seen"] = utcnow().timestamp()
+    member.last_sign_in_at = utcnow()
+    throttle.clear_account(member.email)
+    audit.record(action, member, actor=member, **details)
+    return redirect(_safe_next(next_target), code=303)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -60,16 +72,15 @@ def login():
     return render_page("auth/login.html", form=form)
 
 
-def _complete_sign_in(member: Member, next_target: str | None, action: str = "auth.sign_in", **details):
-    """Sign the member in: the one place both the password step and the two-factor step end."""
-    session.clear()  # a fresh session at sign-in: nothing from before carries over
-    login_user(member)
-    session.permanent = True
-    session["seen"] = utcnow().timestamp()
-    member.last_sign_in_at = utcnow()
-    throttle.clear_account(member.email)
-    audit.record(action, member, actor=member, **details)
-    return redirect(_safe_next(next_target), code=303)
+@bp.route("/logout", methods=["POST"])
+@any_member
+def logout():
+    """Sign out."""
+    audit.record("auth.sign_out", current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), code=303)
 
 
 def _start_second_step(member: Member, next_target: str | None):
@@ -116,14 +127,3 @@ def second_step():
         form.code.data = ""
         return render_page("auth/two_factor.html", status=422, form=form)
     return render_page("auth/two_factor.html", form=form)
-
-
-@bp.route("/logout", methods=["POST"])
-@any_member
-def logout():
-    """Sign out."""
-    audit.record("auth.sign_out", current_user._get_current_object())
-    logout_user()
-    session.clear()
-    flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"), code=303)
