@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from app import audit, authz, cli, errors, formatting, htmx, models  # noqa: F401  (models registers the tables)
 from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
-from app.blueprints import auth, bills, claims, clients, main, payers, remittances, reports, services, sessions, settings
+from app.blueprints import account, auth, bills, claims, clients, main, payers, remittances, reports, services, sessions, settings
 from app.config import from_environment
 from app.extensions import csrf, db, login_manager, migrate
 from app.models.practice import member_by_login_token
@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_templates(app)
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(services.bp)

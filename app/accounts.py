@@ -170,3 +170,11 @@ def update_practice_identity(practice: Practice, values: dict) -> dict:
     if changed:
         audit.record("practice.identity_changed", practice, **changed)
     return changed
+
+
+def require_two_factor(practice: Practice, required: bool) -> dict:
+    """Require (or stop requiring) two-factor sign-in of every member; audit the change."""
+    changed = audit.apply_changes(practice, {"require_two_factor": bool(required)})
+    if changed:
+        audit.record("practice.two_factor_requirement_changed", practice, **changed)
+    return changed

@@ -7,12 +7,14 @@ member's practice before the view runs, so another practice's record is a 404 wh
 """
 from collections.abc import Callable
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, request, url_for
 from flask_login import current_user
 
+from app import two_factor
 from app.extensions import db, login_manager
 from app.models import (Bill, BillLine, Claim, Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Payment,
                         Remittance, RemittanceClaim, Role, ServiceCode, SessionService, TherapySession, X12File)
+from app.rendering import see_other
 
 ALL_ROLES = frozenset(Role)
 
@@ -35,6 +37,10 @@ SCOPED_ARGS: dict[str, type] = {
     "remittance_id": Remittance,
     "remittance_claim_id": RemittanceClaim,
 }
+
+#: What a member whose practice requires two-factor may still reach before turning it on (public views,
+#: the second step among them, and static files need no exemption: they are never held back).
+TWO_FACTOR_SETUP_ENDPOINTS = frozenset({"account.two_factor_page", "auth.logout"})
 
 
 def public(view: Callable) -> Callable:
@@ -77,6 +83,8 @@ def enforce_access():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS and two_factor.setup_required(current_user):
+        return see_other(url_for("account.two_factor_page"))
     allowed = getattr(view, "allowed_roles", None)
     if allowed is None or current_user.role not in allowed:
         abort(403)

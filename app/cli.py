@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import accounts, csv_export, jobs, seed, throttle
+from app import accounts, csv_export, jobs, seed, throttle, two_factor
 from app.accounts import MemberDetails, RuleViolation
 from app.billing import catalog, diagnoses, era, submissions, summaries
 from app.billing import claims as claim_rules
@@ -81,6 +81,21 @@ def set_password(email: str, password: str) -> None:
     db.session.commit()
     throttle.clear_account(member.email)
     click.echo(f"Password set for {member.email}; their open sessions have ended.")
+
+
+@users.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor(email: str) -> None:
+    """Turn two-factor sign-in off for a member who lost their phone and their recovery codes."""
+    member = db.session.scalar(select(Member).where(Member.email == email.strip().lower()))
+    if member is None:
+        raise click.ClickException(f"no member signs in with {email}")
+    if not two_factor.reset(member):
+        click.echo(f"{member.email} does not use two-factor sign-in: nothing changed.")
+        return
+    db.session.commit()
+    click.echo(f"Two-factor sign-in is off for {member.email}; they sign in with their password alone "
+               "(and set it up again first if their practice requires it).")
 
 
 @click.command("seed-demo")

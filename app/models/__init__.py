@@ -7,7 +7,7 @@ from app.models.claims import (Claim, ClaimCount, ClaimEvent, ClaimFile, ClaimLi
                                SubmissionStatus, X12Counter, X12File)
 from app.models.clients import Client, Contact, InsurancePolicy, Payer, Sex, SubscriberRelationship
 from app.models.mail import OutboundEmail
-from app.models.practice import Member, Practice, Role
+from app.models.practice import Member, Practice, RecoveryCode, Role
 from app.models.remittances import PostingOutcome, Remittance, RemittanceClaim
 from app.models.reports import Receivable, ReportFact, ReportTotal
 from app.models.sandbox import SandboxClaim, SandboxRemittance, SandboxUpload
@@ -18,5 +18,5 @@ __all__ = ["Receivable", "ReportFact", "ReportTotal", "JobProblem", "PostingOutc
            "SandboxUpload", "Submission", "SubmissionStatus", "Claim", "ClaimCount", "ClaimEvent", "ClaimFile", "ClaimLine", "ClaimStatus", "X12Counter", "X12File",
            "Adjustment", "AdjustmentKind", "Allocation", "Bill", "BillCounter", "BillEvent", "BillLine", "BillStatus",
            "Payment", "PaymentMethod", "PaymentSource", "Refund", "AuditEvent", "Client", "CodeType", "Contact", "InsurancePolicy", "Member", "Modality", "NoteAddendum",
-           "OutboundEmail", "Payer", "Practice", "Role", "ServiceCode", "SessionNote", "SessionService",
+           "OutboundEmail", "Payer", "Practice", "RecoveryCode", "Role", "ServiceCode", "SessionNote", "SessionService",
            "SessionStatus", "Sex", "SubscriberRelationship", "TherapySession"]

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false, func, true
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -88,6 +88,8 @@ class Practice(db.Model):
     #: A fresh random token whenever the service catalog changes, so every process rebuilds its code
     #: search index (random rather than a counter, so a reused id can never match a stale index).
     catalog_version: Mapped[str] = mapped_column(String(32), default=new_catalog_version, server_default="0")
+    #: Every member must turn on two-factor sign-in; until they have, every page sends them to set it up.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list["Member"]] = relationship(back_populates="practice", order_by="Member.name")
@@ -118,8 +120,20 @@ class Member(UserMixin, db.Model):
     login_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The TOTP secret (RFC 6238), encrypted with app/secrets_at_rest.py; set while two-factor is being set up
+    #: or is on.
+    two_factor_secret: Mapped[str | None] = mapped_column(String(255))
+    #: When the member confirmed a code from their authenticator: two-factor is on while this is set.
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The 30-second time step of the last code accepted, so that a code is never accepted twice.
+    two_factor_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     practice: Mapped[Practice] = relationship(back_populates="members")
+    recovery_codes: Mapped[list["RecoveryCode"]] = relationship(back_populates="member", cascade="all, delete-orphan")
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.two_factor_enabled_at is not None
 
     def get_id(self) -> str:
         return self.login_token
@@ -130,6 +144,20 @@ class Member(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Member {self.id} {self.email} {self.role}>"
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for an authenticator code; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member: Mapped[Member] = relationship(back_populates="recovery_codes")
 
 
 def member_by_login_token(token: str) -> Member | None:

@@ -5,7 +5,7 @@ import pytest
 from app.authz import ALL_ROLES, SCOPED_ARGS
 from app.models import Role
 
-PUBLIC_ENDPOINTS = {"auth.login", "main.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.second_step", "main.healthz", "static"}
 
 
 def routes(app):

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from app import forms as checks
@@ -23,6 +23,7 @@ class PracticeForm(FlaskForm):
     zip_code = StringField("ZIP+4", validators=[DataRequired(), checks.zip9])
     phone = StringField("Phone", validators=[Optional(), checks.us_phone])
     timezone = SelectField("Time zone", choices=TIME_ZONES, validators=[DataRequired()])
+    require_two_factor = BooleanField("Require two-factor sign-in for every member")
 
 
 class MemberForm(FlaskForm):

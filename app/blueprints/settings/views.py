@@ -32,6 +32,7 @@ def practice():
     form = PracticeForm(obj=record)
     if form.validate_on_submit():
         changed = accounts.update_practice_identity(record, form.data)
+        changed |= accounts.require_two_factor(record, form.require_two_factor.data)
         flash("Practice details saved." if changed else "Nothing changed.", "success")
         return see_other(url_for("settings.practice"))
     return render_page("settings/practice.html", status=422 if form.errors else 200, form=form)
