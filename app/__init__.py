@@ -6,6 +6,7 @@ from flask import Flask, flash, g, has_request_context, redirect, request, sessi
 from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import audit, authz, cli, errors, formatting, htmx, models  # noqa: F401  (models registers the tables)
 from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
@@ -46,6 +47,10 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (throttling, audit) from X-Forwarded-For, only as far as proxies we trust.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))

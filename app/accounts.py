@@ -54,7 +54,19 @@ def set_password(member: Member, password: str) -> None:
         raise RuleViolation(problem, field="password")
     member.password_hash = hash_password(password)
     member.login_token = new_login_token()
+    member.password_reset_required = False
     audit.record("member.password_changed", member)
+
+
+def require_password_reset(member: Member) -> None:
+    """Refuse sign-in with the current password until a new one is set: failed sign-ins from anywhere
+    reached the account-wide limit. Saved in its own transaction, like audit.record_now, because the
+    failed sign-in that triggers it answers 422 and its own transaction is rolled back."""
+    if member.password_reset_required:
+        return
+    with db.engine.begin() as connection:
+        connection.execute(db.update(Member).where(Member.id == member.id).values(password_reset_required=True))
+    audit.record_now("member.password_reset_required", practice_id=member.practice_id, member_id=member.id)
 
 
 @dataclass(frozen=True)

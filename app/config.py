@@ -56,9 +56,18 @@ def from_environment(instance_path: str) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(env("IDLE_TIMEOUT_MINUTES", "30"))),
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out anyway
-        "LOGIN_FAILURES_PER_ACCOUNT": 5,
+        # Failed sign-ins pause one account at one address, and one address across accounts, for the
+        # window; the account-wide count (any address) requires a password reset instead (app/throttle.py).
+        "LOGIN_FAILURES_PER_ACCOUNT_AT_ADDRESS": 5,
         "LOGIN_FAILURES_PER_ADDRESS": 50,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        "LOGIN_FAILURES_PER_ACCOUNT_BEFORE_RESET": int(env("LOGIN_FAILURES_BEFORE_RESET", "100")),
+        "LOGIN_ACCOUNT_FAILURE_WINDOW_SECONDS": 60 * 60,
+        # How many reverse proxies in front of Parity to trust for X-Forwarded-For (0: none, the
+        # connection's own address counts). Set it to exactly the number there are, or addresses can be forged.
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
+        # Every request body is refused (413) above this, before it is read; uploads have lower limits.
+        "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         # The worker's clock for clearinghouse work: every tick it sends queued claims and polls practices
         # whose poll interval has passed. A submission's upload lease outlives any single upload.
         "CLEARINGHOUSE_TICK_SECONDS": int(env("CLEARINGHOUSE_TICK_SECONDS", "30")),

@@ -116,6 +116,9 @@ class Member(UserMixin, db.Model):
     #: What the session cookie names instead of the id; replaced on password change or
     #: deactivation so that every session signed in before ends at once.
     login_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_token)
+    #: Set when failed sign-ins from anywhere reach the account-wide limit: the right password no longer
+    #: signs in until a new one is set (accounts.set_password clears it).
+    password_reset_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

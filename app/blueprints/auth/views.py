@@ -16,8 +16,10 @@ bp = Blueprint("auth", __name__)
 
 # One message for an unknown email and a wrong password, so the page tells nobody which it was.
 SIGN_IN_FAILED = "That email and password do not match an active account."
-LOCKED_OUT = ("Too many failed sign-ins. For your security, sign-in is paused for this account; "
+LOCKED_OUT = ("Too many failed sign-ins. For your security, sign-in is paused for this account from here; "
               "try again in 15 minutes or ask your practice's administrator to reset your password.")
+RESET_REQUIRED = ("Someone has tried too many wrong passwords on this account, so it needs a new password "
+                  "before you can sign in: ask your administrator, or use Forgot your password?")
 
 
 def _safe_next(target: str | None) -> str:
@@ -42,15 +44,22 @@ def login():
         if form.validate():
             member = member_by_email(email)
             if accounts.check_password(member, form.password.data) and member.active:
+                if member.password_reset_required:
+                    audit.record_now("auth.sign_in_reset_required", practice_id=member.practice_id,
+                                     member_id=member.id, email=email)
+                    form.form_errors.append(RESET_REQUIRED)
+                    form.email.data = form.password.data = ""
+                    return render_page("auth/login.html", status=422, form=form)
                 session.clear()  # a fresh session at sign-in: nothing from before carries over
                 login_user(member)
                 session.permanent = True
                 session["seen"] = utcnow().timestamp()
                 member.last_sign_in_at = utcnow()
-                throttle.clear_account(email)
+                throttle.clear_account(email, request.remote_addr)
                 audit.record("auth.sign_in", member, actor=member)
                 return redirect(_safe_next(request.args.get("next")), code=303)
-            throttle.record_failure(email, request.remote_addr)
+            if throttle.record_failure(email, request.remote_addr, member.password_hash if member else None) and member:
+                accounts.require_password_reset(member)
             audit.record_now("auth.sign_in_failed", practice_id=member.practice_id if member else None,
                              member_id=member.id if member else None, email=email)
         form.form_errors.append(SIGN_IN_FAILED)
