@@ -5,33 +5,22 @@ from datetime import date
 import pytest
 
 from app.extensions import db
-from app.models import Bill, Practice, Role, TherapySession
+from app.models import Bill, Role
 
 
 @pytest.fixture
-def shared(make, app):
+def shared(make):
     """Clinician A's Open bill (with a claim) and clinician B's Pended bill for one client both see."""
-    from app.billing import bills
-
     practice = make.practice()
     first, second = make.member(practice, Role.CLINICIAN), make.member(practice, Role.CLINICIAN)
     client = make.client(practice, primary_clinician_id=first.id)
     service = make.service(practice, "90837", price_cents=19000)
-    made = {}
-    for clinician, open_now in ((first, True), (second, False)):
-        session = make.session(client, clinician, status="completed")
-        make.line(session, service)
-        with app.app_context():
-            bill = bills.create_from_sessions(db.session.get(Practice, practice.id),
-                                              [db.session.get(TherapySession, session.id)], open_now=open_now)
-            db.session.commit()
-            made[clinician.id] = (bill.id, bill.number)
-    with app.app_context():
-        a_bill = db.session.get(Bill, made[first.id][0])
-        db.session.expunge(a_bill)
+    a_bill = make.billed_session(client, first, service)
+    b_bill = make.billed_session(client, second, service, open_now=False)
     claim = make.claim(a_bill, status="needs_review")
     return type("Shared", (), {"practice": practice, "first": first, "second": second, "client": client,
-                               "a_bill": made[first.id], "b_bill": made[second.id], "claim": claim})
+                               "a_bill": (a_bill.id, a_bill.number), "b_bill": (b_bill.id, b_bill.number),
+                               "claim": claim})
 
 
 def a_line_id(app, bill_id):
