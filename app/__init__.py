@@ -2,10 +2,11 @@
 import os
 from datetime import timedelta
 
-from flask import Flask, flash, g, has_request_context, redirect, request, session, url_for
+from flask import Flask, abort, flash, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import audit, authz, cli, errors, formatting, htmx, models  # noqa: F401  (models registers the tables)
 from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
@@ -46,9 +47,14 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (throttling, audit) from X-Forwarded-For, only as far as proxies we trust.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    _refuse_large_bodies(app)  # before CSRFProtect, the first to read a body
     csrf.init_app(app)
     _init_login(app)
 
@@ -86,6 +92,17 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def _refuse_large_bodies(app: Flask) -> None:
+    """413 for a body declared larger than MAX_CONTENT_LENGTH, before any of it is read. (A body sent
+    without a length is cut off at the limit by werkzeug as it is read.)"""
+
+    @app.before_request
+    def refuse_large_body():
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if limit is not None and (request.content_length or 0) > limit:
+            abort(413)
 
 
 def _init_login(app: Flask) -> None:

@@ -1,8 +1,10 @@
 """Record-level visibility inside a practice, on top of authz's role and practice checks.
 
 Admins and billers work on the whole practice. A clinician works on their own clients (those they are
-the primary clinician of, or have a session with), their own sessions and their own claims (those whose
-rendering clinician they are). Records a member may not see answer 404, exactly like another practice's
+the primary clinician of, or have a session with), their own sessions, and the bills and claims of their own
+sessions (those whose clinician they are: a claim copies its bill's clinician, so the two rules agree). A
+client's ledger and statement are one account, payments and credit included: a clinician sees them only
+while every bill of the client is theirs. Records a member may not see answer 404, exactly like another practice's
 records: nothing about them is revealed. The rules raise `NotVisible`, which the web layer answers with 404
 (app/errors.py); no request in sight, so the domain's own lists (the home page's work list, the reports)
 filter with the same clauses.
@@ -10,7 +12,7 @@ filter with the same clauses.
 from sqlalchemy import exists, or_, select
 
 from app.extensions import db
-from app.models import Claim, Client, Member, Role, TherapySession
+from app.models import Bill, Claim, Client, Member, Role, TherapySession
 
 
 class NotVisible(LookupError):
@@ -39,6 +41,14 @@ def session_filter(member: Member):
     return in_practice & (TherapySession.clinician_id == member.id)
 
 
+def bill_filter(member: Member):
+    """A WHERE clause limiting Bill rows to those the member may see."""
+    in_practice = Bill.practice_id == member.practice_id
+    if sees_whole_practice(member):
+        return in_practice
+    return in_practice & (Bill.clinician_id == member.id)
+
+
 def claim_filter(member: Member):
     """A WHERE clause limiting Claim rows to those the member may see."""
     in_practice = Claim.practice_id == member.practice_id
@@ -61,6 +71,30 @@ def require_session(member: Member, session: TherapySession) -> TherapySession:
     if sees_whole_practice(member) or session.clinician_id == member.id:
         return session
     raise NotVisible(f"session {session.id}")
+
+
+def require_bill(member: Member, bill: Bill) -> Bill:
+    """The bill, or NotVisible (404) when this member may not see it."""
+    if sees_whole_practice(member) or bill.clinician_id == member.id:
+        return bill
+    raise NotVisible(f"bill {bill.id}")
+
+
+def sees_account(member: Member, client: Client) -> bool:
+    """Whether the member may see the client's ledger and statement (the client already visible to them): a
+    clinician only while no other clinician's bill is on the account (a part of it would show a wrong balance)."""
+    if sees_whole_practice(member):
+        return True
+    others = select(Bill.id).where(Bill.client_id == client.id,
+                                   or_(Bill.clinician_id.is_(None), Bill.clinician_id != member.id)).limit(1)
+    return db.session.scalar(others) is None
+
+
+def require_account(member: Member, client: Client) -> Client:
+    """The client whose ledger or statement is asked for, or NotVisible (404)."""
+    if sees_account(member, require_client(member, client)):
+        return client
+    raise NotVisible(f"account of client {client.id}")
 
 
 def require_claim(member: Member, claim: Claim) -> Claim:

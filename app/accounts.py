@@ -54,7 +54,19 @@ def set_password(member: Member, password: str) -> None:
         raise RuleViolation(problem, field="password")
     member.password_hash = hash_password(password)
     member.login_token = new_login_token()
+    member.password_reset_required = False
     audit.record("member.password_changed", member)
+
+
+def require_password_reset(member: Member) -> None:
+    """Refuse sign-in with the current password until a new one is set: failed sign-ins from anywhere
+    reached the account-wide limit. Saved in its own transaction, like audit.record_now, because the
+    failed sign-in that triggers it answers 422 and its own transaction is rolled back."""
+    if member.password_reset_required:
+        return
+    with db.engine.begin() as connection:
+        connection.execute(db.update(Member).where(Member.id == member.id).values(password_reset_required=True))
+    audit.record_now("member.password_reset_required", practice_id=member.practice_id, member_id=member.id)
 
 
 @dataclass(frozen=True)
@@ -109,8 +121,23 @@ def _active_admins(practice_id: int) -> int:
     )
 
 
+def _lock_practice_members(practice_id: int) -> None:
+    """Make changes to who is an active admin take turns within one practice, so that the count read next is
+    not changed by another transaction before this one commits (two admins demoting each other at once
+    would otherwise both see two admins). PostgreSQL: lock the practice row (FOR NO KEY UPDATE, so records
+    being added for the practice are not held up); SQLite: take the database's single write lock now."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.select(Practice.id).where(Practice.id == practice_id).with_for_update(key_share=True))
+    else:
+        db.session.execute(db.update(Practice).where(Practice.id == practice_id).values(id=Practice.id)
+                           .execution_options(synchronize_session=False))
+
+
 def _guard_last_admin(member: Member) -> None:
-    if member.role == Role.ADMIN and member.active and _active_admins(member.practice_id) <= 1:
+    if not (member.role == Role.ADMIN and member.active):
+        return
+    _lock_practice_members(member.practice_id)
+    if _active_admins(member.practice_id) <= 1:
         raise RuleViolation("A practice needs at least one active admin: make someone else an admin first.")
 
 

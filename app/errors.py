@@ -12,6 +12,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or it belongs to another practice."),
     405: ("Not allowed", "That action is not possible on this page."),
     409: ("Not possible now", "The record is in a state that does not allow this change."),
+    413: ("Too large", "What was sent is larger than Parity accepts. Send a smaller file."),
     429: ("Too many attempts", "Too many attempts. Wait a few minutes and try again."),
     500: ("Something went wrong", "The error was logged; nothing was saved. Try again in a moment."),
 }

@@ -22,11 +22,12 @@ from rq.results import Result
 from sqlalchemy import exists, event, func, select
 from sqlalchemy.orm import Session
 
-from app import audit, clearinghouse, mail
+from app import audit, clearinghouse, mail, secrets_at_rest
 from app.after_commit import request_job, rolled_back, savepoint_started, take
 from app.billing import acknowledgements, era, submissions, summaries
 from app.billing.bill_documents import bill_pdf
 from app.clearinghouse.base import ClearinghouseError, ClearinghouseUnavailable
+from app.config import encryption_key
 from app.extensions import db
 from app.models import Bill, JobProblem, OutboundEmail, Practice, SandboxClaim, Submission
 from app.models.types import utcnow
@@ -242,10 +243,22 @@ def _clearinghouse_job(name: str):
     return wrap
 
 
+def _claimmd_account_key(practice: Practice) -> str | None:
+    """The practice's AccountKey in plain text, for this job only (the database keeps it encrypted)."""
+    if not practice.claimmd_account_key:
+        return None
+    try:
+        return secrets_at_rest.decrypt(practice.claimmd_account_key, encryption_key(current_app.config))
+    except secrets_at_rest.SecretUnreadable as error:
+        raise ClearinghouseError("The stored Claim.MD AccountKey cannot be read (SECRET_KEY or ENCRYPTION_KEY "
+                                 "changed since it was saved): enter it again in Settings → Insurance.") from error
+
+
 def _adapter(practice_id: int):
     """The practice and its clearinghouse adapter (None when people move the files by hand)."""
     practice = db.session.get(Practice, practice_id)
-    adapter = clearinghouse.for_practice(practice, claimmd_url=current_app.config["CLAIMMD_URL"],
+    adapter = clearinghouse.for_practice(practice, claimmd_account_key=_claimmd_account_key(practice),
+                                         claimmd_url=current_app.config["CLAIMMD_URL"],
                                          claimmd_timeout=current_app.config["CLAIMMD_TIMEOUT_SECONDS"])
     return practice, adapter if adapter.automated else None
 

@@ -1,7 +1,7 @@
 """Two-factor sign-in: TOTP codes (RFC 6238) from an authenticator app, and single-use recovery codes.
 
 Functions flush and audit; the caller's transaction commits. The caller passes the key secrets are
-encrypted with (the app's SECRET_KEY) and, where time matters, the moment to check against.
+encrypted with (the app's `config.encryption_key`) and, where time matters, the moment to check against.
 """
 import hashlib
 import hmac

@@ -117,7 +117,7 @@ def counts_for(member: Member, count_failed_jobs: Callable[[int], int | None] | 
                         RemittanceClaim.outcome == PostingOutcome.UNMATCHED)),
         ("overdue_bills", "Open bills past their terms", "bills.index",
          {"status": BillStatus.OPEN.label, "overdue": "1"}, BILLING_STAFF,
-         lambda: _count(Bill, Bill.practice_id == member.practice_id, overdue_bill(practice_today(practice)))),
+         lambda: _count(Bill, access.bill_filter(member), overdue_bill(practice_today(practice)))),
         ("sessions_not_complete", "Past sessions not marked complete", "sessions.index",
          {"status": SessionStatus.SCHEDULED.value, "past": "1"}, EVERYONE,
          lambda: _count(TherapySession, sessions, past_not_complete(now))),

@@ -12,13 +12,15 @@ NAMES = {"sandbox": "Sandbox (simulated payer, for trying Parity)", "claimmd": "
          "files": "Files (download 837s, upload 999, 277CA and 835 files)"}
 
 
-def for_practice(practice, *, claimmd_url: str, claimmd_timeout: float) -> Clearinghouse:
-    """The practice's adapter, configured from its settings and the installation's (`claimmd_url`, and
-    `claimmd_timeout` in seconds for one answer)."""
+def for_practice(practice, *, claimmd_account_key: str | None, claimmd_url: str,
+                 claimmd_timeout: float) -> Clearinghouse:
+    """The practice's adapter, configured from its settings and the installation's: the practice's Claim.MD
+    AccountKey in plain text (stored encrypted, decrypted by the caller), `claimmd_url`, and
+    `claimmd_timeout` in seconds for one answer."""
     if practice.clearinghouse == "claimmd":
-        if not practice.claimmd_account_key:
+        if not claimmd_account_key:
             raise ClearinghouseError("Claim.MD needs the practice's AccountKey (Settings → Insurance).")
-        return ClaimMD(practice.claimmd_account_key, base_url=claimmd_url,
+        return ClaimMD(claimmd_account_key, base_url=claimmd_url,
                        timeout=(min(5.0, claimmd_timeout), claimmd_timeout))
     if practice.clearinghouse == "sandbox":
         return Sandbox(practice.id)

@@ -76,8 +76,9 @@ class Practice(db.Model):
     submit_claims_automatically: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: How often the worker asks the clearinghouse for acknowledgements, statuses and 835s.
     poll_every_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
-    #: The practice's Claim.MD AccountKey (claimmd only); never shown back in full.
-    claimmd_account_key: Mapped[str | None] = mapped_column(String(100))
+    #: The practice's Claim.MD AccountKey (claimmd only), encrypted (app/secrets_at_rest.py: a Fernet token of
+    #: a key of up to 100 characters is at most 228); never shown back.
+    claimmd_account_key: Mapped[str | None] = mapped_column(String(255))
     #: Claim.MD `response/` cursor (last_responseid) and `eralist/` cursor (last eraid seen).
     clearinghouse_response_cursor: Mapped[str] = mapped_column(String(40), default="", server_default="")
     clearinghouse_era_cursor: Mapped[str] = mapped_column(String(40), default="", server_default="")
@@ -118,6 +119,9 @@ class Member(UserMixin, db.Model):
     #: What the session cookie names instead of the id; replaced on password change or
     #: deactivation so that every session signed in before ends at once.
     login_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_token)
+    #: Set when failed sign-ins from anywhere reach the account-wide limit: the right password no longer
+    #: signs in until a new one is set (accounts.set_password clears it).
+    password_reset_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The TOTP secret (RFC 6238), encrypted with app/secrets_at_rest.py; set while two-factor is being set up

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
+from app.billing import bills
 from app.extensions import db
 from app.models.practice import new_catalog_version
 from app.models import (Bill, BillLine, Claim, X12File, Payment, Remittance, RemittanceClaim, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
@@ -127,6 +128,19 @@ class Factory:
                                         **{"code": service.code, "description": service.description or service.name,
                                            "units": 1, "price_cents": service.price_cents, "modifiers": [],
                                            **values}))
+
+    def billed_session(self, client: Client, clinician: Member, service: ServiceCode, *,
+                       open_now: bool = True) -> Bill:
+        """A completed session with one line of `service`, billed through the real rules (Open by default)."""
+        session = self.session(client, clinician, status="completed")
+        self.line(session, service)
+        with self.app.app_context():
+            bill = bills.create_from_sessions(db.session.get(Practice, client.practice_id),
+                                              [db.session.get(TherapySession, session.id)], open_now=open_now)
+            db.session.commit()
+            db.session.refresh(bill)
+            db.session.expunge(bill)
+        return bill
 
     def note(self, session: TherapySession, **values) -> SessionNote:
         return self.save(SessionNote(practice_id=session.practice_id, session_id=session.id,

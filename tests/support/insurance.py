@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from app import secrets_at_rest
 from app.billing import bills
+from app.config import encryption_key
 from app.extensions import db
 from app.models import Claim, Practice, Role, TherapySession
 from app.x12 import inbound
@@ -40,6 +42,11 @@ class Insured:
             claim = db.session.scalar(db.select(Claim).where(Claim.bill_id == bill.id))
             assert claim is not None and claim.status == "queued", claim and claim.problems
             return claim.id
+
+
+def stored_key(app, plain: str) -> str:
+    """A Claim.MD AccountKey as the database keeps it: encrypted with the app's key material."""
+    return secrets_at_rest.encrypt(plain, encryption_key(app.config))
 
 
 def insured(make, app, **practice_values) -> Insured:

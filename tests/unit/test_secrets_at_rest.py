@@ -1,22 +1,37 @@
-"""Secrets at rest: what is encrypted comes back only with the same key."""
+"""Secrets at rest: Fernet tokens under a key derived with HKDF-SHA256 from the key material given."""
 import pytest
-from cryptography.fernet import InvalidToken
 
 from app import secrets_at_rest
+from app.config import encryption_key
 
 
-def test_encrypted_text_comes_back_with_the_same_key_and_is_not_stored_in_clear():
-    token = secrets_at_rest.encrypt("JBSWY3DPEHPK3PXP", "the app's secret key")
-    assert "JBSWY3DPEHPK3PXP" not in token
-    assert secrets_at_rest.decrypt(token, "the app's secret key") == "JBSWY3DPEHPK3PXP"
-    assert secrets_at_rest.decrypt(token, b"the app's secret key") == "JBSWY3DPEHPK3PXP"
+def test_a_secret_comes_back_from_its_token_and_the_token_does_not_show_it():
+    token = secrets_at_rest.encrypt("ck_live_0042secret9876", "key material")
+    assert "secret" not in token and "9876" not in token
+    assert secrets_at_rest.decrypt(token, "key material") == "ck_live_0042secret9876"
+    assert secrets_at_rest.encrypt("ck_live_0042secret9876", "key material") != token  # a fresh IV each time
 
 
-def test_another_key_cannot_read_it():
-    token = secrets_at_rest.encrypt("JBSWY3DPEHPK3PXP", "the app's secret key")
-    with pytest.raises(InvalidToken):
-        secrets_at_rest.decrypt(token, "another secret key")
+@pytest.mark.parametrize("token", ["ck_live_plain", "gAAAAA-not-a-token", "ключ"])
+def test_other_key_material_or_no_token_is_refused(token):
+    with pytest.raises(secrets_at_rest.SecretUnreadable):
+        secrets_at_rest.decrypt(secrets_at_rest.encrypt("secret", "key one"), "key two")
+    with pytest.raises(secrets_at_rest.SecretUnreadable):
+        secrets_at_rest.decrypt(token, "key one")
 
 
-def test_the_same_text_encrypts_differently_each_time():
-    assert secrets_at_rest.encrypt("same", "key") != secrets_at_rest.encrypt("same", "key")
+def test_the_key_is_hkdf_sha256_of_the_material_with_parity_info():
+    import base64
+
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"parity secrets at rest").derive(b"material")
+    token = Fernet(base64.urlsafe_b64encode(derived)).encrypt(b"made elsewhere").decode()
+    assert secrets_at_rest.decrypt(token, "material") == "made elsewhere"
+
+
+def test_encryption_key_is_encryption_key_when_set_else_secret_key():
+    assert encryption_key({"SECRET_KEY": "s", "ENCRYPTION_KEY": None}) == "s"
+    assert encryption_key({"SECRET_KEY": "s", "ENCRYPTION_KEY": "e"}) == "e"

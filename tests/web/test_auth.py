@@ -65,13 +65,27 @@ def test_deactivated_member_cannot_sign_in(client, make):
     assert sign_in_form(client, member.email, PASSWORD).status_code == 422
 
 
-def test_sixth_failed_attempt_on_an_account_is_429_even_with_the_right_password(client, make):
+def sign_in_from(client, address, email, password, headers=None):
+    """A sign-in as if from another machine: the test client's connection address is `address`."""
+    return client.post("/login", data={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address}, headers=headers or {})
+
+
+def test_sixth_failure_from_one_address_is_429_there_even_with_the_right_password(client, make):
     member = make.member()
     for _ in range(5):
-        assert sign_in_form(client, member.email, "wrong password!").status_code == 422
-    response = sign_in_form(client, member.email, PASSWORD)
+        assert sign_in_from(client, "203.0.113.5", member.email, "wrong password!").status_code == 422
+    response = sign_in_from(client, "203.0.113.5", member.email, PASSWORD)
     assert response.status_code == 429
     assert b"Too many failed sign-ins" in response.data
+
+
+def test_failures_from_one_address_do_not_lock_the_member_out_at_another(app, client, make):
+    member = make.member()
+    for _ in range(20):
+        sign_in_from(client, "203.0.113.5", member.email, "wrong password!")
+    assert sign_in_from(client, "203.0.113.5", member.email, PASSWORD).status_code == 429
+    assert sign_in_from(client, "198.51.100.7", member.email, PASSWORD).status_code == 303
 
 
 def test_throttle_is_per_account(client, make):
@@ -86,6 +100,65 @@ def test_one_address_may_fail_thirty_times_across_accounts(client, make):
         assert sign_in_form(client, f"someone{number}@example.org", "wrong password!").status_code == 422
     member = make.member()
     assert sign_in_form(client, member.email, PASSWORD).status_code == 303
+
+
+def test_one_address_failing_across_fifty_accounts_is_paused_for_every_account(client, make):
+    member = make.member()
+    for number in range(50):
+        sign_in_from(client, "203.0.113.9", f"someone{number}@example.org", "wrong password!")
+    assert sign_in_from(client, "203.0.113.9", member.email, PASSWORD).status_code == 429
+    assert sign_in_from(client, "198.51.100.7", member.email, PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_FAILURES_PER_ACCOUNT_BEFORE_RESET": 8}])
+def test_failures_from_many_addresses_require_a_password_reset_until_one_is_set(app, client, make):
+    from app import accounts
+    from app.extensions import db
+    from app.models import Member
+
+    member = make.member()
+    for number in range(7):
+        assert sign_in_from(client, f"203.0.113.{number}", member.email, "wrong password!").status_code == 422
+    with app.app_context():
+        assert not db.session.get(Member, member.id).password_reset_required
+    assert sign_in_from(client, "203.0.113.100", member.email, "wrong password!").status_code == 422
+    with app.app_context():
+        assert db.session.get(Member, member.id).password_reset_required  # saved though the request was a 422
+    assert "member.password_reset_required" in audit_actions(app)
+
+    refused = sign_in_from(client, "198.51.100.7", member.email, PASSWORD)
+    assert refused.status_code == 422
+    assert b"ask your administrator, or use Forgot your password?" in refused.data
+    assert client.get("/").status_code == 302
+    unknown = sign_in_from(client, "198.51.100.7", member.email, "wrong password!")
+    assert b"Forgot your password" not in unknown.data  # only the right password learns of the reset
+
+    with app.app_context():
+        accounts.set_password(db.session.get(Member, member.id), "a brand new password")
+        db.session.commit()
+    # A new password starts a fresh account-wide count: one more failure does not require another reset.
+    assert sign_in_from(client, "203.0.113.101", member.email, "wrong password!").status_code == 422
+    assert sign_in_from(client, "198.51.100.7", member.email, "a brand new password").status_code == 303
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_PROXIES": 1}])
+def test_behind_one_trusted_proxy_the_forwarded_address_is_counted(client, make):
+    member = make.member()
+    for _ in range(5):
+        sign_in_from(client, "10.0.0.2", member.email, "wrong password!", {"X-Forwarded-For": "203.0.113.5"})
+    assert sign_in_from(client, "10.0.0.2", member.email, PASSWORD,
+                        {"X-Forwarded-For": "203.0.113.5"}).status_code == 429
+    # The same proxy forwarding someone else: not paused.
+    assert sign_in_from(client, "10.0.0.2", member.email, PASSWORD,
+                        {"X-Forwarded-For": "198.51.100.7"}).status_code == 303
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(client, make):
+    member = make.member()
+    for number in range(5):  # a different forged address each time: still one connection address
+        sign_in_from(client, "203.0.113.5", member.email, "wrong password!", {"X-Forwarded-For": f"192.0.2.{number}"})
+    assert sign_in_from(client, "203.0.113.5", member.email, PASSWORD,
+                        {"X-Forwarded-For": "198.51.100.7"}).status_code == 429
 
 
 def test_throttle_lives_in_redis_so_every_web_process_shares_it(app, database_url, redis_url, tmp_path, make):

@@ -32,14 +32,7 @@ def test_twenty_concurrent_payments_complete_the_bill_exactly_once(pg_app):
     practice = make.practice()
     clinician = make.member(practice, Role.CLINICIAN)
     client = make.client(practice)
-    service = make.service(practice, "90837", price_cents=19000)
-    session = make.session(client, clinician, status="completed")
-    make.line(session, service)
-    with pg_app.app_context():
-        bill = bills.create_from_sessions(db.session.get(Practice, practice.id),
-                                          [db.session.get(TherapySession, session.id)], open_now=True)
-        db.session.commit()
-        bill_id = bill.id
+    bill_id = make.billed_session(client, clinician, make.service(practice, "90837", price_cents=19000)).id
 
     # 20 × $12.50 = $250.00 against a $190.00 bill: $60.00 must end up as credit, not on the bill.
     def pay(index):

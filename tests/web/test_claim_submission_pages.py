@@ -9,7 +9,8 @@ from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from app import jobs
+from app import jobs, secrets_at_rest
+from app.config import encryption_key
 from app.extensions import db
 from app.models import AuditEvent, Claim, ClaimFile, ClaimStatus, JobProblem, Practice, Role
 from app.models.types import utcnow
@@ -42,16 +43,23 @@ def admin(make, sign_in):
     return practice
 
 
-def test_the_claimmd_key_is_masked_and_a_blank_field_keeps_it(app, client, admin):
+def plain_key(app, admin_id):
+    return secrets_at_rest.decrypt(_practice(app, admin_id).claimmd_account_key, encryption_key(app.config))
+
+
+def test_the_claimmd_key_is_stored_encrypted_never_shown_and_a_blank_field_keeps_it(app, client, admin):
     form = SETTINGS | {"clearinghouse": "claimmd", "claimmd_account_key": "ck_live_0042secret9876"}
     assert client.post("/settings/insurance", data=form).status_code == 303
+    stored = _practice(app, admin.id).claimmd_account_key
+    assert "ck_live" not in stored and "9876" not in stored
+    assert plain_key(app, admin.id) == "ck_live_0042secret9876"
     page = client.get("/settings/insurance").get_data(as_text=True)
-    assert "•••• 9876" in page and "0042secret" not in page
+    assert "A key is stored." in page and "9876" not in page and stored not in page
     assert re.search(r'<input[^>]*name="claimmd_account_key"[^>]*type="password" value=""', page)
     assert client.post("/settings/insurance", data=form | {"claimmd_account_key": ""}).status_code == 303
-    assert _practice(app, admin.id).claimmd_account_key == "ck_live_0042secret9876"
+    assert _practice(app, admin.id).claimmd_account_key == stored
     assert client.post("/settings/insurance", data=form | {"claimmd_account_key": "ck_new_1111"}).status_code == 303
-    assert _practice(app, admin.id).claimmd_account_key == "ck_new_1111"
+    assert plain_key(app, admin.id) == "ck_new_1111"
     with app.app_context():
         details = [event.details for event in db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "practice.insurance_settings_changed"))]

@@ -16,7 +16,7 @@ from app.models import (Bill, Claim, ClaimStatus, JobProblem, Practice, Remittan
 from app.x12 import inbound
 from app.x12.acknowledgements import write_277ca, write_999
 from tests.support.claimmd_server import ClaimMDServer
-from tests.support.insurance import claim_payment, insured, remittance_text
+from tests.support.insurance import claim_payment, insured, remittance_text, stored_key
 
 
 def _statuses(app, claim_ids):
@@ -72,7 +72,7 @@ def claimmd(app, make):
     with ClaimMDServer(account_key="test-key") as server:
         app.config["CLAIMMD_URL"] = server.url
         app.config["CLAIMMD_TIMEOUT_SECONDS"] = 2.0
-        world = insured(make, app, clearinghouse="claimmd", claimmd_account_key="test-key")
+        world = insured(make, app, clearinghouse="claimmd", claimmd_account_key=stored_key(app, "test-key"))
         yield server, world
 
 
@@ -137,7 +137,7 @@ def test_a_wrong_account_key_is_shown_and_not_retried(app, claimmd):
     server, world = claimmd
     world.claim()
     with app.app_context():
-        db.session.get(Practice, world.practice.id).claimmd_account_key = "wrong"
+        db.session.get(Practice, world.practice.id).claimmd_account_key = stored_key(app, "wrong")
         db.session.commit()
     result = _run(app, jobs.submit_claims, world.practice.id)
     assert "error" in result

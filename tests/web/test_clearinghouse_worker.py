@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Claim, ClaimCount, ClaimLine, ClaimStatus, Practice, Remittance, Submission
 from tests.support.claimmd_server import ClaimMDServer
-from tests.support.insurance import claim_payment, insured, remittance_text
+from tests.support.insurance import claim_payment, insured, remittance_text, stored_key
 from tests.support.processes import running_worker, wait_for
 
 pytestmark = pytest.mark.slow
@@ -99,7 +99,7 @@ def _clone_claims(app, claim_id: int, count: int) -> list[int]:
 def test_a_worker_killed_mid_submission_sends_each_of_500_claims_exactly_once(app, make, database_url, redis_url,
                                                                               tmp_path):
     with ClaimMDServer(account_key="test-key") as server:
-        world = insured(make, app, clearinghouse="claimmd", claimmd_account_key="test-key",
+        world = insured(make, app, clearinghouse="claimmd", claimmd_account_key=stored_key(app, "test-key"),
                         submit_claims_automatically=False)
         first = world.claim()
         claim_ids = [first] + _clone_claims(app, first, 499)

@@ -85,3 +85,34 @@ def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, 
     assert len(clients) == 14 and sorted(payers) == ["CI", "MB", "MC"] and 60 <= len(sessions) <= 90
     assert all(demo.values()) and demo["signed"] >= 15, demo
     assert bill_statuses == {"pended", "open", "complete", "void"} and partly_paid and with_credit
+
+
+def test_the_migration_encrypts_claimmd_keys_already_stored(empty_database, redis_url, tmp_path):
+    """A practice saved a plain AccountKey before keys were encrypted: upgrading encrypts it with the app's
+    key material, and downgrading gives it back."""
+    from sqlalchemy import text
+
+    from app import secrets_at_rest
+    from app.config import encryption_key
+    from app.extensions import db
+
+    app = make_app(empty_database, redis_url, str(tmp_path / "instance"), ENCRYPTION_KEY="a separate key")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "9ba1f220d2c6"]).exit_code == 0
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO practices (legal_name, created_at, claimmd_account_key) "
+                                    "VALUES ('Before', CURRENT_TIMESTAMP, 'ck_live_plain1234')"))
+    result = runner.invoke(args=["db", "upgrade", "01f7fb87126e"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        stored = db.session.scalar(text("SELECT claimmd_account_key FROM practices"))
+        assert "plain1234" not in stored
+        assert secrets_at_rest.decrypt(stored, encryption_key(app.config)) == "ck_live_plain1234"
+        assert encryption_key(app.config) == "a separate key"
+        db.session.remove()
+    assert runner.invoke(args=["db", "downgrade", "9ba1f220d2c6"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(text("SELECT claimmd_account_key FROM practices")) == "ck_live_plain1234"
+        db.session.remove()
+        db.engine.dispose()

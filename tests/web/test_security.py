@@ -81,3 +81,38 @@ def test_clinician_navigation_hides_admin_pages(client, make, sign_in):
     sign_in(make.member(role=Role.CLINICIAN))
     html = client.get("/").get_data(as_text=True)
     assert "/settings/members" not in html
+
+
+def test_a_body_declared_larger_than_the_limit_is_413_before_any_of_it_is_read(live_server):
+    """A real socket to a live server: only the headers of a 25 MB POST are sent, and the 413 must come
+    back while the server still waits for a body it would otherwise have to read."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(live_server.base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall((f"POST /login HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                            "Content-Type: application/x-www-form-urlencoded\r\n"
+                            f"Content-Length: {25 * 1024 * 1024}\r\n\r\n").encode())
+        answer = b""
+        while b"</html>" not in answer:
+            chunk = connection.recv(65536)  # a server reading the body first would time out here
+            if not chunk:
+                break
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert b" 413 " in status_line
+    assert b"Too large" in rest and b"Content-Security-Policy" in rest  # the normal error page
+
+
+@pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 4096}])
+def test_the_request_size_limit_is_a_setting(client, make, sign_in):
+    sign_in(make.member())
+    response = client.post("/settings/practice", data={"legal_name": "x" * 5000})
+    assert response.status_code == 413
+    assert b"larger than Parity accepts" in response.data
+    assert client.post("/login", data={"email": "a@example.org", "password": "small enough"}).status_code == 422
+
+
+def test_the_size_limit_defaults_to_20_mb(app):
+    assert app.config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024

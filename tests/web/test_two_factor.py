@@ -7,6 +7,7 @@ import pyotp
 import pytest
 
 from app import secrets_at_rest, two_factor
+from app.config import encryption_key
 from app.extensions import db
 from app.models import AuditEvent, Member, Practice, RecoveryCode, Role
 from app.models.types import utcnow
@@ -27,7 +28,7 @@ def stored(app, member) -> Member:
 
 def totp_of(app, member) -> pyotp.TOTP:
     """The member's authenticator, from the secret as the database keeps it (encrypted)."""
-    return pyotp.TOTP(secrets_at_rest.decrypt(stored(app, member).two_factor_secret, app.config["SECRET_KEY"]))
+    return pyotp.TOTP(secrets_at_rest.decrypt(stored(app, member).two_factor_secret, encryption_key(app.config)))
 
 
 def away_from_a_step_edge():
@@ -41,8 +42,8 @@ def with_two_factor(app, member) -> tuple[pyotp.TOTP, list[str]]:
     earlier = utcnow() - timedelta(minutes=10)
     with app.app_context():
         record = db.session.get(Member, member.id)
-        totp = pyotp.TOTP(two_factor.pending_secret(record, app.config["SECRET_KEY"]))
-        codes = two_factor.turn_on(record, totp.at(earlier), app.config["SECRET_KEY"], now=earlier)
+        totp = pyotp.TOTP(two_factor.pending_secret(record, encryption_key(app.config)))
+        codes = two_factor.turn_on(record, totp.at(earlier), encryption_key(app.config), now=earlier)
         db.session.commit()
     return totp, codes
 
@@ -63,7 +64,7 @@ def test_setup_page_shows_the_otpauth_uri_and_an_inline_svg_qr_code(app, client,
     response = client.get("/account/two-factor")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    secret = secrets_at_rest.decrypt(stored(app, member).two_factor_secret, app.config["SECRET_KEY"])
+    secret = secrets_at_rest.decrypt(stored(app, member).two_factor_secret, encryption_key(app.config))
     assert f"otpauth://totp/Parity:{member.email}?secret={secret}&issuer=Parity" in html
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
     assert "<path" in svg and "style=" not in svg  # the CSP's style-src 'self' would block inline styles

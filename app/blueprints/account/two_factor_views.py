@@ -8,6 +8,7 @@ from app.authz import any_member
 from app.blueprints.account.two_factor_forms import (RegenerateRecoveryCodesForm, TurnOffTwoFactorForm,
                                                      TurnOnTwoFactorForm)
 from app.blueprints.account.views import bp
+from app.config import encryption_key
 from app.forms import show_problems
 from app.rendering import render_page, see_other
 
@@ -22,7 +23,7 @@ def _page(status: int = 200, turn_on_form=None, turn_off_form=None, recovery_cod
     if member.two_factor_enabled:
         context["unused_recovery_codes"] = two_factor.unused_recovery_codes(member)
     else:
-        secret = two_factor.pending_secret(member, current_app.config["SECRET_KEY"])
+        secret = two_factor.pending_secret(member, encryption_key(current_app.config))
         uri = two_factor.provisioning_uri(member, secret)
         context |= {"secret": secret, "uri": uri, "qr_code": two_factor.qr_code_svg(uri),
                     "turn_on_form": turn_on_form or TurnOnTwoFactorForm(formdata=None)}
@@ -38,7 +39,7 @@ def two_factor_page():
         return _page()
     if form.validate_on_submit():
         try:
-            codes = two_factor.turn_on(current_user, form.code.data, current_app.config["SECRET_KEY"])
+            codes = two_factor.turn_on(current_user, form.code.data, encryption_key(current_app.config))
         except RuleViolation as error:
             show_problems(form, {error.field: str(error)})
         else:
@@ -54,7 +55,7 @@ def turn_off_two_factor():
     form = TurnOffTwoFactorForm()
     if form.validate_on_submit():
         try:
-            two_factor.turn_off(current_user, form.confirmation.data, current_app.config["SECRET_KEY"])
+            two_factor.turn_off(current_user, form.confirmation.data, encryption_key(current_app.config))
         except RuleViolation as error:
             show_problems(form, {error.field: str(error)})
         else:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from app import accounts, audit, throttle, two_factor
 from app.authz import any_member, public
 from app.blueprints.auth.forms import SecondStepForm, SignInForm
+from app.config import encryption_key
 from app.errors import render_error
 from app.extensions import db
 from app.models import Member
@@ -18,12 +19,14 @@ bp = Blueprint("auth", __name__)
 
 # One message for an unknown email and a wrong password, so the page tells nobody which it was.
 SIGN_IN_FAILED = "That email and password do not match an active account."
-LOCKED_OUT = ("Too many failed sign-ins. For your security, sign-in is paused for this account; "
+LOCKED_OUT = ("Too many failed sign-ins. For your security, sign-in is paused for this account from here; "
               "try again in 15 minutes or ask your practice's administrator to reset your password.")
 SECOND_STEP_EXPIRED = "Sign in again: the second step waits only five minutes."
 #: Where the Flask session keeps the member who gave the right password and still owes a code.
 PENDING_SECOND_STEP = "two_factor_pending"
 SECOND_STEP_SECONDS = 5 * 60
+RESET_REQUIRED = ("Someone has tried too many wrong passwords on this account, so it needs a new password "
+                  "before you can sign in: ask your administrator, or use Forgot your password?")
 
 
 def _safe_next(target: str | None) -> str:
@@ -40,9 +43,16 @@ def _complete_sign_in(member: Member, next_target: str | None, action: str = "au
     session.permanent = True
     session["seen"] = utcnow().timestamp()
     member.last_sign_in_at = utcnow()
-    throttle.clear_account(member.email)
+    throttle.clear_account(member.email, request.remote_addr)
     audit.record(action, member, actor=member, **details)
     return redirect(_safe_next(next_target), code=303)
+
+
+def _count_failure(email: str, member: Member | None) -> None:
+    """A wrong password or second-step code counts toward the sign-in throttle; past the account-wide limit the
+    member needs a new password."""
+    if throttle.record_failure(email, request.remote_addr, member.password_hash if member else None) and member:
+        accounts.require_password_reset(member)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,10 +70,16 @@ def login():
         if form.validate():
             member = member_by_email(email)
             if accounts.check_password(member, form.password.data) and member.active:
+                if member.password_reset_required:
+                    audit.record_now("auth.sign_in_reset_required", practice_id=member.practice_id,
+                                     member_id=member.id, email=email)
+                    form.form_errors.append(RESET_REQUIRED)
+                    form.email.data = form.password.data = ""
+                    return render_page("auth/login.html", status=422, form=form)
                 if member.two_factor_enabled:
                     return _start_second_step(member, request.args.get("next"))
                 return _complete_sign_in(member, request.args.get("next"))
-            throttle.record_failure(email, request.remote_addr)
+            _count_failure(email, member)
             audit.record_now("auth.sign_in_failed", practice_id=member.practice_id if member else None,
                              member_id=member.id if member else None, email=email)
         form.form_errors.append(SIGN_IN_FAILED)
@@ -117,11 +133,11 @@ def second_step():
                              email=member.email)
             return render_error(429, LOCKED_OUT)
         if form.validate():
-            used = two_factor.sign_in_with(member, form.code.data, current_app.config["SECRET_KEY"])
+            used = two_factor.sign_in_with(member, form.code.data, encryption_key(current_app.config))
             if used:
                 session.pop(PENDING_SECOND_STEP, None)
                 return _complete_sign_in(member, next_target, "auth.sign_in_two_factor", second_factor=used)
-            throttle.record_failure(member.email, request.remote_addr)
+            _count_failure(member.email, member)
             audit.record_now("auth.two_factor_failed", practice_id=member.practice_id, member_id=member.id)
             form.code.errors = [two_factor.WRONG_CODE]
         form.code.data = ""

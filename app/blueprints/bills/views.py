@@ -25,9 +25,7 @@ money_roles = roles(Role.ADMIN, Role.BILLER)
 
 
 def _bill(bill_id: int) -> Bill:
-    bill = load(Bill, bill_id)
-    access.require_client(current_user, bill.client)
-    return bill
+    return access.require_bill(current_user, load(Bill, bill_id))
 
 
 def _bill_and_line(bill_id: int, bill_line_id: int) -> tuple[Bill, BillLine]:
@@ -50,7 +48,7 @@ def _conflict_or_problem(error: BillProblem, form=None):
 
 
 def _filtered(form: BillFilterForm):
-    query = (select(Bill).join(Client, Bill.client_id == Client.id).where(access.client_filter(current_user))
+    query = (select(Bill).where(access.bill_filter(current_user))
              .options(selectinload(Bill.client), selectinload(Bill.lines), selectinload(Bill.allocations),
                       selectinload(Bill.adjustments), selectinload(Bill.clinician)))
     if form.status.data:
@@ -336,7 +334,7 @@ def new():
 @any_member
 def client_ledger(client_id: int):
     """The client's ledger: bills, payments, adjustments and refunds with a running balance; CSV too."""
-    client = access.require_client(current_user, load(Client, client_id))
+    client = access.require_account(current_user, load(Client, client_id))
     entries = ledger.entries(client.id)
     if request.args.get("format") == "csv":
         return csv_response(csv_export.csv_text(
@@ -352,7 +350,7 @@ def client_ledger(client_id: int):
 @any_member
 def statement_pdf(client_id: int):
     """The client's statement for a period (?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
-    client = access.require_client(current_user, load(Client, client_id))
+    client = access.require_account(current_user, load(Client, client_id))
     try:
         start = date.fromisoformat(request.args["from"]) if request.args.get("from") else None
         end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None

@@ -22,14 +22,9 @@ class ClaimFilterForm(FlaskForm):
     amount_max = MoneyField("Charge at most", validators=[Optional()])
 
 
-def masked(key: str | None) -> str:
-    """A stored secret as the page may show it: the last four characters only."""
-    return f"•••• {key[-4:]}" if key else ""
-
-
 class InsuranceSettingsForm(FlaskForm):
     """The practice's insurance settings. The Claim.MD AccountKey is never rendered back: left blank, the
-    stored key stays (`stored_key` is given by the view)."""
+    stored key stays (`key_stored` is given by the view)."""
 
     clearinghouse = SelectField("Clearinghouse", choices=list(NAMES.items()))
     claimmd_account_key = PasswordField("Claim.MD AccountKey", validators=[Length(max=100)])
@@ -52,16 +47,17 @@ class InsuranceSettingsForm(FlaskForm):
     billing_provider = SelectField("Billing provider", choices=[("group", "The practice (group NPI); clinicians render"),
                                                                 ("individual", "Each clinician's own NPI")])
 
-    def __init__(self, *args, stored_key: str | None = None, **kwargs):
+    def __init__(self, *args, key_stored: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stored_key = stored_key
+        self.key_stored = key_stored
+        # Only whether a key is stored: the page never shows any of it back (it is kept encrypted).
         self.claimmd_account_key.description = (
-            f"Stored: {masked(stored_key)}. Leave blank to keep it; type a new one to replace it." if stored_key
+            "A key is stored. Leave blank to keep it; type a new one to replace it." if key_stored
             else "From Claim.MD → Settings → Account Info. Needed when the clearinghouse is Claim.MD.")
 
     def validate_claimmd_account_key(self, field):
         field.data = (field.data or "").strip()
-        if self.clearinghouse.data == "claimmd" and not (field.data or self.stored_key):
+        if self.clearinghouse.data == "claimmd" and not (field.data or self.key_stored):
             raise ValidationError("Claim.MD needs the practice's AccountKey.")
 
 

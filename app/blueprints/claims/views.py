@@ -3,12 +3,12 @@ sending (the clearinghouse job's progress, or 837 batches to download), the deni
 with its lines, diagnoses, scrubber messages, remittances, timeline and X12."""
 import time
 
-from flask import Blueprint, abort, flash, make_response, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app import access, audit, csv_export, htmx, jobs
+from app import access, audit, csv_export, htmx, jobs, secrets_at_rest
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
 from app.billing import denials, era, submissions, worklist
@@ -18,6 +18,7 @@ from app.billing.money import dollars
 from app.blueprints.claims.forms import ClaimFilterForm, DenialNoteForm, InsuranceSettingsForm, WriteOffForm
 from app.blueprints.settings.forms import ConfirmForm
 from app.clearinghouse import NAMES
+from app.config import encryption_key
 from app.extensions import db
 from app.forms import show_problems
 from app.models import (Claim, ClaimEvent, ClaimFile, ClaimStatus, Client, JobProblem, Member, Payer, Role, Submission,
@@ -392,7 +393,7 @@ def x12_file(file_id: int):
 def settings():
     """Clearinghouse and its key, submitter and receiver, automation, polling and who bills on claims."""
     practice = current_user.practice
-    form = InsuranceSettingsForm(obj=practice, stored_key=practice.claimmd_account_key)
+    form = InsuranceSettingsForm(obj=practice, key_stored=bool(practice.claimmd_account_key))
     if form.validate_on_submit():
         text = {name: (getattr(form, name).data or "").strip() or None
                 for name in ("submitter_name", "submitter_id", "receiver_name", "receiver_id")}
@@ -402,8 +403,8 @@ def settings():
             values["poll_every_minutes"] = form.poll_every_minutes.data
         changed = audit.apply_changes(practice, values)
         new_key = form.claimmd_account_key.data
-        if new_key and new_key != practice.claimmd_account_key:  # left blank: keep the stored key
-            practice.claimmd_account_key = new_key
+        if new_key:  # left blank: keep the stored key
+            practice.claimmd_account_key = secrets_at_rest.encrypt(new_key, encryption_key(current_app.config))
             changed["claimmd_account_key"] = "replaced"  # never the key itself, not even in the audit log
         if changed:
             audit.record("practice.insurance_settings_changed", practice, **changed)

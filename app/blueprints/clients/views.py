@@ -127,7 +127,8 @@ def show(client_id: int):
         .limit(SESSIONS_SHOWN)).all()
     today = rules.practice_today(client.practice_id)
     return render_page("clients/show.html", client=client, sessions=sessions, today=today,
-                       needs_billing_contact=rules.needs_billing_contact(client, today), **LABELS)
+                       needs_billing_contact=rules.needs_billing_contact(client, today),
+                       sees_account=access.sees_account(current_user, client), **LABELS)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
