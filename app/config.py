@@ -59,6 +59,12 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_FAILURES_PER_ADDRESS": 50,
         "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+        # Password-reset requests (app/throttle.py): per email, per address, in a 15-minute window. The
+        # page answers no sooner than PASSWORD_RESET_ANSWER_SECONDS, account or not, so timing tells nothing.
+        "PASSWORD_RESETS_PER_EMAIL": 5,
+        "PASSWORD_RESETS_PER_ADDRESS": 20,
+        "PASSWORD_RESET_WINDOW_SECONDS": 15 * 60,
+        "PASSWORD_RESET_ANSWER_SECONDS": 0.3,
         # The worker's clock for clearinghouse work: every tick it sends queued claims and polls practices
         # whose poll interval has passed. A submission's upload lease outlives any single upload.
         "CLEARINGHOUSE_TICK_SECONDS": int(env("CLEARINGHOUSE_TICK_SECONDS", "30")),

@@ -50,3 +50,25 @@ def record_failure(email: str, address: str) -> None:
 def clear_account(email: str) -> None:
     """A successful sign-in (or a password reset) forgives the account's earlier failures."""
     get_redis().delete(_key("account", email))
+
+
+
+def _reset_request_key(kind: str, value: str) -> str:
+    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+    return f"parity:password-reset-requests:{kind}:{digest}"
+
+
+def count_reset_request(email: str, address: str) -> tuple[bool, bool]:
+    """Count a password-reset request against its email and its address (a fixed window from the first
+    request, like sign-in failures); answers (email within its limit, address within its limit)."""
+    config = current_app.config
+    keys = [_reset_request_key("email", email), _reset_request_key("address", address or "unknown")]
+    client = get_redis()
+    pipe = client.pipeline()
+    for key in keys:
+        pipe.incr(key)
+    counts = pipe.execute()
+    for key, count in zip(keys, counts):
+        if count == 1 or client.ttl(key) < 0:  # the first request starts the window
+            client.expire(key, config["PASSWORD_RESET_WINDOW_SECONDS"])
+    return counts[0] <= config["PASSWORD_RESETS_PER_EMAIL"], counts[1] <= config["PASSWORD_RESETS_PER_ADDRESS"]

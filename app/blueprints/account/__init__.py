@@ -1,0 +1,3 @@
+from app.blueprints.account.views import bp
+
+__all__ = ["bp"]
