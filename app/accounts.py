@@ -102,8 +102,9 @@ def change_password(member: Member, current_password: str, new_password: str, *,
 
 def _send_reset_link(member: Member, *, forced: bool) -> None:
     token = secrets.token_urlsafe(32)
-    db.session.add(PasswordReset(member_id=member.id, token_hash=token_hash(token),
-                                 expires_at=utcnow() + RESET_LINK_LIFETIME))
+    now = utcnow()
+    db.session.add(PasswordReset(member_id=member.id, token_hash=token_hash(token), created_at=now,
+                                 expires_at=now + RESET_LINK_LIFETIME))
     db.session.flush()
     mail.queue(member.practice, to=member.email, subject="Set a new Parity password",
                template="mail/password_reset.txt", member=member, token=token, forced=forced,
