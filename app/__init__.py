@@ -3,17 +3,16 @@ import os
 from datetime import timedelta
 
 from flask import Flask, abort, flash, g, has_request_context, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import audit, authz, cli, errors, formatting, htmx, models  # noqa: F401  (models registers the tables)
+from app import audit, authz, cli, errors, formatting, htmx, models, web_sessions  # noqa: F401  (models registers the tables)
 from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
 from app.blueprints import account, auth, bills, claims, clients, main, payers, remittances, reports, services, sessions, settings
 from app.config import from_environment
 from app.extensions import csrf, db, login_manager, migrate
-from app.models.practice import member_by_login_token
 from app.models.types import utcnow
 from app.navigation import SETTINGS_NAVIGATION, items_for
 
@@ -111,7 +110,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(member_by_login_token)
+    login_manager.user_loader(web_sessions.load_member)
 
 
 def _init_request_lifecycle(app: Flask) -> None:
@@ -138,8 +137,7 @@ def _init_request_lifecycle(app: Flask) -> None:
         now = utcnow().timestamp()
         last_seen = session.get("seen", now)
         if now - last_seen > idle_limit.total_seconds():
-            logout_user()
-            session.clear()
+            web_sessions.end()
             flash(f"You were signed out after {int(idle_limit.total_seconds() // 60)} minutes without activity.", "info")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         session["seen"] = now

@@ -3,22 +3,32 @@
 Functions flush and audit; the caller's transaction (the request wrapper, a CLI command or a job)
 commits.
 """
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
-from app import audit, mail
+from app import audit, mail, member_sessions
 from app.billing.identity import digits_only
 from app.extensions import db
-from app.models import Member, Practice, Role
-from app.models.practice import new_login_token
+from app.models import Member, PasswordReset, Practice, Role
+from app.models.accounts import token_hash
+from app.models.practice import member_by_email, new_login_token
+from app.models.types import utcnow
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("parity-timing-equaliser")
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+#: zxcvbn's score runs 0 (guessed at once) to 4; 3 is "safely unguessable: moderate protection from offline attacks".
+MIN_PASSWORD_SCORE = 3
+#: zxcvbn's time grows with the length; nobody needs more than this many characters checked.
+_STRENGTH_CHECKED_CHARACTERS = 100
+RESET_LINK_LIFETIME = timedelta(hours=1)
 
 
 class RuleViolation(Exception):
@@ -41,21 +51,113 @@ def check_password(member: Member | None, password: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | None:
+    """Why a new password will not do (too short, or easy to guess by zxcvbn, with its advice), or None.
+    `user_inputs` are the member's own words (name, email), which make a password weaker when used."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    return None
+    words = [part for value in user_inputs if value for part in (value, *value.replace("@", " ").split())]
+    strength = zxcvbn(password[:_STRENGTH_CHECKED_CHARACTERS], user_inputs=words)
+    if strength["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = strength["feedback"]
+    advice = [feedback["warning"], *feedback["suggestions"]] if feedback["warning"] else feedback["suggestions"]
+    return " ".join(["This password is too easy to guess.", *(line for line in advice if line)]
+                    or ["Add another word or two. Uncommon words are better."])
+
+
+def _own_words(member: Member) -> tuple[str, ...]:
+    return (member.name, member.email)
+
+
+def _require_strong(member: Member, password: str, field: str) -> None:
+    problem = password_problem(password, _own_words(member))
+    if problem:
+        raise RuleViolation(problem, field=field)
 
 
 def set_password(member: Member, password: str) -> None:
-    """Change the password and end every session the member had open."""
-    problem = password_problem(password)
-    if problem:
-        raise RuleViolation(problem, field="password")
-    member.password_hash = hash_password(password)
-    member.login_token = new_login_token()
-    member.password_reset_required = False
+    """Set the password (an operator's CLI) and end every session the member had open."""
+    _take_new_password(member, password, "password")
+    _end_every_session(member)
     audit.record("member.password_changed", member)
+
+
+def _take_new_password(member: Member, password: str, field: str) -> None:
+    """The one way a password is replaced: strong enough, hashed, and a required reset thereby done."""
+    _require_strong(member, password, field)
+    member.password_hash = hash_password(password)
+    member.password_reset_required = False
+
+
+def _end_every_session(member: Member) -> None:
+    member.login_token = new_login_token()
+    member_sessions.end_all(member)
+
+
+def change_password(member: Member, current_password: str, new_password: str, *, keep_session: str | None) -> None:
+    """The member's own change: the current password first; every other sign-in of theirs ends."""
+    if not check_password(member, current_password):
+        raise RuleViolation("That is not your current password.", field="current_password")
+    _take_new_password(member, new_password, "new_password")
+    ended = member_sessions.end_all(member, keep=keep_session)
+    audit.record("member.password_changed", member, other_sessions_ended=ended)
+
+
+def _send_reset_link(member: Member, *, forced: bool) -> None:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(PasswordReset(member_id=member.id, token_hash=token_hash(token), created_at=now,
+                                 expires_at=now + RESET_LINK_LIFETIME))
+    db.session.flush()
+    mail.queue(member.practice, to=member.email, subject="Set a new Parity password",
+               template="mail/password_reset.txt", member=member, token=token, forced=forced,
+               minutes=int(RESET_LINK_LIFETIME.total_seconds() // 60))
+
+
+def request_password_reset(email: str) -> bool:
+    """Email a reset link when an active member signs in with this email; True when one was sent.
+    Links sent before stay usable until they expire or any one of them is used."""
+    member = member_by_email(email)
+    if member is None or not member.active:
+        return False
+    _send_reset_link(member, forced=False)
+    audit.record("member.password_reset_requested", member)  # by whoever typed the email: no actor
+    return True
+
+
+def force_password_reset(member: Member) -> None:
+    """An admin's reset: the password stops working at once, every session ends, and the member gets a
+    link to choose a new one (which the admin never sees)."""
+    if not member.active:
+        raise RuleViolation("Reactivate this member first: a deactivated member cannot sign in.")
+    member.password_hash = hash_password(secrets.token_urlsafe(32))  # a password nobody knows
+    _end_every_session(member)
+    _send_reset_link(member, forced=True)
+    audit.record("member.password_reset_forced", member)
+
+
+def usable_reset(token: str) -> PasswordReset | None:
+    """The reset this link's token names, while unused, unexpired and its member active; else None."""
+    reset = db.session.scalar(db.select(PasswordReset).where(PasswordReset.token_hash == token_hash(token or "")))
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow() or not reset.member.active:
+        return None
+    return reset
+
+
+def reset_password(reset: PasswordReset, new_password: str) -> Member:
+    """Set the new password from a reset link: the link and any other outstanding ones are used up and
+    every session of the member ends."""
+    member = reset.member
+    _take_new_password(member, new_password, "new_password")
+    now = utcnow()
+    db.session.execute(db.update(PasswordReset)
+                       .where(PasswordReset.member_id == member.id, PasswordReset.used_at.is_(None))
+                       .values(used_at=now))
+    _end_every_session(member)
+    audit.record("member.password_reset", member, actor=member)
+    return member
 
 
 def require_password_reset(member: Member) -> None:
@@ -87,7 +189,7 @@ def add_member(practice: Practice, details: MemberDetails, password: str, *, wel
     email = details.email.strip().lower()
     if _email_taken(email):
         raise RuleViolation("Someone already signs in with this email.", field="email")
-    problem = password_problem(password)
+    problem = password_problem(password, (details.name, email))
     if problem:
         raise RuleViolation(problem, field="password")
     member = Member(
@@ -170,7 +272,7 @@ def deactivate_member(member: Member) -> None:
         return
     _guard_last_admin(member)
     member.active = False
-    member.login_token = new_login_token()
+    _end_every_session(member)
     audit.record("member.deactivated", member)
 
 

@@ -76,6 +76,12 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
         # Every request body is refused (413) above this, before it is read; uploads have lower limits.
         "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
+        # Password-reset requests (app/throttle.py): per email, per address, in a 15-minute window. The
+        # page answers no sooner than PASSWORD_RESET_ANSWER_SECONDS, account or not, so timing tells nothing.
+        "PASSWORD_RESETS_PER_EMAIL": 5,
+        "PASSWORD_RESETS_PER_ADDRESS": 20,
+        "PASSWORD_RESET_WINDOW_SECONDS": 15 * 60,
+        "PASSWORD_RESET_ANSWER_SECONDS": 0.3,
         # The worker's clock for clearinghouse work: every tick it sends queued claims and polls practices
         # whose poll interval has passed. A submission's upload lease outlives any single upload.
         "CLEARINGHOUSE_TICK_SECONDS": int(env("CLEARINGHOUSE_TICK_SECONDS", "30")),

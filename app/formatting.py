@@ -58,6 +58,22 @@ def ein(value: str | None) -> str:
     return f"{digits[:2]}-{digits[2:]}" if len(digits) == 9 else (value or "")
 
 
+_BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chromium/", "Chromium"), ("Chrome/", "Chrome"),
+             ("Safari/", "Safari"))
+_SYSTEMS = (("Windows", "Windows"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def device(user_agent: str | None) -> str:
+    """A sign-in's browser and system in words, from its User-Agent: "Firefox on Windows"."""
+    agent = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in agent), None)
+    system = next((name for marker, name in _SYSTEMS if marker in agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (agent[:60] if agent else "Unknown device")
+
+
 def mailing_address(record) -> str:
     """A client's, contact's or payer's address on one line: 1 Main St, Apt 2, Boston, MA 02110-1234
     (empty when it has none)."""
@@ -69,6 +85,6 @@ def mailing_address(record) -> str:
 
 def init_app(app: Flask) -> None:
     filters = {"cents": cents, "dollars": dollars, "timestamp": timestamp, "clock": clock, "local_date": local_date, "phone": phone,
-               "zip9": zip_code, "ein": ein, "address": mailing_address}
+               "zip9": zip_code, "ein": ein, "address": mailing_address, "device": device}
     for name, func in filters.items():
         app.add_template_filter(func, name)

@@ -10,7 +10,7 @@ from app.models import CodeType, Member, Practice, Role, ServiceCode
 from app.seed_clinical import seed_clinical
 
 DEMO_PRACTICE = "Demo Counseling Group"
-DEMO_PASSWORD = "parity-demo"
+DEMO_PASSWORD = "parity-demo-practice"
 
 DEMO_IDENTITY = {
     "legal_name": DEMO_PRACTICE,

@@ -1,4 +1,5 @@
-"""Failed sign-in counters, kept in Redis so that every web process sees the same numbers.
+"""Failed sign-in counters (and password-reset requests), kept in Redis so that every web process sees the
+same numbers.
 
 Counted so that nobody can use them against a member: failures count per account *at one address*, so a
 stranger's wrong passwords pause sign-in at the stranger's address only. Each address also has a limit
@@ -23,7 +24,7 @@ def _digest(value: str) -> str:
 
 def _key(kind: str, *values: str) -> str:
     # One digest per part, so that every key of one account shares a prefix (clear_account finds them).
-    return ":".join([f"parity:signin-failures:{kind}", *map(_digest, values)])
+    return ":".join([f"parity:throttle:{kind}", *map(_digest, values)])
 
 
 def _pause_limits(email: str, address: str) -> list[tuple[str, int]]:
@@ -49,6 +50,22 @@ def is_locked(email: str, address: str) -> bool:
     return any(count is not None and int(count) >= limit for count, (_, limit) in zip(counts, keys))
 
 
+def _count(windows: dict[str, int]) -> list[int]:
+    """Add one to each key and return the counts; a key's window (seconds) starts at its first count."""
+    client = get_redis()
+    pipe = client.pipeline()
+    for key in windows:
+        pipe.incr(key)
+        pipe.ttl(key)
+    replies = pipe.execute()
+    # (EXPIRE … NX would say this in one call, but the embedded server is Redis 6.2, which lacks it.) A key
+    # left without a TTL is given one here too.
+    for (key, window), ttl in zip(windows.items(), replies[1::2]):
+        if ttl < 0:
+            client.expire(key, window)
+    return replies[0::2]
+
+
 def record_failure(email: str, address: str, password_hash: str | None = None) -> bool:
     """Count a failed sign-in; True when the account-wide limit has now been reached, which the caller
     answers by requiring a password reset."""
@@ -56,19 +73,8 @@ def record_failure(email: str, address: str, password_hash: str | None = None) -
     windows = {key: config["LOGIN_FAILURE_WINDOW_SECONDS"] for key, _ in _pause_limits(email, address)}
     account_key = _account_key(email, password_hash)
     windows[account_key] = config["LOGIN_ACCOUNT_FAILURE_WINDOW_SECONDS"]
-    client = get_redis()
-    pipe = client.pipeline()
-    for key in windows:
-        pipe.incr(key)
-        pipe.ttl(key)
-    replies = pipe.execute()
-    # The window starts at the first failure. (EXPIRE … NX would say this in one call, but the
-    # embedded server is Redis 6.2, which lacks it.) A key left without a TTL is given one here too.
-    for (key, window), ttl in zip(windows.items(), replies[1::2]):
-        if ttl < 0:
-            client.expire(key, window)
-    account_failures = replies[2 * list(windows).index(account_key)]
-    return account_failures >= config["LOGIN_FAILURES_PER_ACCOUNT_BEFORE_RESET"]
+    counts = dict(zip(windows, _count(windows)))
+    return counts[account_key] >= config["LOGIN_FAILURES_PER_ACCOUNT_BEFORE_RESET"]
 
 
 def clear_account(email: str, address: str | None = None) -> None:
@@ -81,3 +87,13 @@ def clear_account(email: str, address: str | None = None) -> None:
     keys = list(client.scan_iter(match=_key("account-at-address", email) + ":*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+def count_reset_request(email: str, address: str) -> tuple[bool, bool]:
+    """Count a password-reset request against its email and its address (a fixed window from the first
+    request, like sign-in failures); answers (email within its limit, address within its limit)."""
+    config = current_app.config
+    window = config["PASSWORD_RESET_WINDOW_SECONDS"]
+    by_email, by_address = _count({_key("reset-requests-email", email): window,
+                                   _key("reset-requests-address", address or "unknown"): window})
+    return by_email <= config["PASSWORD_RESETS_PER_EMAIL"], by_address <= config["PASSWORD_RESETS_PER_ADDRESS"]

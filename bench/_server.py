@@ -79,7 +79,7 @@ class Client:
             self.cookie = header.split(";", 1)[0]
         return response.status, text
 
-    def sign_in(self, email: str, password: str = "parity-demo") -> None:
+    def sign_in(self, email: str, password: str = "parity-demo-practice") -> None:
         _, page = self.request("GET", "/login")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         status, _ = self.request("POST", "/login", {"email": email, "password": password, "csrf_token": token})

@@ -30,7 +30,7 @@ from app import audit, bulk
 from app.billing import bills, claims as claim_rules
 from app.billing.money import dollars
 from app.extensions import db
-from app.models import (Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Client, ClaimEvent, ClaimLine, ClaimStatus, Member, Payer,
+from app.models import (Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Client, ClaimEvent, ClaimStatus, Member, Payer,
                         Payment, PaymentSource, PostingOutcome, Practice, Remittance, RemittanceClaim, X12File)
 from app.models.types import utcnow
 from app.x12 import inbound, reasons

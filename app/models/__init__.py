@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per domain. Importing this package registers them all."""
+from app.models.accounts import MemberSession, PasswordReset
 from app.models.audit import AuditEvent
 from app.models.bills import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine,
                               BillStatus, Payment, PaymentMethod, PaymentSource, Refund)
@@ -14,7 +15,7 @@ from app.models.sandbox import SandboxClaim, SandboxRemittance, SandboxUpload
 from app.models.sessions import (Modality, NoteAddendum, SessionNote, SessionService, SessionStatus,
                                  TherapySession)
 
-__all__ = ["Receivable", "ReportFact", "ReportTotal", "JobProblem", "PostingOutcome", "Remittance", "RemittanceClaim", "SandboxClaim", "SandboxRemittance",
+__all__ = ["MemberSession", "PasswordReset", "Receivable", "ReportFact", "ReportTotal", "JobProblem", "PostingOutcome", "Remittance", "RemittanceClaim", "SandboxClaim", "SandboxRemittance",
            "SandboxUpload", "Submission", "SubmissionStatus", "Claim", "ClaimCount", "ClaimEvent", "ClaimFile", "ClaimLine", "ClaimStatus", "X12Counter", "X12File",
            "Adjustment", "AdjustmentKind", "Allocation", "Bill", "BillCounter", "BillEvent", "BillLine", "BillStatus",
            "Payment", "PaymentMethod", "PaymentSource", "Refund", "AuditEvent", "Client", "CodeType", "Contact", "InsurancePolicy", "Member", "Modality", "NoteAddendum",

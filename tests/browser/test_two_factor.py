@@ -24,6 +24,7 @@ def fresh_code(totp: pyotp.TOTP, used: set[str]) -> str:
 def test_a_member_turns_on_two_factor_and_signs_in_with_a_code(page, live_server):
     member = Factory(live_server).member(role=Role.CLINICIAN)
     sign_in(page, member.email)
+    page.locator("a.who").click()  # the member's name in the header: their account page
     page.get_by_role("link", name="Two-factor sign-in").click()
     expect(page.get_by_role("heading", name="Two-factor sign-in", level=1)).to_be_visible()
     expect(page.locator(".qr-code-frame svg")).to_be_visible()

@@ -42,4 +42,10 @@ def test_set_password_prompts_changes_the_password_and_is_audited(app, make):
 def test_set_password_refuses_a_short_password(app, make):
     member = make.member()
     result = app.test_cli_runner().invoke(args=["users", "set-password", member.email, "--password", "short"])
-    assert result.exit_code != 0 and "at least 10" in result.output
+    assert result.exit_code != 0 and "at least 12" in result.output
+
+
+def test_set_password_refuses_a_guessable_password(app, make):
+    member = make.member()
+    result = app.test_cli_runner().invoke(args=["users", "set-password", member.email, "--password", "qwertyuiop12"])
+    assert result.exit_code != 0 and "too easy to guess" in result.output

@@ -38,7 +38,7 @@ def get_json(url):
 def sign_in_over_http(base, email) -> tuple[int, str]:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     token = csrf_token_from(opener.open(f"{base}/login", timeout=5).read().decode())
-    body = urllib.parse.urlencode({"email": email, "password": "parity-demo", "csrf_token": token}).encode()
+    body = urllib.parse.urlencode({"email": email, "password": "parity-demo-practice", "csrf_token": token}).encode()
     response = opener.open(f"{base}/login", data=body, timeout=10)
     return response.status, response.geturl()
 

@@ -98,7 +98,9 @@ def test_admin_adds_a_clinician_with_npi_and_a_welcome_email_is_queued(app, clie
     ({"npi": "1234567890"}, "npi", "check digit"),
     ({"taxonomy": ""}, "taxonomy", "needs a taxonomy"),
     ({"email": "not-an-email"}, "email", "Invalid email"),
-    ({"password": "short"}, "password", "at least 10"),
+    ({"password": "short"}, "password", "at least 12"),
+    ({"password": "password1234"}, "password", "too easy to guess"),
+    ({"password": "riley@example.org"}, "password", "too easy to guess"),
 ])
 def test_bad_member_is_422_and_nobody_is_added(app, client, admin, changes, field, message):
     data = {"name": "Riley", "email": "riley@example.org", "role": "clinician", "npi": "1234567893",
@@ -148,14 +150,10 @@ def test_with_two_admins_one_may_be_demoted_and_the_row_is_swapped(app, client, 
     assert event.details == {"role": ["admin", "biller"]}
 
 
-def test_deactivated_member_is_signed_out_at_once(app, client, admin, make):
+def test_deactivated_member_is_signed_out_at_once(app, client, admin, make, sign_in):
     practice = fetch(app, Practice, admin.practice_id)
     biller = make.member(practice, Role.BILLER)
-    other_client = app.test_client()
-    with other_client.session_transaction() as session:
-        from app.models.types import utcnow
-
-        session.update({"_user_id": biller.login_token, "_fresh": True, "seen": utcnow().timestamp()})
+    other_client = sign_in(biller, on=app.test_client())
     assert other_client.get("/").status_code == 200
     assert client.post(f"/settings/members/{biller.id}/deactivate").status_code == 303
     assert other_client.get("/").status_code == 302

@@ -2,9 +2,9 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from app import accounts, audit, throttle, two_factor
+from app import accounts, audit, throttle, two_factor, web_sessions
 from app.authz import any_member, public
 from app.blueprints.auth.forms import SecondStepForm, SignInForm
 from app.config import encryption_key
@@ -20,13 +20,13 @@ bp = Blueprint("auth", __name__)
 # One message for an unknown email and a wrong password, so the page tells nobody which it was.
 SIGN_IN_FAILED = "That email and password do not match an active account."
 LOCKED_OUT = ("Too many failed sign-ins. For your security, sign-in is paused for this account from here; "
-              "try again in 15 minutes or ask your practice's administrator to reset your password.")
+              "try again in 15 minutes, or set a new password with “Forgot your password?” on the sign-in page.")
 SECOND_STEP_EXPIRED = "Sign in again: the second step waits only five minutes."
 #: Where the Flask session keeps the member who gave the right password and still owes a code.
 PENDING_SECOND_STEP = "two_factor_pending"
 SECOND_STEP_SECONDS = 5 * 60
 RESET_REQUIRED = ("Someone has tried too many wrong passwords on this account, so it needs a new password "
-                  "before you can sign in: ask your administrator, or use Forgot your password?")
+                  "before you can sign in: ask your administrator, or use “Forgot your password?”.")
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,10 +38,7 @@ def _safe_next(target: str | None) -> str:
 
 def _complete_sign_in(member: Member, next_target: str | None, action: str = "auth.sign_in", **details):
     """Sign the member in: the one place both the password step and the two-factor step end."""
-    session.clear()  # a fresh session at sign-in: nothing from before carries over
-    login_user(member)
-    session.permanent = True
-    session["seen"] = utcnow().timestamp()
+    web_sessions.start(member)  # with a server-side record that sign-out ends
     member.last_sign_in_at = utcnow()
     throttle.clear_account(member.email, request.remote_addr)
     audit.record(action, member, actor=member, **details)
@@ -93,8 +90,7 @@ def login():
 def logout():
     """Sign out."""
     audit.record("auth.sign_out", current_user._get_current_object())
-    logout_user()
-    session.clear()
+    web_sessions.end()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"), code=303)
 

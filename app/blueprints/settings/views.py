@@ -123,6 +123,26 @@ def reactivate_member(member_id: int):
     return _row_or_redirect(member, f"{member.name} can sign in again.")
 
 
+@bp.route("/members/<int:member_id>/reset-password", methods=["GET", "POST"])
+@admin_only
+def reset_member_password(member_id: int):
+    """Force a password reset, after a confirmation page: the member's password stops working, their
+    sessions end, and they get an email with a link to choose a new one (which the admin never sees)."""
+    member = load(Member, member_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            accounts.force_password_reset(member)
+        except RuleViolation as error:
+            form.form_errors.append(str(error))
+        else:
+            flash(f"{member.name}'s password is reset; they were signed out and emailed a link to set a new one.",
+                  "success")
+            return see_other(url_for("settings.members"))
+    return render_page("settings/member_reset_password.html", status=422 if request.method == "POST" else 200,
+                       form=form, member=member)
+
+
 def _row_or_redirect(member: Member, message: str):
     """htmx swaps the row in place; a plain form post (no JavaScript) goes back to the list."""
     if htmx.is_htmx():

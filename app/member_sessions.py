@@ -1,0 +1,70 @@
+"""Server-side sign-ins: each one a MemberSession row named by a random token that only the session
+cookie holds. The web layer keeps the token in Flask's session and asks `current` on every request, so
+a session ended here (sign-out, sign out everywhere, a password change or reset) is over for every copy
+of its cookie. Functions flush, never commit.
+"""
+import secrets
+from datetime import timedelta
+
+from app import audit
+from app.extensions import db
+from app.models import Member, MemberSession
+from app.models.accounts import token_hash
+from app.models.types import utcnow
+
+#: How stale last_seen_at may get before a request writes it again: one write a minute at most.
+LAST_SEEN_EVERY = timedelta(minutes=1)
+
+
+def start(member: Member, *, ip_address: str | None, user_agent: str | None) -> str:
+    """Record a new sign-in; returns the token for the session cookie (stored here only as a hash)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(MemberSession(member_id=member.id, token_hash=token_hash(token), ip_address=ip_address,
+                                 user_agent=(user_agent or "")[:300] or None))
+    db.session.flush()
+    return token
+
+
+def current(member: Member, token: str | None) -> MemberSession | None:
+    """The member's live session with this token (last seen noted at most once a minute), or None."""
+    if not token:
+        return None
+    record = db.session.scalar(db.select(MemberSession).where(MemberSession.token_hash == token_hash(token)))
+    if record is None or record.member_id != member.id or record.ended_at is not None:
+        return None
+    now = utcnow()
+    if now - record.last_seen_at >= LAST_SEEN_EVERY:
+        record.last_seen_at = now
+    return record
+
+
+def end(token: str | None) -> None:
+    """End the session with this token (sign-out, idle sign-out); an unknown token is no error."""
+    if token:
+        db.session.execute(db.update(MemberSession)
+                           .where(MemberSession.token_hash == token_hash(token), MemberSession.ended_at.is_(None))
+                           .values(ended_at=utcnow()))
+
+
+def end_all(member: Member, *, keep: str | None = None) -> int:
+    """End every live session of the member but the one with token `keep`; returns how many ended."""
+    statement = (db.update(MemberSession)
+                 .where(MemberSession.member_id == member.id, MemberSession.ended_at.is_(None))
+                 .values(ended_at=utcnow()))
+    if keep:
+        statement = statement.where(MemberSession.token_hash != token_hash(keep))
+    return db.session.execute(statement).rowcount
+
+
+def sign_out_everywhere(member: Member, *, keep: str | None = None) -> int:
+    """The member's choice on their account page: every other sign-in ends; audited."""
+    ended = end_all(member, keep=keep)
+    audit.record("auth.signed_out_everywhere", member, sessions=ended)
+    return ended
+
+
+def live(member: Member) -> list[MemberSession]:
+    """The member's live sessions, most recently seen first."""
+    return list(db.session.scalars(
+        db.select(MemberSession).where(MemberSession.member_id == member.id, MemberSession.ended_at.is_(None))
+        .order_by(MemberSession.last_seen_at.desc(), MemberSession.id.desc())))
