@@ -141,7 +141,7 @@ def test_a_weak_or_mismatched_new_password_is_422_and_the_link_still_works(app, 
 
 def test_a_reset_clears_the_accounts_sign_in_throttle(app, client, make):
     member = make.member()
-    for _ in range(app.config["LOGIN_FAILURES_PER_ACCOUNT"]):
+    for _ in range(app.config["LOGIN_FAILURES_PER_ACCOUNT_AT_ADDRESS"]):
         app.test_client().post("/login", data={"email": member.email, "password": "wrong password!"})
     assert app.test_client().post("/login", data={"email": member.email, "password": PASSWORD}).status_code == 429
     ask(client, member.email)
@@ -173,7 +173,7 @@ def test_over_the_per_address_limit_the_answer_is_429(app, client, make):
 def test_the_sign_in_page_links_to_the_reset_and_the_lockout_says_so(app, client, make):
     assert 'href="/password-reset"' in client.get("/login").get_data(as_text=True)
     member = make.member()
-    for _ in range(app.config["LOGIN_FAILURES_PER_ACCOUNT"]):
+    for _ in range(app.config["LOGIN_FAILURES_PER_ACCOUNT_AT_ADDRESS"]):
         client.post("/login", data={"email": member.email, "password": "wrong password!"})
     locked = client.post("/login", data={"email": member.email, "password": PASSWORD}).get_data(as_text=True)
     assert "Forgot your password?" in locked

@@ -26,7 +26,7 @@ SECOND_STEP_EXPIRED = "Sign in again: the second step waits only five minutes."
 PENDING_SECOND_STEP = "two_factor_pending"
 SECOND_STEP_SECONDS = 5 * 60
 RESET_REQUIRED = ("Someone has tried too many wrong passwords on this account, so it needs a new password "
-                  "before you can sign in: ask your administrator, or use “Forgot your password?”.")
+                  "before you can sign in: ask your administrator, or use Forgot your password?")
 
 
 def _safe_next(target: str | None) -> str:
