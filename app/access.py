@@ -33,28 +33,35 @@ def client_filter(member: Member):
     return in_practice & or_(Client.primary_clinician_id == member.id, has_session)
 
 
-def session_filter(member: Member):
-    """A WHERE clause limiting TherapySession rows to those the member may see."""
-    in_practice = TherapySession.practice_id == member.practice_id
+def _own_records(model, member: Member):
+    """A WHERE clause limiting a model's rows (sessions, bills, claims) to the member's: the whole practice for
+    admins and billers, a clinician's own (`clinician_id`) otherwise."""
+    in_practice = model.practice_id == member.practice_id
     if sees_whole_practice(member):
         return in_practice
-    return in_practice & (TherapySession.clinician_id == member.id)
+    return in_practice & (model.clinician_id == member.id)
+
+
+def _require_own(member: Member, record):
+    """The session, bill or claim, or NotVisible (404) when it is another clinician's."""
+    if sees_whole_practice(member) or record.clinician_id == member.id:
+        return record
+    raise NotVisible(f"{record.__tablename__} {record.id}")
+
+
+def session_filter(member: Member):
+    """A WHERE clause limiting TherapySession rows to those the member may see."""
+    return _own_records(TherapySession, member)
 
 
 def bill_filter(member: Member):
-    """A WHERE clause limiting Bill rows to those the member may see."""
-    in_practice = Bill.practice_id == member.practice_id
-    if sees_whole_practice(member):
-        return in_practice
-    return in_practice & (Bill.clinician_id == member.id)
+    """A WHERE clause limiting Bill rows to those the member may see: bills of their own sessions."""
+    return _own_records(Bill, member)
 
 
 def claim_filter(member: Member):
-    """A WHERE clause limiting Claim rows to those the member may see."""
-    in_practice = Claim.practice_id == member.practice_id
-    if sees_whole_practice(member):
-        return in_practice
-    return in_practice & (Claim.clinician_id == member.id)
+    """A WHERE clause limiting Claim rows to those the member may see: claims of their own bills."""
+    return _own_records(Claim, member)
 
 
 def require_client(member: Member, client: Client) -> Client:
@@ -68,16 +75,11 @@ def require_client(member: Member, client: Client) -> Client:
 
 
 def require_session(member: Member, session: TherapySession) -> TherapySession:
-    if sees_whole_practice(member) or session.clinician_id == member.id:
-        return session
-    raise NotVisible(f"session {session.id}")
+    return _require_own(member, session)
 
 
 def require_bill(member: Member, bill: Bill) -> Bill:
-    """The bill, or NotVisible (404) when this member may not see it."""
-    if sees_whole_practice(member) or bill.clinician_id == member.id:
-        return bill
-    raise NotVisible(f"bill {bill.id}")
+    return _require_own(member, bill)
 
 
 def sees_account(member: Member, client: Client) -> bool:
@@ -98,10 +100,7 @@ def require_account(member: Member, client: Client) -> Client:
 
 
 def require_claim(member: Member, claim: Claim) -> Claim:
-    """The claim, or NotVisible (404) when this member may not see it."""
-    if sees_whole_practice(member) or claim.clinician_id == member.id:
-        return claim
-    raise NotVisible(f"claim {claim.id}")
+    return _require_own(member, claim)
 
 
 def may_edit_session(member: Member, session: TherapySession) -> bool:
