@@ -151,27 +151,31 @@ def make(app):
 
 @pytest.fixture
 def sign_in(app, client):
-    """Sign a member in on the test client without the cost of a password check: the server-side
-    record of the sign-in is made as /login makes it, and its token put in the session cookie."""
+    """Sign a member in on the test client without the cost of a password check (see `signed_in`)."""
+    def sign_in_as(member, on=None):
+        return signed_in(app, on or client, member)
+
+    return sign_in_as
+
+
+def signed_in(app, client, member):
+    """The test client, signed in as the member: the server-side record of the sign-in is made as /login makes
+    it, and its token put in the session cookie."""
     from app import member_sessions, web_sessions
     from app.extensions import db
     from app.models import Member
     from app.models.types import utcnow
 
-    def sign_in_as(member, on=None):
-        with app.app_context():
-            token = member_sessions.start(db.session.get(Member, member.id), ip_address="127.0.0.1",
-                                          user_agent="pytest")
-            db.session.commit()
-        with (on or client).session_transaction() as session:
-            session["_user_id"] = member.login_token
-            session["_fresh"] = True
-            session["seen"] = utcnow().timestamp()
-            session[web_sessions.TOKEN_KEY] = token
-            session.permanent = True
-        return on or client
-
-    return sign_in_as
+    with app.app_context():
+        token = member_sessions.start(db.session.get(Member, member.id), ip_address="127.0.0.1", user_agent="pytest")
+        db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = member.login_token
+        session["_fresh"] = True
+        session["seen"] = utcnow().timestamp()
+        session[web_sessions.TOKEN_KEY] = token
+        session.permanent = True
+    return client
 
 
 def strip_csrf(html: str) -> str:

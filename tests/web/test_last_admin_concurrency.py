@@ -4,8 +4,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Member, Role
-from app.models.types import utcnow
-from tests.conftest import _reset, make_app
+from tests.conftest import _reset, make_app, signed_in
 from tests.support.concurrency import run_together
 from tests.support.factories import Factory
 
@@ -25,15 +24,6 @@ def racing_app(request, redis_url, tmp_path):
     _reset(app)
 
 
-def signed_in_client(app, member):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = member.login_token
-        session["_fresh"] = True
-        session["seen"] = utcnow().timestamp()
-    return client
-
-
 @pytest.mark.parametrize("attempt", range(5))
 @pytest.mark.parametrize("change", [("role", {"role": "biller"}), ("deactivate", {})])
 def test_two_admins_removing_each_other_at_once_leave_one_admin(racing_app, change, attempt):
@@ -41,7 +31,7 @@ def test_two_admins_removing_each_other_at_once_leave_one_admin(racing_app, chan
     make = Factory(racing_app)
     practice = make.practice()
     first, second = make.member(practice, Role.ADMIN), make.member(practice, Role.ADMIN)
-    clients = [signed_in_client(racing_app, first), signed_in_client(racing_app, second)]
+    clients = [signed_in(racing_app, racing_app.test_client(), member) for member in (first, second)]
     targets = [second.id, first.id]  # each removes the other
 
     def remove_the_other(index):
