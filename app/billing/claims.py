@@ -268,6 +268,9 @@ def scrub(claim: Claim) -> list[Problem]:
         found.append(Problem("The practice's tax ID (EIN) is missing or not 9 digits.", practice_fix))
     if not zip9_is_valid(billing["address"]["zip_code"]) or not billing["address"]["line1"]:
         found.append(Problem("The billing provider address needs a street and a 9-digit ZIP.", practice_fix))
+    if not billing.get("phone"):
+        found.append(Problem("The practice needs a phone number: the claim file names it as the contact payers and "
+                             "the clearinghouse call about claims.", practice_fix))
     rendering = snap.get("rendering_provider")
     if rendering is not None:
         member_fix = f"/settings/members/{claim.clinician_id}"
@@ -509,7 +512,9 @@ def write_batches(practice: Practice, claims: list[Claim], *, usage: str = "P") 
             receiver_id=practice.receiver_id or "CLAIMMD", usage_indicator=usage,
             submitter=x12.Submitter(name=practice.submitter_name or practice.legal_name,
                                     identifier=practice.submitter_id or f"PARITY{practice.id}",
-                                    contact_name=practice.legal_name, phone=practice.phone or "6175550100"),
+                                    contact_name=practice.legal_name,
+                                    # Never made up: the scrubber holds back claims whose practice had no phone.
+                                    phone=practice.phone or group[0].snapshot["billing_provider"].get("phone", "")),
             receiver=x12.Receiver(name=practice.receiver_name or "CLAIM.MD", identifier=practice.receiver_id
                                   or "CLAIMMD"),
             billing_provider=_billing_provider(group[0].snapshot),

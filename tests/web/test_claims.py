@@ -168,6 +168,7 @@ SCRUB_CASES = [
     ("practice", {"taxonomy": None}, "needs a taxonomy code"),
     ("practice", {"tax_id": None}, "tax ID (EIN) is missing"),
     ("practice", {"zip_code": "02139"}, "9-digit ZIP"),
+    ("practice", {"phone": None}, "The practice needs a phone number"),
     ("clinician", {"npi": "1234567890"}, "needs a valid individual NPI"),
     ("clinician", {"taxonomy": None}, "needs a taxonomy code"),
     ("policy", {"member_id": ""}, "no member ID"),
