@@ -1,7 +1,9 @@
 """Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`, `flask claims …`,
-`flask remittances …`, `flask reports build`."""
+`flask remittances …`, `flask reports build`, `flask eligibility check`."""
+import datetime
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -10,10 +12,11 @@ from sqlalchemy import select
 
 from app import accounts, csv_export, jobs, seed, throttle, two_factor
 from app.accounts import MemberDetails, RuleViolation
-from app.billing import catalog, diagnoses, era, submissions, summaries
+from app.billing import catalog, diagnoses, eligibility, era, submissions, summaries
 from app.billing import claims as claim_rules
+from app.clearinghouse.base import ClearinghouseError
 from app.extensions import db
-from app.models import Claim, ClaimStatus, Member, Practice, Role
+from app.models import Claim, ClaimStatus, Client, Member, Practice, Role
 
 users = AppGroup("users", help="Manage the people who sign in.")
 codes_cli = AppGroup("codes", help="Manage a practice's service codes.")
@@ -281,6 +284,45 @@ def _payee_practice(parsed) -> Practice:
     raise era.RemittanceRefused("Cannot tell which practice this 835 is for: give --practice.")
 
 
+eligibility_cli = AppGroup("eligibility", help="Ask payers about clients' coverage (270/271).")
+
+
+@eligibility_cli.command("check")
+@click.argument("client_id", type=int)
+@click.option("--practice", "practice_ref", help="Practice id or legal name (default: the client's).")
+@click.option("--x12-dir", "x12_dir", type=click.Path(file_okay=False), help="Write the 270 sent and the 271 "
+              "received into this directory.")
+def check_eligibility(client_id, practice_ref, x12_dir) -> None:
+    """Check the client's primary policy now and print what the payer said; exits non-zero with the reason when
+    the payer rejects the inquiry or no answer comes."""
+    client = db.session.get(Client, client_id)
+    if client is None or (practice_ref and client.practice_id != _practice(practice_ref).id):
+        raise click.BadParameter(f"no client {client_id} in that practice", param_hint="CLIENT_ID")
+    policy = eligibility.primary_policy(client, datetime.date.today())
+    if policy is None:
+        raise click.ClickException(f"{client.display_name} has no primary insurance policy.")
+    try:
+        check = eligibility.start_check(policy, source="cli")
+        eligibility.run_check(check, jobs.eligibility_adapter(client.practice_id))
+    except (eligibility.EligibilityProblem, ClearinghouseError) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    if x12_dir:
+        directory = Path(x12_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{check.trace_number}.270").write_text(check.request_270, encoding="utf-8")
+        if check.response_271:
+            (directory / f"{check.trace_number}.271").write_text(check.response_271, encoding="utf-8")
+    click.echo(f"{client.display_name}, {policy.payer.name} member {policy.member_id} (check #{check.id}):")
+    if check.status in ("rejected", "failed"):
+        raise click.ClickException(eligibility.summary(check))
+    click.echo(f"  coverage: {'active' if check.active else 'inactive' if check.active is False else 'not said'}"
+               + (f" ({check.plan_name})" if check.plan_name else ""))
+    for label, value in eligibility.printable(check):
+        click.echo(f"  {label}: {value}")
+
+
 reports_cli = AppGroup("reports", help="The reports' summaries.")
 
 
@@ -309,6 +351,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(practices)
     app.cli.add_command(seed_demo)
     app.cli.add_command(diagnoses_cli)
+    app.cli.add_command(eligibility_cli)
 
 
 # --- flask diagnoses … ----------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -24,12 +25,12 @@ from sqlalchemy.orm import Session
 
 from app import audit, clearinghouse, mail, secrets_at_rest
 from app.after_commit import request_job, rolled_back, savepoint_started, take
-from app.billing import acknowledgements, era, submissions, summaries
+from app.billing import acknowledgements, eligibility, era, submissions, summaries
 from app.billing.bill_documents import bill_pdf
 from app.clearinghouse.base import ClearinghouseError, ClearinghouseUnavailable
 from app.config import encryption_key
 from app.extensions import db
-from app.models import Bill, JobProblem, OutboundEmail, Practice, SandboxClaim, Submission
+from app.models import Bill, EligibilityCheck, InsurancePolicy, JobProblem, OutboundEmail, Practice, SandboxClaim, Submission
 from app.models.types import utcnow
 from app.redis_conn import get_redis
 
@@ -413,6 +414,7 @@ def clearinghouse_tick() -> dict:
             if due or (practice.clearinghouse == "sandbox" and _sandbox_waiting(practice.id)):
                 enqueue_poll(practice.id, job_suffix=str(slot))
                 polled.append(practice.id)
+            _enqueue_nightly_eligibility(practice)
         db.session.rollback()
     finally:
         db.session.remove()
@@ -427,10 +429,83 @@ def _sandbox_waiting(practice_id: int) -> bool:
                                                                                 "adjudicating"])))))
 
 
+# ---------------------------------------------------------------- eligibility
+
+
+def eligibility_adapter(practice_id: int):
+    practice = db.session.get(Practice, practice_id)
+    return clearinghouse.for_practice(practice, claimmd_account_key=_claimmd_account_key(practice),
+                                      claimmd_url=current_app.config["CLAIMMD_URL"],
+                                      claimmd_timeout=current_app.config["CLAIMMD_TIMEOUT_SECONDS"])
+
+
+def check_eligibility(check_id: int) -> str:
+    """Send a pending check's 270 and read the 271 onto it (nothing when it is no longer pending). A payer or
+    clearinghouse that cannot answer leaves the check failed with the reason; people ask again."""
+    with _job_session():
+        check = db.session.get(EligibilityCheck, check_id)
+        if check is None or check.status != "pending":
+            return "not pending"
+        try:
+            adapter = eligibility_adapter(check.practice_id)
+            eligibility.run_check(check, adapter)
+        except ClearinghouseError as error:  # unavailable, or no usable adapter configuration
+            check.status, check.problem = "failed", str(error)
+            audit.record("eligibility.failed", check, problem=str(error))
+        db.session.commit()
+        return check.status
+
+
+def nightly_eligibility(practice_id: int, day: str) -> dict:
+    """Check every client seen in the next few days whose last check is older than 30 days (see
+    billing.eligibility.due_for_nightly), one transaction per check; safe to run twice (checked clients are
+    no longer due)."""
+    checked, failed = 0, 0
+    with _job_session():
+        practice = db.session.get(Practice, practice_id)
+        if practice is None or practice.clearinghouse not in ("sandbox", "claimmd"):
+            return {"checked": 0, "failed": 0}
+        adapter = eligibility_adapter(practice_id)
+        for policy_id in eligibility.due_for_nightly(practice_id, date.fromisoformat(day)):
+            policy = db.session.get(InsurancePolicy, policy_id)
+            try:
+                check = eligibility.start_check(policy, source="nightly", service_date=date.fromisoformat(day))
+                eligibility.run_check(check, adapter)
+            except eligibility.EligibilityProblem as error:
+                db.session.rollback()
+                log.warning("nightly eligibility: policy %s: %s", policy_id, error)
+                failed += 1
+                continue
+            except ClearinghouseUnavailable as error:
+                check.status, check.problem = "failed", str(error)
+            failed += check.status == "failed"
+            checked += 1
+            db.session.commit()
+    return {"checked": checked, "failed": failed}
+
+
+#: The nightly batch runs on the first tick at or after this local hour.
+NIGHTLY_HOUR = 2
+
+
+def _enqueue_nightly_eligibility(practice: Practice) -> bool:
+    """From the tick: queue the practice's nightly batch once per local day (the job id is the day)."""
+    local = datetime.now(ZoneInfo(practice.timezone))
+    if local.hour < NIGHTLY_HOUR:
+        return False
+    day = local.date().isoformat()
+    try:
+        queue().enqueue(nightly_eligibility, practice.id, day, job_id=f"nightly_eligibility-{practice.id}-{day}",
+                        unique=True, result_ttl=48 * 3600, failure_ttl=48 * 3600, job_timeout=4 * 3600)
+    except DuplicateJobError:
+        return False
+    return True
+
+
 #: Every job by name, for the work asked for through app.after_commit (and for reading failed jobs).
 JOBS: dict[str, Callable] = {job.__name__: job for job in (
     deliver_email, send_bill, rebuild_report_summaries, submit_claims, poll_status, fetch_remittances,
-    clearinghouse_tick)}
+    clearinghouse_tick, check_eligibility, nightly_eligibility)}
 
 
 # ---------------------------------------------------------------- what RQ knows of jobs, for the pages
@@ -444,9 +519,12 @@ JOB_NAMES = {
     "send_bill": "Emailing a bill",
     "clearinghouse_tick": "Scheduling the clearinghouse work",
     "rebuild_report_summaries": "Rebuilding the reports' summaries",
+    "check_eligibility": "Checking a client's eligibility",
+    "nightly_eligibility": "Checking eligibility for the coming sessions",
 }
 #: Jobs whose first argument is the practice id.
-_PRACTICE_FIRST = {"submit_claims", "poll_status", "fetch_remittances", "rebuild_report_summaries"}
+_PRACTICE_FIRST = {"submit_claims", "poll_status", "fetch_remittances", "rebuild_report_summaries",
+                   "nightly_eligibility"}
 #: How many of the newest failed RQ jobs are read and attributed (the registry keeps a day of failures).
 FAILED_JOBS_SHOWN = 100
 #: The submission job's stages in plain words, for the claims page's progress bar.

@@ -14,6 +14,15 @@ real X12 that goes through the same readers and posting code as a real clearingh
    - all others are paid at 80 % of the charge (the allowed amount), less the policy's copay (PR-3) on the
      first line; the remaining 20 % is a contractual write-off (CO-45).
 A claim sent again (a correction) starts over at step 2.
+
+Eligibility (a 270 in, a real 271 back at once, by the subscriber's member ID):
+- ending in **X**: coverage inactive (EB*6);
+- ending in **R**: rejected, subscriber not found (AAA*N**75), as its claims are;
+- ending in **U**: the payer cannot answer now (AAA*N**42 at the payer's level: try again later);
+- ending in **A**: active, as below, and prior authorization required (EB11 Y) for mental health;
+- ending in **Y**: active, no copay, the whole $1,500 deductible left, then 20 % coinsurance;
+- all others: active, in network: the policy's copay ($30 when it has none), a $1,500 deductible with $400
+  left, 20 % coinsurance, a $5,000 out-of-pocket maximum with $3,200 left, 30 visits a year with 22 left.
 """
 from __future__ import annotations
 
@@ -28,11 +37,13 @@ from app.clearinghouse.base import (ClearinghouseError, PollResult, RemittanceLi
 from app.extensions import db
 from app.models import InsurancePolicy, SandboxClaim, SandboxRemittance, SandboxUpload
 from app.x12 import inbound
+from app.x12 import eligibility
 from app.x12.acknowledgements import write_277ca, write_999
 from app.x12.remittance import write_835
 from app.x12.segments import X12ReadError, cents, read_interchanges
 
 ALLOWED_SHARE = 80  # percent of the charge the sandbox payer allows
+DEFAULT_COPAY_CENTS = 3000
 SANDBOX_ID = "PARITYSANDBOX"
 
 
@@ -244,6 +255,59 @@ class Sandbox:
             if row is None or row.practice_id != self.practice_id:
                 raise ClearinghouseError(f"The sandbox has no 835 {notice.reference}.")
             return row.content
+
+    # ------------------------------------------------------------ eligibility
+
+    def check_eligibility(self, inquiry: str) -> str:
+        """The sandbox payer's 271 for a 270, by the member ID rules in the module docstring."""
+        try:
+            asked = eligibility.read_270(inquiry)
+        except X12ReadError as error:
+            raise ClearinghouseError(f"The sandbox could not read the 270: {error}") from None
+        member = asked.member_id.upper()
+        now = datetime.now(timezone.utc)
+        number = 400_000_000 + int(now.timestamp() * 1000) % 100_000_000
+        answer = dict(sender_id=SANDBOX_ID, interchange_control_number=number, created_at=now)
+        if member.endswith("U"):
+            return eligibility.write_271(asked, active=None, payer_unavailable=True, **answer)
+        if member.endswith("R"):
+            return eligibility.write_271(asked, active=None, rejection=("75", "N"), **answer)
+        if member.endswith("X"):
+            return eligibility.write_271(asked, active=False, lines=[eligibility.BenefitLine(
+                code="6", messages=("Coverage ended; ask the client for their current insurance.",))], **answer)
+        return eligibility.write_271(asked, active=True, lines=self._benefits(asked.member_id, member), group_name=
+                                     "SANDBOX EMPLOYER GROUP", **answer)
+
+    def _benefits(self, member_id: str, member: str) -> list[eligibility.BenefitLine]:
+        line = eligibility.BenefitLine
+        mental_health = ("MH", "A6", "A8", "CF")
+        authorization = True if member.endswith("A") else False
+        lines = [line(code="1", service_types=("30",), plan_name="SANDBOX PPO")]
+        if member.endswith("Y"):
+            lines += [line(code="C", service_types=mental_health, period="23", amount_cents=150_000, in_network=True),
+                      line(code="C", service_types=mental_health, period="29", amount_cents=150_000, in_network=True),
+                      line(code="A", service_types=mental_health, percent=20, in_network=True,
+                           authorization_required=authorization)]
+            return lines
+        with Session(db.engine) as session:
+            copay = session.scalar(select(InsurancePolicy.copay_cents).where(
+                InsurancePolicy.practice_id == self.practice_id, InsurancePolicy.member_id == member_id)
+                .order_by(InsurancePolicy.id.desc()).limit(1)) or DEFAULT_COPAY_CENTS
+        lines += [
+            line(code="B", service_types=mental_health, period="27", amount_cents=copay, in_network=True,
+                 authorization_required=authorization,
+                 messages=("Prior authorization required before the first visit.",) if authorization else ()),
+            line(code="B", service_types=mental_health, period="27", amount_cents=copay * 2, in_network=False),
+            line(code="C", service_types=mental_health, period="23", amount_cents=150_000, in_network=True),
+            line(code="C", service_types=mental_health, period="29", amount_cents=40_000, in_network=True),
+            line(code="A", service_types=mental_health, percent=20, in_network=True),
+            line(code="A", service_types=mental_health, percent=40, in_network=False),
+            line(code="G", service_types=mental_health, period="23", amount_cents=500_000, in_network=True),
+            line(code="G", service_types=mental_health, period="29", amount_cents=320_000, in_network=True),
+            line(code="F", service_types=("MH",), period="23", visits=30, in_network=True),
+            line(code="F", service_types=("MH",), period="29", visits=22, in_network=True),
+        ]
+        return lines
 
 
 def _payer_claim_number(claim: "SentClaim") -> str:

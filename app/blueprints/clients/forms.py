@@ -1,9 +1,11 @@
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from app import forms as checks
 from app.billing.clients import PRIORITIES, RELATIONS, SEXES, SUBSCRIBER_RELATIONSHIPS
+from app.blueprints.remittances.forms import X12UploadForm
 from app.blueprints.services.forms import MoneyField
 
 SEX_CHOICES = list(SEXES.items())
@@ -75,3 +77,14 @@ class PolicyForm(checks.address_fields("subscriber_"), FlaskForm):
     subscriber_last_name = StringField("Last name", validators=[Optional(), Length(max=100)])
     subscriber_date_of_birth = DateField("Date of birth", validators=[Optional()])
     subscriber_sex = SelectField("Sex", choices=[("", "Choose…"), *SEX_CHOICES], validators=[Optional()])
+
+
+class CheckEligibilityForm(FlaskForm):
+    """Check eligibility now: a POST that carries only its CSRF token."""
+
+
+class EligibilityResponseForm(X12UploadForm):
+    """The 271 a person got back for a downloaded 270 (the files clearinghouse)."""
+
+    file = FileField("271 eligibility response", validators=[FileRequired(message="Choose the 271 file to upload.")],
+                     description="The file your clearinghouse or payer gave back for this 270 (.271, .txt or .x12).")

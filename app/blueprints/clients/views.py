@@ -1,23 +1,26 @@
 """Clients: the list and search, each client's overview, sessions, billing and insurance, contacts."""
 from collections.abc import Callable
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from app import access
-from app.authz import any_member, load
+from app import access, htmx
+from app.authz import any_member, load, roles
 from app.billing import clients as rules
+from app.billing import eligibility
 from app.billing.clients import ClientProblems
 from app.billing.money import dollars
-from app.blueprints.clients.forms import ClientForm, ClientSearchForm, ContactForm, PolicyForm
+from app.blueprints.clients.forms import (CheckEligibilityForm, ClientForm, ClientSearchForm, ContactForm,
+                                         EligibilityResponseForm, PolicyForm)
 from app.extensions import db
 from app.forms import show_problems
-from app.models import Client, Contact, InsurancePolicy, Member, Payer, Role, TherapySession
+from app.models import Client, Contact, EligibilityCheck, InsurancePolicy, Member, Payer, Role, TherapySession
 from app.rendering import render_page, see_other
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
+billing_staff = roles(Role.ADMIN, Role.BILLER)
 #: The most recent sessions the client page lists.
 SESSIONS_SHOWN = 100
 #: Code → words, for the pages.
@@ -128,7 +131,88 @@ def show(client_id: int):
     today = rules.practice_today(client.practice_id)
     return render_page("clients/show.html", client=client, sessions=sessions, today=today,
                        needs_billing_contact=rules.needs_billing_contact(client, today),
-                       sees_account=access.sees_account(current_user, client), **LABELS)
+                       sees_account=access.sees_account(current_user, client), **_eligibility_context(client),
+                       **LABELS)
+
+
+# ---------------------------------------------------------------- eligibility
+
+
+def _eligibility_context(client: Client, *, upload_form: EligibilityResponseForm | None = None,
+                         problem: str | None = None) -> dict:
+    """What the client page's eligibility block shows: the newest answer with its date, a check still waiting,
+    and for the files clearinghouse the 270 to download and the 271 upload."""
+    latest = eligibility.latest_for_client(client)
+    pending = eligibility.pending_for_client(client)
+    today = rules.practice_today(client.practice_id)
+    return {"eligibility_latest": latest, "eligibility_pending": pending,
+            "eligibility_policy": eligibility.primary_policy(client, today),
+            "eligibility_summary": eligibility.summary, "eligibility_lines": eligibility.printable,
+            "eligibility_by_hand": current_user.practice.clearinghouse == "files",
+            "check_form": CheckEligibilityForm(), "upload_form": upload_form or EligibilityResponseForm(formdata=None),
+            "eligibility_problem": problem}
+
+
+def _eligibility_block(client: Client, status: int = 200, **context):
+    return render_page("clients/show.html", status=status, block="client_eligibility", client=client,
+                       **_eligibility_context(client, **context))
+
+
+@bp.route("/<int:client_id>/eligibility")
+@any_member
+def eligibility_status(client_id: int):
+    """The client's eligibility block: the latest answer, or a check still waiting (polled while it is)."""
+    return _eligibility_block(_client(client_id))
+
+
+@bp.route("/<int:client_id>/policies/<int:policy_id>/eligibility", methods=["POST"])
+@billing_staff
+def check_eligibility(client_id: int, policy_id: int):
+    """Check eligibility now: write the 270 and send it (or, for the files clearinghouse, offer it to download)."""
+    client, policy, _ = _client_and(InsurancePolicy, client_id, policy_id)
+    if CheckEligibilityForm().validate_on_submit():
+        try:
+            if current_user.practice.clearinghouse == "files":
+                eligibility.start_check(policy, source="web", actor=current_user)
+            else:
+                eligibility.request_check(policy, actor=current_user)
+        except eligibility.EligibilityProblem as error:
+            return _eligibility_block(client, 422, problem=str(error))
+    if htmx.is_htmx():
+        return _eligibility_block(client)
+    return see_other(url_for("clients.show", client_id=client.id, _anchor="client-eligibility"))
+
+
+@bp.route("/<int:client_id>/eligibility/<int:check_id>/270")
+@billing_staff
+def eligibility_inquiry(client_id: int, check_id: int):
+    """The check's 270, to send through another clearinghouse."""
+    _, check, elsewhere = _client_and(EligibilityCheck, client_id, check_id)
+    if elsewhere:
+        return elsewhere
+    response = make_response(check.request_270)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{check.trace_number}.270"'
+    return response
+
+
+@bp.route("/<int:client_id>/eligibility/<int:check_id>/271", methods=["POST"])
+@billing_staff
+def upload_eligibility_response(client_id: int, check_id: int):
+    """Upload the 271 received for a check's 270; one that does not read changes nothing (422)."""
+    client, check, _ = _client_and(EligibilityCheck, client_id, check_id)
+    form = EligibilityResponseForm()
+    if form.validate_on_submit():
+        try:
+            eligibility.record_answer(check, form.text, actor=current_user)
+        except eligibility.EligibilityProblem as error:
+            show_problems(form, {"file": str(error)})
+        else:
+            if htmx.is_htmx():
+                return _eligibility_block(client)
+            flash("Eligibility response read.", "success")
+            return see_other(url_for("clients.show", client_id=client.id, _anchor="client-eligibility"))
+    return _eligibility_block(client, 422, upload_form=form)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
