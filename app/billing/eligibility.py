@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import exists, func, select
@@ -284,8 +285,27 @@ def expected_share(check: EligibilityCheck | None, rate_cents: int) -> int | Non
     return share
 
 
-def needing_attention(practice_id: int, client_ids_visible=None, limit: int = 20) -> list[EligibilityCheck]:
-    """The home page's list: clients whose newest check says coverage is inactive or authorization is required."""
+@dataclass(frozen=True)
+class Outlook:
+    """What the latest check means for one session or bill, for the pages that show it."""
+
+    check: EligibilityCheck
+    summary: str
+    expected_cents: int | None  #: expected from the client, when the answer says enough
+
+
+def outlook(client: Client, rate_cents: int) -> Outlook | None:
+    """The client's latest answered check and the client's expected share of `rate_cents`; None when never
+    checked."""
+    check = latest_for_client(client)
+    if check is None:
+        return None
+    return Outlook(check=check, summary=summary(check), expected_cents=expected_share(check, rate_cents))
+
+
+def needing_attention(practice_id: int, visible_clients=None, limit: int = 20) -> list[EligibilityCheck]:
+    """The home page's list: clients whose newest check says coverage is inactive, authorization is required, or
+    the payer rejected the inquiry. `visible_clients` is a WHERE clause on Client (access.client_filter)."""
     newest = (select(func.max(EligibilityCheck.id).label("id"))
               .where(EligibilityCheck.practice_id == practice_id,
                      EligibilityCheck.status.in_(["answered", "rejected"]))
@@ -294,8 +314,8 @@ def needing_attention(practice_id: int, client_ids_visible=None, limit: int = 20
              .where((EligibilityCheck.active.is_(False)) | (EligibilityCheck.authorization_required.is_(True))
                     | (EligibilityCheck.status == "rejected"))
              .order_by(EligibilityCheck.id.desc()).limit(limit))
-    if client_ids_visible is not None:
-        query = query.where(EligibilityCheck.client_id.in_(client_ids_visible))
+    if visible_clients is not None:
+        query = query.where(EligibilityCheck.client_id.in_(select(Client.id).where(visible_clients)))
     return list(db.session.scalars(query))
 
 

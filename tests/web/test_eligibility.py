@@ -261,3 +261,62 @@ def test_the_nightly_batch_checks_clients_seen_soon_whose_last_check_is_stale(ap
         nightly = db.session.scalars(select(EligibilityCheck.policy_id).where(EligibilityCheck.source == "nightly"))
         assert sorted(nightly) == sorted([soon.id, stale.id])
         assert jobs.nightly_eligibility(practice.id, date.today().isoformat()) == {"checked": 0, "failed": 0}
+
+
+# ---------------------------------------------------------------- the expected share
+
+
+def test_the_session_mark_complete_and_the_pended_bill_show_the_latest_answer_and_the_expected_share(
+        app, make, client, sign_in):
+    from app.billing import bills
+    from app.models import Bill, Member, Practice, TherapySession
+    policy = _policy(make, member_id="W42Y")  # the sandbox: no copay, the whole $1,500 deductible left, 20 %
+    _check(app, policy)
+    with app.app_context():
+        client_record = db.session.get(InsurancePolicy, policy.id).client
+        clinician = db.session.get(Member, client_record.primary_clinician_id)
+        practice = db.session.get(Practice, policy.practice_id)
+    service = make.service(practice, "90834", price_cents=15000)
+    booked = make.session(client_record, clinician, starts_at=datetime.now(timezone.utc) + timedelta(hours=2))
+    make.line(booked, service)
+    sign_in(make.member(practice, Role.ADMIN))
+    page = client.get(f"/sessions/{booked.id}").get_data(as_text=True)
+    assert 'id="session-eligibility"' in page and "expected from client: $150.00" in page
+    complete = client.get(f"/sessions/{booked.id}/complete").get_data(as_text=True)
+    assert "expected from client: $150.00" in complete and "deductible $1,500 of $1,500 left" in complete
+    done = make.session(client_record, clinician, status="completed")
+    make.line(done, service)
+    with app.app_context():
+        bill = bills.create_from_sessions(db.session.get(Practice, practice.id),
+                                          [db.session.get(TherapySession, done.id)])
+        db.session.commit()
+        bill_id = bill.id
+        assert db.session.get(Bill, bill_id).status == "pended"
+    page = client.get(f"/bills/{bill_id}").get_data(as_text=True)
+    assert 'id="bill-eligibility-expected"' in page and "expected from client: $150.00" in page
+
+
+def test_the_expected_share_is_the_copay_else_the_deductible_then_coinsurance():
+    check = EligibilityCheck(status="answered", active=True, copay_cents=3000, coinsurance_percent=20,
+                             deductible_remaining_cents=10000)
+    assert eligibility.expected_share(check, 15000) == 3000
+    check.copay_cents = None
+    assert eligibility.expected_share(check, 15000) == 10000 + 1000  # $100 to the deductible, 20 % of the $50 left
+    check.deductible_remaining_cents = 0
+    assert eligibility.expected_share(check, 15000) == 3000
+    check.active = False
+    assert eligibility.expected_share(check, 15000) is None
+
+
+def test_the_home_page_lists_inactive_coverage_and_authorizations_required(app, make, client, sign_in):
+    practice = make.practice()
+    inactive, authorization, fine = (_policy(make, practice, member_id=member) for member in ("W1X", "W2A", "W3"))
+    for policy in (inactive, authorization, fine):
+        _check(app, policy)
+    sign_in(make.member(practice, Role.BILLER))
+    page = client.get("/").get_data(as_text=True)
+    assert f'id="coverage-{inactive.client_id}"' in page and f'id="coverage-{authorization.client_id}"' in page
+    assert f'id="coverage-{fine.client_id}"' not in page
+    assert "coverage inactive" in page and "prior authorization required" in page
+    sign_in(make.member(practice, Role.CLINICIAN))  # no clients of their own
+    assert 'id="coverage-problems"' not in client.get("/").get_data(as_text=True)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access, audit, csv_export, htmx
 from app.authz import any_member, load, roles
-from app.billing import bill_documents, bills, claims, ledger, worklist
+from app.billing import bill_documents, bills, claims, eligibility, ledger, worklist
 from app.billing.bills import BillProblem, LineChange, LineProblems
 from app.billing.money import MoneyError, dollars, parse_cents
 from app.blueprints.bills.forms import (AdjustmentForm, BillFilterForm, BillingSettingsForm, LineEditForm,
@@ -116,7 +116,14 @@ def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, ne
                        adjustment_form=adjustment_form or AdjustmentForm(formdata=None),
                        credit=bills.client_credit(bill.client_id), editable=bill.status in bills.EDITABLE,
                        may_handle_money=current_user.role in (Role.ADMIN, Role.BILLER),
-                       minutes=_minutes(bill), **_insurance(bill))
+                       minutes=_minutes(bill), outlook=_outlook(bill), **_insurance(bill))
+
+
+def _outlook(bill: Bill):
+    """For a Pended bill of an insured client: the latest eligibility answer and the client's expected share."""
+    if bill.status != BillStatus.PENDED or claims.primary_policy(bill) is None:
+        return None
+    return eligibility.outlook(bill.client, bills.totals(bill).charges)
 
 
 def _insurance(bill: Bill) -> dict:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access
 from app.authz import any_member, load, roles
-from app.billing import codes, diagnoses, worklist
+from app.billing import codes, diagnoses, eligibility, worklist
 from app.billing import sessions as rules
 from app.billing.money import dollars
 from app.billing.sessions import Booking, LineInput, SessionProblems
@@ -214,6 +214,7 @@ def show(session_id: int):
     """Show a session: time, place, services, diagnoses, and the note to those who may read it."""
     session = _session(session_id)
     return render_page("sessions/show.html", session=session, policy=rules.primary_policy(session),
+                       outlook=_outlook(session),
                        may_edit=access.may_edit_session(current_user, session),
                        may_read_note=access.may_read_note_text(current_user, session),
                        status_form=StatusForm(status=session.status), confirm=ConfirmForm(),
@@ -257,6 +258,18 @@ def change_status(session_id: int):
 # ---------------------------------------------------------------- Mark Session Complete
 
 
+def _outlook(session: TherapySession):
+    """The client's latest eligibility answer and their expected share of this session's rate (its lines, or the
+    booked service's price)."""
+    if rules.primary_policy(session) is None:
+        return None
+    rate = sum(line.price_cents * line.units for line in session.lines)
+    if not rate and session.booked_service_id:
+        service = db.session.get(ServiceCode, session.booked_service_id)
+        rate = service.price_cents if service else 0
+    return eligibility.outlook(session.client, rate)
+
+
 def _complete_form(session: TherapySession) -> CompleteForm:
     if request.method == "POST":
         return CompleteForm()
@@ -287,7 +300,7 @@ def complete(session_id: int):
             flash("Session marked complete.", "success")
             return see_other(url_for("sessions.show", session_id=session.id))
     return render_page("sessions/complete.html", status=422 if request.method == "POST" else 200, form=form,
-                       session=session, modifier=rules.suggested_modifier(session), places=rules.PLACES_OF_SERVICE)
+                       session=session, outlook=_outlook(session), modifier=rules.suggested_modifier(session), places=rules.PLACES_OF_SERVICE)
 
 
 @bp.route("/lines/new")
