@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.billing import bills
+from app import clearinghouse
+from app.billing import bills, eligibility
 from app.extensions import db
 from app.memory import collector_paused
 from app.models import (Bill, BillStatus, Claim, Client, Contact, InsurancePolicy, Member, Payer, Practice,
@@ -42,13 +43,15 @@ CLIENTS = [
     # Clients of the six months before (app/seed_history.py). Lucas's member ID was typed with an R at intake
     # (rejected, then corrected); Aisha's plan puts everything to the deductible (Y); Marcus's payer denies (D).
     ("lucas", "Lucas", "Ferreira", None, date(1986, 4, 9), "M", 0, "HHP552031R", 1),
-    ("grace", "Grace", "Liu", None, date(2001, 10, 27), "F", 2, "100412957", 0),
+    ("grace", "Grace", "Liu", None, date(2001, 10, 27), "F", 2, "10041295A", 0),
     ("robert", "Robert", "Chen", "Bob", date(1951, 2, 3), "M", 1, "2HT7YU3QW64", 1),
     ("aisha", "Aisha", "Rahman", None, date(1994, 12, 18), "F", 0, "HHP662047Y", 0),
     ("tomas", "Tomás", "Herrera", None, date(1983, 8, 30), "M", None, None, 0),
     ("nora", "Nora", "Lindqvist", None, date(1979, 5, 6), "F", None, None, 1),
     ("marcus", "Marcus", "Bell", None, date(1990, 7, 22), "M", 2, "100688412D", 1),
-    ("morgan", "Morgan", "Park", None, date(1988, 1, 15), "F", 0, "HHP5093377", 0),
+    # Eligibility in the sandbox (app/clearinghouse/sandbox.py): Morgan's coverage has ended (X), Grace's plan wants
+    # prior authorization (A); their claims are paid as any other.
+    ("morgan", "Morgan", "Park", None, date(1988, 1, 15), "F", 0, "HHP509337X", 0),
 ]
 
 
@@ -66,7 +69,23 @@ def seed_clinical(practice: Practice) -> bool:
         _add_recent_weeks(practice, people)
         db.session.flush()
         seed_billing(practice)
+        _check_eligibility(practice, people)
     return True
+
+
+#: Clients whose eligibility the demo has checked (through the sandbox): active with a copay, inactive,
+#: authorization required, the deductible not met.
+ELIGIBILITY_CHECKED = ("maya", "morgan", "grace", "aisha")
+
+
+def _check_eligibility(practice: Practice, people: dict) -> None:
+    """A stored check or two: the sandbox payer answers each client's primary policy, as Check eligibility does."""
+    adapter = clearinghouse.for_practice(practice, claimmd_account_key=None, claimmd_url="", claimmd_timeout=1.0)
+    for key in ELIGIBILITY_CHECKED:
+        client = db.session.get(Client, people["clients"][key])
+        policy = eligibility.primary_policy(client, date.today())
+        if policy is not None:
+            eligibility.run_check(eligibility.start_check(policy, source="web"), adapter)
 
 
 def _email(first: str, last: str) -> str:
