@@ -214,6 +214,35 @@ class StatementDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class EstimateLine:
+    """A service a Good Faith Estimate expects: how often, how many times, at what price each."""
+    code: str
+    name: str
+    frequency: str
+    quantity: int
+    unit_price_cents: int
+    total_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateDocument:
+    """A Good Faith Estimate as issued (No Surprises Act): printed from what the estimate stored."""
+    number: str
+    issued_on: date
+    period_start: date
+    period_end: date
+    provider: ProviderIdentity
+    client: Party
+    client_date_of_birth: date
+    lines: tuple[EstimateLine, ...]
+    diagnoses: tuple[Diagnosis, ...]
+    total_cents: int
+
+    def __post_init__(self) -> None:
+        _as_tuples(self, "lines", "diagnoses")
+
+
+@dataclass(frozen=True, slots=True)
 class FormField:
     """A value printed on a grid form (the CMS-1500): its box, its line (6 to the inch, from 1 at the top) and
     column (10 to the inch, from 1 at the left)."""
@@ -373,6 +402,13 @@ def render_statement_pdf(doc: StatementDocument) -> bytes:
     if not isinstance(doc, StatementDocument):
         raise TypeError(f"render_statement_pdf needs a StatementDocument, not {type(doc).__name__}")
     return html_to_pdf(render_html("statement.html", doc=doc))
+
+
+def render_estimate_pdf(doc: EstimateDocument) -> bytes:
+    """A Good Faith Estimate for a client without insurance or not using it."""
+    if not isinstance(doc, EstimateDocument):
+        raise TypeError(f"render_estimate_pdf needs an EstimateDocument, not {type(doc).__name__}")
+    return html_to_pdf(render_html("good_faith_estimate.html", doc=doc))
 
 
 #: The grid of the CMS-1500 form, in points: 10 columns and 6 lines to the inch, from where column 1, line 1 sits.

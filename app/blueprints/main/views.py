@@ -5,9 +5,9 @@ from flask import Blueprint, jsonify
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import health, jobs
+from app import access, health, jobs
 from app.authz import any_member, public
-from app.billing import worklist
+from app.billing import estimates, worklist
 from app.extensions import db
 from app.models import AuditEvent, Member, Role
 from app.models.types import utcnow
@@ -31,7 +31,8 @@ def home():
     member = current_user
     items = worklist.counts_for(member, jobs.failed_job_count if member.role == Role.ADMIN else None)
     context = {"practice": member.practice, "work_items": items,
-               "nothing_to_do": all(item.count == 0 for item in items)}
+               "nothing_to_do": all(item.count == 0 for item in items),
+               "over_estimate": estimates.over_estimate(member.practice_id, visible=access.client_filter(member))}
     if member.role == Role.ADMIN:
         context["identity_gaps"] = _identity_gaps(member.practice)
         context["members_by_role"] = dict(db.session.execute(
