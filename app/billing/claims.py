@@ -482,7 +482,8 @@ def to_x12_claim(claim: Claim) -> x12.Claim:
         if rendering and rendering["npi"] != billing["npi"] else None)
 
 
-def _billing_provider(snapshot: dict) -> x12.BillingProvider:
+def x12_billing_provider(snapshot: dict) -> x12.BillingProvider:
+    """The billing provider a claim names (2010AA), from its snapshot: the 837P and the CMS-1500 share it."""
     billing = snapshot["billing_provider"]
     last, first = _split_name(billing["name"]) if billing["is_person"] else (billing["name"], "")
     return x12.BillingProvider(name=last, first_name=first, is_person=billing["is_person"], npi=billing["npi"],
@@ -517,7 +518,7 @@ def write_batches(practice: Practice, claims: list[Claim], *, usage: str = "P") 
                                     phone=practice.phone or group[0].snapshot["billing_provider"].get("phone", "")),
             receiver=x12.Receiver(name=practice.receiver_name or "CLAIM.MD", identifier=practice.receiver_id
                                   or "CLAIMMD"),
-            billing_provider=_billing_provider(group[0].snapshot),
+            billing_provider=x12_billing_provider(group[0].snapshot),
             claims=tuple(to_x12_claim(claim) for claim in group))
         text = write_837p(batch)
         result = validate_x12(text)

@@ -63,6 +63,10 @@ class Practice(db.Model):
     #: Where clients send checks, as printed on bills (empty: the practice address).
     remit_to: Mapped[str | None] = mapped_column(Text)
     bill_message: Mapped[str | None] = mapped_column(Text)
+    #: Where the CMS-1500's data prints on the red pre-printed form, in tenths of a millimetre: right (x) and down
+    #: (y) from the standard position, to match the practice's printer; negative moves left or up.
+    cms1500_offset_x: Mapped[int] = mapped_column(default=0, server_default="0")
+    cms1500_offset_y: Mapped[int] = mapped_column(default=0, server_default="0")
     # Insurance: how claims leave (sandbox, claimmd or files) and who they say they come from.
     clearinghouse: Mapped[str] = mapped_column(String(10), default="sandbox", server_default="sandbox")
     submitter_name: Mapped[str | None] = mapped_column(String(60))

@@ -1,7 +1,8 @@
 """Bills, payments and the client's ledger: thin views over app/billing/bills.py."""
 from datetime import date
+from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, make_response, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,7 +18,7 @@ from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.forms import show_problems
 from app.models import Bill, BillLine, BillStatus, Claim, Client, Member, Payment, Role, TherapySession
-from app.rendering import csv_response, render_page, see_other
+from app.rendering import csv_response, pdf_response, render_page, see_other
 
 bp = Blueprint("bills", __name__)
 payments_bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -289,7 +290,7 @@ def apply_credit(bill_id: int):
 def bill_pdf(bill_id: int):
     """The bill as a PDF."""
     bill = _bill(bill_id)
-    return _pdf(bill_documents.bill_pdf(bill), f"bill-{bill.number}.pdf")
+    return pdf_response(bill_documents.bill_pdf(bill), f"bill-{bill.number}.pdf")
 
 
 @bp.route("/bills/<int:bill_id>/superbill.pdf")
@@ -299,14 +300,7 @@ def superbill_pdf(bill_id: int):
     bill = _bill(bill_id)
     if bill.status not in (BillStatus.OPEN, BillStatus.COMPLETE):
         abort(409, "A superbill is available once the bill is Open: open the bill first.")
-    return _pdf(bill_documents.superbill_pdf(bill), f"superbill-{bill.number}.pdf")
-
-
-def _pdf(data: bytes, filename: str) -> Response:
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return pdf_response(bill_documents.superbill_pdf(bill), f"superbill-{bill.number}.pdf")
 
 
 # ---------------------------------------------------------------- creating bills, the client's ledger
@@ -363,7 +357,7 @@ def statement_pdf(client_id: int):
         end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
     except ValueError:
         abort(422, "Dates are YYYY-MM-DD.")
-    return _pdf(bill_documents.statement_pdf(client, start, end), f"statement-{client.last_name.lower()}-{client.id}.pdf")
+    return pdf_response(bill_documents.statement_pdf(client, start, end), f"statement-{client.last_name.lower()}-{client.id}.pdf")
 
 
 # ---------------------------------------------------------------- payments
@@ -468,10 +462,16 @@ def settings():
     """Billing automation, numbering, terms and what bills print."""
     practice = current_user.practice
     form = BillingSettingsForm(obj=practice)
+    if request.method == "GET":  # stored in tenths of a millimetre, shown in millimetres
+        form.cms1500_offset_x.data = Decimal(practice.cms1500_offset_x) / 10
+        form.cms1500_offset_y.data = Decimal(practice.cms1500_offset_y) / 10
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in (
             "bill_on_complete", "open_bills_automatically", "email_bills_when_opened", "payment_terms_days",
-            "remit_to", "bill_message")} | {"bill_prefix": (form.bill_prefix.data or "").strip()}
+            "remit_to", "bill_message")} | {"bill_prefix": (form.bill_prefix.data or "").strip()} | {
+            name: int((getattr(form, name).data * 10).to_integral_value()) for name in ("cms1500_offset_x",
+                                                                                         "cms1500_offset_y")
+            if "".join(getattr(form, name).raw_data or []).strip()}  # left blank: keep the offset
         changed = audit.apply_changes(practice, values)
         if changed:
             audit.record("practice.billing_settings_changed", practice, **changed)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app import access, audit, csv_export, htmx, jobs, secrets_at_rest
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
+from app.billing import cms1500
 from app.billing import denials, era, submissions, worklist
 from app.billing.claims import ClaimError
 from app.billing.denials import DenialRefused
@@ -23,11 +24,13 @@ from app.extensions import db
 from app.forms import show_problems
 from app.models import (Claim, ClaimEvent, ClaimFile, ClaimStatus, Client, JobProblem, Member, Payer, Role, Submission,
                         X12File)
-from app.rendering import block_for_target, csv_response, render_page, see_other
+from app.rendering import block_for_target, csv_response, pdf_response, render_page, see_other
 from app.x12 import reasons
 
 bp = Blueprint("claims", __name__)
 PAGE_SIZE = 50
+#: The most claims one CMS-1500 PDF prints (a page of the claims list).
+PRINT_LIMIT = PAGE_SIZE
 
 
 def _filters(form: ClaimFilterForm, query, *, with_status: bool = True):
@@ -127,6 +130,41 @@ def show(claim_id: int):
                        original=db.session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None,
                        related=related, can_replace=denials.can_replace_or_void(claim),
                        worked=denials.ACTIONS.get(claim.denial_action or ""), clp_status=reasons.describe_clp_status)
+
+
+def _cms1500(claims: list[Claim], filename: str):
+    """The claims on the CMS-1500: the full form, or with ?layout=data only the data, for red pre-printed forms."""
+    layout = "data" if request.values.get("layout") == "data" else "full"
+    practice = current_user.practice
+    try:
+        data = cms1500.pdf(claims, practice, layout=layout, printed_on=worklist.practice_today(practice))
+    except cms1500.NotPrintable as error:
+        abort(409, str(error))
+    audit.record("claims.printed_cms1500", practice, claims=[claim.id for claim in claims],
+                 layout=layout, actor=current_user)
+    return pdf_response(data, filename, inline=True)
+
+
+@bp.route("/claims/<int:claim_id>/cms1500.pdf")
+@roles(Role.ADMIN, Role.BILLER)
+def cms1500_pdf(claim_id: int):
+    """The claim on the CMS-1500 (02/12) paper form, to print or mail to a payer that takes paper."""
+    claim = _claim(claim_id)
+    return _cms1500([claim], f"cms1500-{claim.patient_control_number}.pdf")
+
+
+@bp.route("/claims/cms1500.pdf", methods=["GET", "POST"])
+@roles(Role.ADMIN, Role.BILLER)
+def cms1500_bulk():
+    """The claims named (or ticked on the claims page, posted) on CMS-1500 forms, one PDF: a form each, more
+    for a claim of more than six lines."""
+    ids = sorted({int(value) for value in request.values.getlist("claim") if value.isdigit()})
+    if not ids:
+        abort(422, "Tick the claims to print first.")
+    if len(ids) > PRINT_LIMIT:
+        abort(422, f"Print at most {PRINT_LIMIT} claims at a time.")
+    claims = [_claim(claim_id) for claim_id in ids]
+    return _cms1500(claims, f"cms1500-{len(claims)}-claims.pdf")
 
 
 def _where(claim: Claim) -> str:

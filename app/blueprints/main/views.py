@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app import access, health, jobs
 from app.authz import any_member, public
-from app.billing import eligibility, worklist
+from app.billing import eligibility, estimates, worklist
 from app.extensions import db
 from app.models import AuditEvent, Member, Role
 from app.models.types import utcnow
@@ -33,7 +33,8 @@ def home():
     coverage = eligibility.needing_attention(member.practice_id, access.client_filter(member))
     context = {"practice": member.practice, "work_items": items, "coverage_problems": coverage,
                "eligibility_summary": eligibility.summary,
-               "nothing_to_do": all(item.count == 0 for item in items) and not coverage}
+               "nothing_to_do": all(item.count == 0 for item in items) and not coverage,
+               "over_estimate": estimates.over_estimate(member.practice_id, visible=access.client_filter(member))}
     if member.role == Role.ADMIN:
         context["identity_gaps"] = _identity_gaps(member.practice)
         context["members_by_role"] = dict(db.session.execute(
