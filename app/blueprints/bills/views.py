@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import access, audit, csv_export, htmx
+from app import access, audit, csv_export, formatting, htmx
 from app.authz import any_member, load, roles
 from app.billing import bill_documents, bills, claims, eligibility, ledger, worklist
 from app.billing.bills import BillProblem, LineChange, LineProblems
@@ -165,8 +165,14 @@ def _line_response(bill: Bill, line: BillLine | None, form: LineEditForm, status
             return see_other(url_for("bills.show", bill_id=bill.id))
         return _bill_page(bill, status, line_forms={line.id: form} if line else None,
                           new_line=form if line is None else None)
-    return render_page("bills/show.html", status=status, block="line_update", bill=bill, line=line, form=form,
-                       totals=bills.totals(bill), editable=bill.status in bills.EDITABLE, minutes=_minutes(bill))
+    response = make_response(render_page("bills/show.html", status=status, block="line_update", bill=bill, line=line,
+                                         form=form, totals=bills.totals(bill), editable=bill.status in bills.EDITABLE,
+                                         minutes=_minutes(bill)))
+    if line is None:
+        return response
+    if status == 200:
+        return htmx.toast(response, f"Line {line.position} saved: {line.code}, {formatting.cents(line.charge_cents)}.")
+    return htmx.toast(response, f"Line {line.position} not saved: see the fields marked.", "error")
 
 
 @bp.route("/bills/<int:bill_id>/lines/<int:bill_line_id>", methods=["POST"])

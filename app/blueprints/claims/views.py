@@ -2,6 +2,7 @@
 sending (the clearinghouse job's progress, or 837 batches to download), the denials queue, and each claim
 with its lines, diagnoses, scrubber messages, remittances, timeline and X12."""
 import time
+from collections import Counter
 
 from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
@@ -171,22 +172,42 @@ def _where(claim: Claim) -> str:
     return "queued" if claim.status == ClaimStatus.QUEUED else "in Needs Review: fix what it lists, then recheck"
 
 
-def _act(claim: Claim, action: str) -> str:
-    if action == "recheck":
-        return "Back in the queue." if rules.recheck(claim, current_user) else "Still needs review."
-    if action == "queue":
-        if claim.status != ClaimStatus.NEEDS_REVIEW:
+#: What an action did to one claim, and how a bulk summary counts it (one claim, several claims).
+OUTCOMES = {
+    "queued": ("claim back in the queue", "claims back in the queue"),
+    "review": ("claim still needs review", "claims still need review"),
+    "voided": ("claim voided with the payer", "claims voided with the payer"),
+    "replaced": ("claim replaced", "claims replaced"),
+}
+
+
+def _act(claim: Claim, action: str) -> tuple[str, str]:
+    """Do the action; the outcome (a key of OUTCOMES) and what happened, in words."""
+    if action == "recheck" or action == "queue":
+        if action == "queue" and claim.status != ClaimStatus.NEEDS_REVIEW:
             raise ClaimError("Only a claim in Needs Review can be queued again.")
-        return "Back in the queue." if rules.recheck(claim, current_user) else "Still needs review."
+        if rules.recheck(claim, current_user):
+            return "queued", "Back in the queue."
+        return "review", "Still needs review."
     if action not in ("void", "replace"):
         raise ClaimError("Unknown action.")
     # A refused replacement or void may have written part of its work: the savepoint takes it back.
     with db.session.begin_nested():
         if action == "void":
             made = denials.void_at_payer(claim, current_user)
-            return f"Void claim {made.patient_control_number} (frequency 8) is {_where(made)}."
+            return "voided", f"Void claim {made.patient_control_number} (frequency 8) is {_where(made)}."
         made = denials.resubmit_corrected(claim, current_user)
-        return f"Replacement claim {made.patient_control_number} (frequency 7) is {_where(made)}."
+        return "replaced", f"Replacement claim {made.patient_control_number} (frequency 7) is {_where(made)}."
+
+
+def bulk_summary(outcomes: Counter, refused: list[str]) -> str:
+    """Each outcome counted in its own words ("2 claims back in the queue; 1 claim still needs review"), then the
+    claims the action did not apply to and why."""
+    parts = [f"{count} {OUTCOMES[kind][count != 1]}" for kind in OUTCOMES if (count := outcomes[kind])]
+    summary = "; ".join(parts) + "." if parts else "No claim changed."
+    if refused:
+        summary += f" Not changed ({len(refused)}): " + "; ".join(refused[:5]) + ("; …" if len(refused) > 5 else ".")
+    return summary
 
 
 @bp.route("/claims/<int:claim_id>/<any(recheck, queue, void, replace):action>", methods=["POST"])
@@ -195,7 +216,7 @@ def act(claim_id: int, action: str):
     """Recheck a claim after a fix, queue it, or correct and replace (frequency 7) or void (8) it with the payer."""
     claim = _claim(claim_id)
     try:
-        flash(_act(claim, action), "success")
+        flash(_act(claim, action)[1], "success")
     except ClaimError as error:
         flash(str(error), "error")
     return see_other(url_for("claims.show", claim_id=claim.id))
@@ -204,19 +225,18 @@ def act(claim_id: int, action: str):
 @bp.route("/claims/bulk", methods=["POST"])
 @roles(Role.ADMIN, Role.BILLER)
 def bulk():
-    """Apply queue, recheck or void to the ticked claims."""
+    """Apply queue, recheck or void to the ticked claims, and say what happened to them, outcome by outcome."""
     action = request.form.get("action", "")
     ids = [int(value) for value in request.form.getlist("claim") if value.isdigit()]
-    done, refused = 0, []
+    outcomes, refused = Counter(), []
     for claim_id in ids:
         claim = _claim(claim_id)
         try:
-            _act(claim, action)
-            done += 1
+            outcomes[_act(claim, action)[0]] += 1
         except ClaimError as error:
             refused.append(f"{claim.patient_control_number}: {error}")
-    flash(f"{done} claim{'s' if done != 1 else ''} updated." + (" Not changed: " + "; ".join(refused[:5])
-                                                                 if refused else ""), "success" if done else "error")
+    changed = outcomes.total() - outcomes["review"]
+    flash(bulk_summary(outcomes, refused), "success" if changed else "info" if outcomes else "error")
     return see_other(request.form.get("next") or url_for("claims.index"))
 
 
