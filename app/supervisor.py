@@ -73,7 +73,7 @@ def _stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    verbose = "--verbose" in (sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in (sys.argv[1:] if argv is None else argv) or logs.console_level() in ("INFO", "DEBUG")
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
     # The demo's sandbox payer answers on every worker tick: every 5 s here, so claims sent with a click move a
     # step every few seconds (production's default tick is 30 s; a real payer takes days).
