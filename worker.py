@@ -2,10 +2,12 @@
 
     python worker.py            # REDIS_URL, or the embedded Redis server in instance/
 
+The console shows only problems; every job's start and end is in instance/logs/worker.log (app/logs.py), and
+LOG_LEVEL=INFO shows them on the console too.
+
 Each job runs in a forked work horse; the database pool is discarded in the child so that no
 connection is shared across processes.
 """
-import logging
 import os
 import socket
 import sys
@@ -13,15 +15,15 @@ import sys
 from rq import Worker
 
 from app import create_app
-from app import audit
+from app import audit, logs
 from app.extensions import db
 from app.jobs import queue, queue_missing_report_builds, schedule_next_tick
 from app.redis_conn import get_redis
 
 
 def main() -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s worker %(message)s")
     app = create_app()
+    logs.configure(app.instance_path, "worker")
     audit.set_default(audit.Origin("worker"))
     with app.app_context():
         os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
@@ -32,7 +34,8 @@ def main() -> int:
         # background, not by the first report someone opens.
         queue_missing_report_builds()
         worker = Worker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
-        worker.work(with_scheduler=True, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
+        # RQ logs each job at INFO: into the file always, onto the console only when LOG_LEVEL asks.
+        worker.work(with_scheduler=True, logging_level="INFO")
     return 0
 
 

@@ -23,6 +23,9 @@ DEMO_IDENTITY = {
     "state": "MA",
     "zip_code": "021394307",
     "phone": "6175550100",
+    # The demo sends its queued claims when someone clicks "Send queued claims now", so a new user sees the
+    # sandbox move them through Sent, Received and In process (the history is sent by the seed's own jobs).
+    "submit_claims_automatically": False,
 }
 
 DEMO_MEMBERS = [

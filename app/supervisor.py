@@ -2,15 +2,21 @@
 
 Ctrl-C (or SIGTERM) stops everything this started: the web server and the worker (each in its own
 process group, so nothing they forked is left behind), then the embedded Redis server.
+
+The console stays quiet: the setup steps' output is shown only when one fails, the banner (address and demo
+sign-ins) comes once, last, when the web server answers and the worker is up, and after it only problems
+appear (app/logs.py; the rest is in instance/logs/). `--verbose` or LOG_LEVEL=INFO shows everything.
 """
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
-from app import create_app
+from app import create_app, logs
 from app.redis_conn import start_embedded, stop_embedded
 from app.seed import sign_in_help
 
@@ -21,8 +27,25 @@ def _say(message: str) -> None:
     print(f"parity | {message}", flush=True)
 
 
-def _flask(*args: str, env: dict) -> None:
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env, check=True)
+def _flask(*args: str, env: dict, verbose: bool) -> None:
+    """One setup command; its output is shown only with --verbose, or when it fails."""
+    command = [sys.executable, "-m", "flask", "--app", "app", *args]
+    if verbose:
+        subprocess.run(command, cwd=ROOT, env=env, check=True)
+        return
+    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        print(done.stdout, end="", flush=True)
+        raise subprocess.CalledProcessError(done.returncode, command)
+
+
+def _ready(base: str) -> bool:
+    """The web server answers and a worker has registered with Redis (the health check says both)."""
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+            return json.load(response).get("workers", 0) >= 1
+    except (OSError, ValueError):
+        return False
 
 
 def _start(name: str, command: list[str], env: dict) -> subprocess.Popen:
@@ -49,17 +72,20 @@ def _stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
     process.wait()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    verbose = "--verbose" in (sys.argv[1:] if argv is None else argv) or logs.console_level() in ("INFO", "DEBUG")
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
-    # The demo's sandbox payer answers on every worker tick: every 10 s here, so the whole claim loop plays
-    # out in about a minute (production's default tick is 30 s; a real payer takes days).
-    env = {"CLEARINGHOUSE_TICK_SECONDS": "10", **os.environ, "FLASK_APP": "app", "PYTHONUNBUFFERED": "1"}
+    # The demo's sandbox payer answers on every worker tick: every 5 s here, so claims sent with a click move a
+    # step every few seconds (production's default tick is 30 s; a real payer takes days).
+    env = {"CLEARINGHOUSE_TICK_SECONDS": "5", **os.environ, "FLASK_APP": "app", "PYTHONUNBUFFERED": "1"}
+    if verbose:
+        env["LOG_LEVEL"] = "INFO"
     env.setdefault("PUBLIC_URL", f"http://{host}:{port}")
     app = create_app()  # reads the environment, creates instance/ and the secret key once
     env["PARITY_INSTANCE_PATH"] = app.instance_path
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = start_embedded(app.instance_path)
-        _say(f"embedded Redis on {env['REDIS_URL']}")
+    log_dir = logs.log_dir(app.instance_path)
 
     children: list[subprocess.Popen] = []
     stopping = False
@@ -71,18 +97,23 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        _say("applying database migrations")
-        _flask("db", "upgrade", env=env)
-        _flask("seed-demo", "--if-empty", env=env)
-        _flask("reports", "build", env=env)  # practices from before the reports' summaries get them once
+        _say("starting: database migrations, demo data, Redis, the worker and the web server")
+        _flask("db", "upgrade", env=env, verbose=verbose)
+        _flask("seed-demo", "--if-empty", env=env, verbose=verbose)
+        _flask("reports", "build", env=env, verbose=verbose)  # practices from before the summaries get them once
         children.append(_start("worker", [sys.executable, "worker.py"], env))
-        children.append(_start("web", [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                                       "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--access-logfile", "-",
+        children.append(_start("web", [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_config",
+                                       "--bind", f"{host}:{port}", "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
                                        "app:create_app()"], env))
-        _say(f"Parity is running at http://{host}:{port}/  (Ctrl-C stops it)")
-        for line in sign_in_help().splitlines():
-            _say(line)
+        base = f"http://{host}:{port}"
+        banner = False
         while not stopping:
+            if not banner and _ready(base):
+                banner = True
+                _say(f"Parity is running at {base}/  (Ctrl-C stops it)")
+                for line in sign_in_help().splitlines():
+                    _say(line)
+                _say(f"Only problems are shown here from now on; the logs are in {log_dir}/")
             for child in children:
                 if child.poll() is not None:
                     _say(f"{child.name} exited with status {child.returncode}; stopping")

@@ -1,6 +1,6 @@
 """The whole insurance loop in the browser with the sandbox clearinghouse and a real worker: a biller sends the
-queued claims and watches the progress bar; the worker polls the sandbox payer until the claims are Paid or
-Denied; the 835 shows on the Remittances page and the denial waits in the denials queue."""
+queued claims from the home page and watches the progress bar follow them through the sandbox payer's steps until
+they are Paid or Denied; the 835 shows on the Remittances page and the denial waits in the denials queue."""
 import re
 
 import pytest
@@ -25,11 +25,18 @@ def test_biller_sends_claims_and_sees_them_paid_denied_and_posted(page, live_ser
 
     with running_worker(database_url, redis_url, str(tmp_path / "worker"), CLEARINGHOUSE_TICK_SECONDS="1"):
         sign_in(page, biller.email)
+        card = page.locator("#claims-to-send")
+        expect(card).to_contain_text("2 claims ready to send through Sandbox (simulated payer")
+        card.get_by_role("button", name="Send queued claims now").click()
+        progress = page.locator("#submission-progress")
+        # The fragment follows the claims: sending, then the payer's steps (Sent, Received, In process) with a
+        # bar of the claims it has answered, then done, without reloading the page.
+        expect(progress).to_contain_text("Sent 2 claims", timeout=30_000)
+        expect(progress.get_by_role("progressbar")).to_be_visible()
+        expect(progress).to_contain_text("The sandbox payer has answered all 2 claims sent", timeout=60_000)
+        expect(progress.get_by_role("progressbar")).to_have_count(0)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Claims").click()
         page.wait_for_load_state("load")
-        page.get_by_role("button", name="Send queued claims now").click()
-        expect(page.locator("#submission-progress")).to_contain_text("Sending finished: 2 claims accepted",
-                                                                     timeout=30_000)
 
         # The worker's tick polls the sandbox payer every second: Received, In process, then the 835.
         tabs = page.get_by_role("navigation", name="Claim status")

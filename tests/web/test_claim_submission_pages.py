@@ -135,20 +135,46 @@ def test_send_now_queues_the_submission_job_after_the_commit(app, client, world,
     assert polled.status_code == 200 and 'hx-trigger="load delay:1s"' in polled.get_data(as_text=True)
 
 
-def test_the_progress_fragment_answers_286_once_the_job_has_finished(app, client, world, biller):
+def test_the_progress_fragment_follows_the_sandbox_payer_and_answers_286_once_it_has_answered(app, client, world,
+                                                                                             biller):
     claim_ids = [world.claim(), world.claim()]
     client.post("/claims/submit", headers=HTMX)
     _run_queued_jobs(app)
-    response = client.get("/claims/submission", headers=HTMX)
-    assert response.status_code == 286
-    html = response.get_data(as_text=True)
-    assert "2 claims accepted" in html and "hx-trigger" not in html and "<progress" not in html
     with app.app_context():
         assert {db.session.get(Claim, claim_id).status for claim_id in claim_ids} == {ClaimStatus.SENT}
         job = Job.fetch(jobs.submission_job_id(world.practice.id), connection=get_redis())
         assert (job.meta["stage"], job.meta["total"], job.meta["sent"]) == ("done", 2, 2)
+    # Sent: the fragment keeps asking while the sandbox payer works through its steps.
+    response = client.get("/claims/submission", headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "hx-trigger" in html
+    assert "Sent 2 claims" in html and "answered 0" in html and "Sent 2 · Received 0 · In process 0" in html
+    assert '<progress id="submission-bar" max="2" value="0"' in html
+    assert "<progress" in client.get("/claims").get_data(as_text=True)
+    seen = []
+    for _ in range(4):  # 999 and 277CA (Received), 277CA P1 (In process), then the 835
+        with app.app_context():
+            jobs.poll_status(world.practice.id)
+            jobs.fetch_remittances(world.practice.id)
+        response = client.get("/claims/submission", headers=HTMX)
+        seen.append((response.status_code, response.get_data(as_text=True)))
+    assert "Received 2" in seen[0][1] and "In process 2" in seen[1][1]
+    status, html = seen[-1]
+    assert status == 286 and "answered all 2 claims" in html and "hx-trigger" not in html and "<progress" not in html
     page = client.get("/claims").get_data(as_text=True)
     assert "<progress" not in page and "load delay" not in page
+
+
+def test_the_progress_fragment_stops_when_the_file_is_sent_to_a_real_clearinghouse(app, client, world, biller):
+    world.claim()
+    client.post("/claims/submit", headers=HTMX)
+    _run_queued_jobs(app)
+    with app.app_context():
+        db.session.get(Practice, world.practice.id).clearinghouse = "claimmd"  # a real payer answers in days
+        db.session.commit()
+    response = client.get("/claims/submission", headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 286 and "1 claim accepted" in html and "hx-trigger" not in html
 
 
 def test_without_javascript_send_now_goes_back_to_the_claims_page_showing_the_progress(app, client, world, biller):

@@ -100,7 +100,7 @@ def index():
     return render_page("claims/index.html", form=form, rows=rows, counts=counts, statuses=list(ClaimStatus),
                        current=ClaimStatus.from_label(form.status.data) if form.status.data else None,
                        next_args=next_args, confirm=ConfirmForm(),
-                       **({"sending": None} if block_for_target("claims/index.html") else _sending()))
+                       **({"sending": None} if block_for_target("claims/index.html") else sending_context()))
 
 
 def _csv(rows: list[Claim]):
@@ -367,23 +367,44 @@ def _job_problems(practice_id: int) -> list[JobProblem]:
                               .order_by(JobProblem.id.desc()).limit(5)).all()
 
 
-def _sending() -> dict:
-    """The claims page's sending tools and warnings, for the people who send claims."""
+def sending_context() -> dict:
+    """The sending tools and warnings of the claims page (and the home page), for the people who send claims."""
     if current_user.role == Role.CLINICIAN:
         return {"sending": None}
     practice = current_user.practice
-    state = jobs.submission_state(current_user.practice_id)
+    state = _with_payer(jobs.submission_state(current_user.practice_id))
     return {"sending": {
         "clearinghouse": NAMES.get(practice.clearinghouse, practice.clearinghouse),
         "automated": practice.clearinghouse in ("sandbox", "claimmd"), "files": practice.clearinghouse == "files",
         "ready": _count(submissions.ready_to_send(practice.id)), "denials": _count(_denials_query(False)),
-        "state": state if state["running"] else None, "job_problems": _job_problems(practice.id)}}
+        "state": state if state["running"] or (state.get("payer") or {}).get("waiting") else None,
+        "job_problems": _job_problems(practice.id)}}
+
+
+#: The steps a sent claim goes through before the payer's answer, as the progress fragment shows them.
+IN_FLIGHT = (ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS)
+
+
+def _with_payer(state: dict) -> dict:
+    """After a sending job that sent claims to the sandbox, how many of the practice's claims the sandbox payer is
+    still working on, step by step (it answers within seconds, so the fragment keeps watching); a real payer takes
+    days, so for other clearinghouses the fragment stops when the file is sent."""
+    practice = current_user.practice
+    sent = (state.get("result") or {}).get("sent") or 0
+    if state["running"] or state.get("outcome") != "finished" or not sent or practice.clearinghouse != "sandbox":
+        return state
+    counts = rules.status_counts(practice.id)
+    steps = [(status.label, counts.get(status.value, 0)) for status in IN_FLIGHT]
+    waiting = sum(count for _, count in steps)
+    return {**state, "payer": {"steps": steps, "waiting": waiting, "answered": max(0, sent - waiting), "sent": sent}}
 
 
 def _progress(state: dict):
-    """The progress fragment. Once the job has ended it carries no trigger, and htmx is answered 286, so
-    polling stops either way."""
-    status = htmx.STOP_POLLING if not state["running"] and htmx.is_htmx() else 200
+    """The progress fragment. Once the job has ended, and the sandbox payer has answered every claim it sent,
+    it carries no trigger, and htmx is answered 286, so polling stops either way."""
+    state = _with_payer(state)
+    watching = state["running"] or (state.get("payer") or {}).get("waiting")
+    status = htmx.STOP_POLLING if not watching and htmx.is_htmx() else 200
     return render_page("claims/_submission.html", status=status, state=state)
 
 

@@ -3,11 +3,14 @@ from datetime import timedelta
 
 from flask import Blueprint, jsonify
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app import access, health, jobs
 from app.authz import any_member, public
 from app.billing import eligibility, estimates, worklist
+from app.blueprints.claims.views import sending_context
+from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.models import AuditEvent, Member, Role
 from app.models.types import utcnow
@@ -26,8 +29,8 @@ def _identity_gaps(practice) -> list[str]:
 @bp.route("/")
 @any_member
 def home():
-    """Show what needs the member's action now, each a count linked to its filtered list; and, for admins,
-    what the practice's setup still lacks."""
+    """Show what needs the member's action now, each a count linked to its filtered list; claims ready to send
+    with a button that sends them; and, for admins, what the practice's setup still lacks."""
     member = current_user
     items = worklist.counts_for(member, jobs.failed_job_count if member.role == Role.ADMIN else None)
     coverage = eligibility.needing_attention(member.practice_id, access.client_filter(member))
@@ -35,6 +38,11 @@ def home():
                "eligibility_summary": eligibility.summary,
                "nothing_to_do": all(item.count == 0 for item in items) and not coverage,
                "over_estimate": estimates.over_estimate(member.practice_id, visible=access.client_filter(member))}
+    try:
+        sending = sending_context()  # "Send queued claims now" and its progress, for admins and billers
+    except RedisError:  # the home page still renders without Redis (the work list says it could not check)
+        sending = {"sending": None}
+    context.update(confirm=ConfirmForm(), **sending)
     if member.role == Role.ADMIN:
         context["identity_gaps"] = _identity_gaps(member.practice)
         context["members_by_role"] = dict(db.session.execute(
