@@ -34,6 +34,7 @@ def home():
                "nothing_to_do": all(item.count == 0 for item in items)}
     if member.role == Role.ADMIN:
         context["identity_gaps"] = _identity_gaps(member.practice)
+        context["backup_problem"] = jobs.backup_problem()
         context["members_by_role"] = dict(db.session.execute(
             select(Member.role, func.count(Member.id))
             .where(Member.practice_id == member.practice_id, Member.active.is_(True))
