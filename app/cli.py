@@ -1,21 +1,24 @@
 """Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`, `flask claims …`,
-`flask remittances …`, `flask reports build`, `flask eligibility check`."""
+`flask remittances …`, `flask reports build`, `flask eligibility check`, `flask backup …`."""
 import datetime
+import os
 import sys
 import time
 from pathlib import Path
 
 import click
-from flask import Flask
+import flask_migrate
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import accounts, csv_export, jobs, seed, throttle, two_factor
+from app import accounts, backups, csv_export, jobs, seed, throttle, two_factor
 from app.accounts import MemberDetails, RuleViolation
 from app.billing import catalog, diagnoses, eligibility, era, submissions, summaries
 from app.billing import claims as claim_rules
 from app.clearinghouse.base import ClearinghouseError
 from app.extensions import db
+from app.config import secret_key as config_secret_key
 from app.models import Claim, ClaimStatus, Client, Member, Practice, Role
 
 users = AppGroup("users", help="Manage the people who sign in.")
@@ -352,6 +355,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(diagnoses_cli)
     app.cli.add_command(eligibility_cli)
+    app.cli.add_command(backup_cli)
 
 
 # --- flask diagnoses … ----------------------------------------------------------------------------------
@@ -379,3 +383,69 @@ def check_diagnoses(context: click.Context) -> None:
                    f"{'are' if codes != 1 else 'is'} not billable in the {diagnoses.RELEASE_NAME}.", err=True)
         context.exit(1)
     click.echo(f"Every diagnosis code in use is billable in the {diagnoses.RELEASE_NAME}.")
+
+
+# --- flask backup … -------------------------------------------------------------------------------------
+
+backup_cli = AppGroup("backup", help="Back up the installation, check an archive, restore one.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+@backup_cli.command("create")
+@click.option("--to", "to_dir", type=click.Path(file_okay=False), help="Folder for the archive (default: BACKUP_DIR).")
+def create_backup(to_dir) -> None:
+    """Write a consistent snapshot of the database and the instance files (the secret key) into one archive named
+    by date and time, with a manifest; Parity may keep running. Exits non-zero with the reason on any failure."""
+    to_dir = to_dir or current_app.config["BACKUP_DIR"]
+    if not to_dir:
+        raise click.UsageError("give --to DIR or set BACKUP_DIR")
+    db.session.remove()
+    try:
+        backup = jobs.take_backup(to_dir)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    rows = sum(backup.manifest["row_counts"].values())
+    click.echo(f"Wrote {backup.path} ({_megabytes(backup.path.stat().st_size)}, {rows} rows in "
+               f"{len(backup.manifest['row_counts'])} tables) in {backup.seconds:.1f} s.")
+
+
+@backup_cli.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+def verify_backup(file) -> None:
+    """Check an archive against its manifest: every part present with its SHA-256, the database readable."""
+    try:
+        manifest = backups.verify(file)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{file}: good. Parity {manifest['parity_version']}, {manifest['database']} at migration "
+               f"{manifest['migration_head']}, taken {manifest['created_at']}, "
+               f"{sum(manifest['row_counts'].values())} rows.")
+
+
+@backup_cli.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty (everything in it is lost).")
+def restore_backup(file, force) -> None:
+    """Restore an archive into an empty database (stop the web servers and workers first), migrate it forward if
+    it is older than this Parity, and rebuild the report summaries. A damaged archive is refused, nothing written."""
+    started = time.perf_counter()
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        manifest = backups.restore(file, current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.instance_path,
+                                   force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    db.engine.dispose()
+    if not os.environ.get("SECRET_KEY"):  # migrations that encrypt use the restored key, as the app will
+        current_app.config["SECRET_KEY"] = config_secret_key(current_app.instance_path)
+    click.echo(f"Restored {file} (Parity {manifest['parity_version']}, migration {manifest['migration_head']}); "
+               "migrating forward.")
+    flask_migrate.upgrade()
+    for practice_id in db.session.scalars(select(Practice.id).order_by(Practice.id)).all():
+        summaries.rebuild(db.session, practice_id)
+        db.session.commit()
+    click.echo(f"Report summaries rebuilt. Restore done in {time.perf_counter() - started:.1f} s.")

@@ -23,7 +23,7 @@ from rq.results import Result
 from sqlalchemy import exists, event, func, select
 from sqlalchemy.orm import Session
 
-from app import audit, clearinghouse, mail, secrets_at_rest
+from app import audit, backups, clearinghouse, mail, secrets_at_rest
 from app.after_commit import request_job, rolled_back, savepoint_started, take
 from app.billing import acknowledgements, eligibility, era, submissions, summaries
 from app.billing.bill_documents import bill_pdf
@@ -500,12 +500,81 @@ def _enqueue_nightly_eligibility(practice: Practice) -> bool:
     except DuplicateJobError:
         return False
     return True
+# ---------------------------------------------------------------- backups
+
+BACKUP_JOB = "daily_backup-{slot}"
+
+
+def take_backup(to_dir: str) -> backups.Backup:
+    """Write one backup archive and remember how it ended (for the admins' home page and /metrics); the
+    failure is raised after it is remembered. Redis not answering does not fail a backup that worked."""
+    at = datetime.now(timezone.utc)
+    try:
+        backup = backups.create(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.instance_path, to_dir,
+                                now=at)
+    except backups.BackupError as error:
+        _remember_backup(ok=False, at=at, detail=str(error))
+        log.error("backup failed: %s", error)
+        raise
+    _remember_backup(ok=True, at=at, detail=backup.path.name)
+    log.info("backup written", extra={"archive": backup.path.name, "seconds": round(backup.seconds, 2),
+                                       "bytes": backup.path.stat().st_size})
+    return backup
+
+
+def _remember_backup(**outcome) -> None:
+    try:
+        backups.record_outcome(get_redis(), **outcome)
+    except RedisError as error:
+        log.warning("could not record the backup's outcome in Redis: %s", error)
+
+
+def schedule_next_backup() -> None:
+    """Put the next backup on RQ's scheduler when BACKUP_DIR is set: once per BACKUP_EVERY_SECONDS slot,
+    however many workers call this (the job id is the slot)."""
+    if not current_app.config["BACKUP_DIR"]:
+        return
+    seconds = current_app.config["BACKUP_EVERY_SECONDS"]
+    slot = int(time.time() // seconds) + 1
+    try:
+        queue().enqueue_at(datetime.fromtimestamp(slot * seconds, timezone.utc), daily_backup,
+                           job_id=BACKUP_JOB.format(slot=slot), unique=True,
+                           job_timeout=current_app.config["BACKUP_TIMEOUT_SECONDS"], result_ttl=seconds * 2,
+                           failure_ttl=7 * 24 * 3600)
+    except DuplicateJobError:
+        pass
+
+
+def daily_backup() -> dict:
+    """Back up the installation into BACKUP_DIR and rotate (7 daily, 4 weekly); then schedule the next one. A
+    failure fails the job, so it shows in the failed jobs and on the admins' home page."""
+    try:
+        directory = current_app.config["BACKUP_DIR"]
+        if not directory:
+            return {"skipped": "BACKUP_DIR is not set"}
+        db.session.remove()
+        backup = take_backup(directory)
+        deleted = backups.rotate(directory, daily=current_app.config["BACKUP_KEEP_DAILY"],
+                                 weekly=current_app.config["BACKUP_KEEP_WEEKLY"])
+        return {"archive": backup.path.name, "seconds": round(backup.seconds, 2), "deleted": deleted}
+    finally:
+        schedule_next_backup()
+
+
+def backup_problem() -> dict | None:
+    """The latest backup's failure ({"at", "detail"}) when the latest one failed; None otherwise or when Redis
+    does not answer."""
+    try:
+        outcome = backups.last_outcome(get_redis())
+    except RedisError:
+        return None
+    return outcome if outcome and not outcome["ok"] else None
 
 
 #: Every job by name, for the work asked for through app.after_commit (and for reading failed jobs).
 JOBS: dict[str, Callable] = {job.__name__: job for job in (
     deliver_email, send_bill, rebuild_report_summaries, submit_claims, poll_status, fetch_remittances,
-    clearinghouse_tick, check_eligibility, nightly_eligibility)}
+    clearinghouse_tick, check_eligibility, nightly_eligibility, daily_backup)}
 
 
 # ---------------------------------------------------------------- what RQ knows of jobs, for the pages
@@ -521,7 +590,10 @@ JOB_NAMES = {
     "rebuild_report_summaries": "Rebuilding the reports' summaries",
     "check_eligibility": "Checking a client's eligibility",
     "nightly_eligibility": "Checking eligibility for the coming sessions",
+    "daily_backup": "Backing up the installation",
 }
+#: Jobs about the whole installation that every practice's admins are shown when they fail.
+_INSTALLATION_WIDE = {"daily_backup"}
 #: Jobs whose first argument is the practice id.
 _PRACTICE_FIRST = {"submit_claims", "poll_status", "fetch_remittances", "rebuild_report_summaries",
                    "nightly_eligibility"}
@@ -631,7 +703,9 @@ def failed_jobs(practice_id: int, *, with_errors: bool = True) -> list[FailedJob
     for job, name, owner, record in about:
         if record is not None:
             owner = practices[record[0]].get(record[1], -1)  # a record since deleted belongs to nobody we know
-        if owner is None:
+        if owner is None and name in _INSTALLATION_WIDE:
+            pass  # a failed backup concerns every practice's admins
+        elif owner is None:
             if only_practice is None:
                 only_practice = db.session.scalar(select(func.count()).select_from(Practice)) == 1
             if not only_practice:

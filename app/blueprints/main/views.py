@@ -45,6 +45,7 @@ def home():
     context.update(confirm=ConfirmForm(), **sending)
     if member.role == Role.ADMIN:
         context["identity_gaps"] = _identity_gaps(member.practice)
+        context["backup_problem"] = jobs.backup_problem()
         context["members_by_role"] = dict(db.session.execute(
             select(Member.role, func.count(Member.id))
             .where(Member.practice_id == member.practice_id, Member.active.is_(True))
