@@ -19,7 +19,7 @@ from app.billing import claims as claim_rules
 from app.clearinghouse.base import ClearinghouseError
 from app.extensions import db
 from app.config import secret_key as config_secret_key
-from app.models import Claim, ClaimStatus, Client, Member, Practice, Role
+from app.models import Claim, ClaimFile, ClaimStatus, Client, Member, Practice, Role
 
 users = AppGroup("users", help="Manage the people who sign in.")
 codes_cli = AppGroup("codes", help="Manage a practice's service codes.")
@@ -155,34 +155,73 @@ def _claims_query(status: str | None, practice_ref: str | None):
 
 @claims_cli.command("export-837")
 @click.option("--status", default="Queued For Submission", show_default=True)
+@click.option("--claim", "control_numbers", multiple=True,
+              help="A claim's control number (repeatable): export these claims whatever their status.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
 @click.option("--practice", "practice_ref", help="Practice id or legal name (default: all, one file per practice "
               "is refused: give --practice when several practices have claims).")
 @click.option("--mark-sent", is_flag=True, help="Mark the exported claims Sent.")
 @click.option("--test", "usage_test", is_flag=True, help="Write a test file (ISA15 T) instead of production.")
-def export_837(status, output, practice_ref, mark_sent, usage_test) -> None:
-    """Write one validated 837P of the selected claims; exit non-zero with the reason when it cannot."""
-    selected = db.session.scalars(_claims_query(status, practice_ref)).all()
+def export_837(status, control_numbers, output, practice_ref, mark_sent, usage_test) -> None:
+    """Write validated 837P files of the selected claims, one per billing provider (OUTPUT, or OUTPUT with the
+    provider's NPI before its extension when there are several); exit non-zero with the reason when it cannot.
+    With --claim nothing about the claims changes unless --mark-sent is given."""
+    if control_numbers:
+        query = select(Claim).where(Claim.patient_control_number.in_(control_numbers)).order_by(Claim.id)
+        if practice_ref:
+            query = query.where(Claim.practice_id == _practice(practice_ref).id)
+        selected = db.session.scalars(query).all()
+        missing = sorted(set(control_numbers) - {claim.patient_control_number for claim in selected})
+        if missing:
+            raise click.ClickException(f"no claim with control number {', '.join(missing)}")
+    else:
+        selected = db.session.scalars(_claims_query(status, practice_ref)).all()
     if not selected:
         raise click.ClickException(f"no claims with status {status!r}")
     practices = {claim.practice_id for claim in selected}
     if len(practices) > 1:
         raise click.ClickException("claims of several practices match: choose one with --practice")
+    if mark_sent:
+        not_queued = [claim for claim in selected if claim.status != ClaimStatus.QUEUED]
+        if not_queued:
+            raise click.ClickException(
+                f"--mark-sent moves only Queued For Submission claims; {not_queued[0].patient_control_number} is "
+                f"{ClaimStatus(not_queued[0].status).label}")
     practice = db.session.get(Practice, practices.pop())
     export = claim_rules.write_batches(practice, selected, usage="T" if usage_test else "P")
-    if export.rejected or len(export.files) != 1:
-        db.session.commit()  # keep the stored file and the claims' Needs Review status
-        reasons = export.rejected[0].problems[0]["message"] if export.rejected else \
-            "the claims have different billing providers: export them per clinician"
-        raise click.ClickException(f"no file written: {reasons}")
-    file = export.files[0]
-    with open(output, "w", encoding="ascii") as handle:
-        handle.write(file.content)
-    if mark_sent:
-        claim_rules.mark_sent(selected, file, source="person")
+    if export.rejected:
+        if control_numbers and not mark_sent:
+            db.session.rollback()  # --claim changes nothing: the claims stay as they were
+        else:
+            db.session.commit()  # keep the stored file and the claims' Needs Review status
+        raise click.ClickException(f"no file written: {export.rejected[0].problems[0]['message']}")
+    by_file = {file.id: [claim for claim in selected if claim.id in _claim_ids_in(file)] for file in export.files}
+    paths = _output_paths(output, export.files, by_file)
+    for file, path in zip(export.files, paths):
+        with open(path, "w", encoding="ascii") as handle:
+            handle.write(file.content)
+        if mark_sent:
+            claim_rules.mark_sent(by_file[file.id], file, source="person")
     db.session.commit()
-    click.echo(f"Wrote {len(selected)} claim{'s' if len(selected) != 1 else ''} to {output} "
-               f"(interchange {file.interchange_control_number}){'; marked Sent' if mark_sent else ''}.")
+    for file, path in zip(export.files, paths):
+        count = len(by_file[file.id])
+        click.echo(f"Wrote {count} claim{'s' if count != 1 else ''} to {path} "
+                   f"(interchange {file.interchange_control_number}){'; marked Sent' if mark_sent else ''}.")
+
+
+def _claim_ids_in(file) -> set[int]:
+    return set(db.session.scalars(select(ClaimFile.claim_id).where(ClaimFile.file_id == file.id)))
+
+
+def _output_paths(output: str, files: list, by_file: dict) -> list[str]:
+    """One file keeps the name asked for; several (one per billing provider) add the provider's NPI to it."""
+    if len(files) == 1:
+        return [output]
+    stem, dot, extension = output.rpartition(".")
+    if not dot or "/" in extension:
+        stem, extension = output, ""
+    npis = [by_file[file.id][0].snapshot["billing_provider"]["npi"] for file in files]
+    return [f"{stem}-{npi}{'.' + extension if extension else ''}" for npi in npis]
 
 
 @claims_cli.command("list")
@@ -190,13 +229,20 @@ def export_837(status, output, practice_ref, mark_sent, usage_test) -> None:
 @click.option("--practice", "practice_ref")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 def list_claims(status, practice_ref, output_format) -> None:
-    """One row per claim: control number, client, payer, date of service, charge, status, paid, patient owes."""
+    """One row per claim: control number, client, payer, date of service, charge, status, paid, patient owes, and
+    the payer order (primary, secondary, tertiary), frequency (1, 7, 8) and the claim it replaces or follows."""
     header = ["patient_control_number", "client", "payer", "date_of_service", "charge", "status", "insurance_paid",
-              "patient_responsibility"]
+              "patient_responsibility", "payer_order", "frequency", "follows"]
+    claims = db.session.scalars(_claims_query(status, practice_ref)).all()
+    followed = {claim.original_claim_id or claim.prior_payer_claim_id for claim in claims} - {None}
+    numbers = dict(db.session.execute(select(Claim.id, Claim.patient_control_number)
+                                      .where(Claim.id.in_(sorted(followed))))) if followed else {}
     rows = [[claim.patient_control_number, claim.client.legal_name, claim.payer.name, claim.service_date.isoformat(),
              csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
-             csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents)]
-            for claim in db.session.scalars(_claims_query(status, practice_ref))]
+             csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents),
+             claim_rules.PAYER_ORDERS[claim.payer_order], claim.frequency_code,
+             numbers.get(claim.original_claim_id or claim.prior_payer_claim_id, "")]
+            for claim in claims]
     if output_format == "csv":
         csv_export.write_csv(sys.stdout, header, rows)
         return

@@ -546,10 +546,12 @@ def adjust(bill: Bill, kind: str, amount_cents: int, reason: str, actor: Member 
 
 
 def post_insurance(bill: Bill, payment: Payment | None, write_offs: list[tuple[str, int, str]],
-                   remittance_claim_id: int | None = None, *, balance: int | None = None) -> int:
+                   remittance_claim_id: int | None = None, *, balance: int | None = None,
+                   open_for_client: bool = True) -> int:
     """Post what a payer decided onto a bill: the write-offs it imposes (CO, PI, OA amounts, each
     (kind, cents, reason); negative amounts undo earlier ones) and its payment, up to the balance. A Pended
-    bill is opened first, since what the payer left is now the client's to pay. When write-offs leave the
+    bill is opened first, since what the payer left is now the client's to pay — unless `open_for_client` is
+    False, because the next payer (a secondary or tertiary claim) is asked for it first. When write-offs leave the
     bill owing less than was already paid, the difference goes back to credit; whatever the payment does
     not need stays unapplied on it (client credit). Returns the new balance.
 
@@ -561,7 +563,7 @@ def post_insurance(bill: Bill, payment: Payment | None, write_offs: list[tuple[s
         bill = lock(bill.id)
     if bill.status == BillStatus.VOID:
         raise BillProblem(f"Bill {bill.number} is void; nothing can be posted onto it.", conflict=True)
-    opened = bill.status == BillStatus.PENDED
+    opened = bill.status == BillStatus.PENDED and open_for_client
     if opened:
         open_bill(bill, balance=balance, send_now=False)
     written_off = 0

@@ -36,8 +36,11 @@ class Practice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200))
-    #: Employer identification number, digits only; printed as 12-3456789.
+    #: Employer identification number, digits only; printed as 12-3456789. A sole provider may bill under a
+    #: social security number instead (tax_id_is_ssn).
     tax_id: Mapped[str | None] = mapped_column(String(9))
+    #: The tax ID is the sole provider's SSN: claims send REF*SY instead of REF*EI.
+    tax_id_is_ssn: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Type 2 (organization) NPI used as the billing provider on claims.
     group_npi: Mapped[str | None] = mapped_column(String(10))
     #: NUCC taxonomy of the practice as billing provider, e.g. 261QM0801X.

@@ -338,9 +338,9 @@ def test_cli_claims_csv_defuses_formulas_and_keeps_amounts_numbers(app, make, in
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
     assert rows[0] == ["patient_control_number", "client", "payer", "date_of_service", "charge", "status",
-                       "insurance_paid", "patient_responsibility"]
+                       "insurance_paid", "patient_responsibility", "payer_order", "frequency", "follows"]
     assert rows[1][1:3] == ["'=HYPERLINK(\"http://x\",\"y\") Doe", "'+Harborview"]
-    assert rows[1][4:] == ["150.00", "Paid", "-5.00", "20.00"]
+    assert rows[1][4:] == ["150.00", "Paid", "-5.00", "20.00", "primary", "1", ""]
 
 
 def test_keyset_pages_stay_stable_when_claims_arrive(app, client, make, sign_in, insured, monkeypatch):
