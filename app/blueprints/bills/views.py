@@ -2,7 +2,7 @@
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, make_response, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
