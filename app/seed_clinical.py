@@ -28,7 +28,15 @@ PAYERS = [
     {"name": "MassHealth", "clearinghouse_payer_id": "DMA7384", "filing_indicator": "MC",
      "telehealth_modifier": "GT", "audio_only_modifier": "93", "address_line1": "PO Box 9118", "city": "Somerville",
      "state": "MA", "zip_code": "021459118"},
+    {"name": "Bay State Medigap Plan G", "clearinghouse_payer_id": "BSMG1", "filing_indicator": "CI",
+     "telehealth_modifier": "95", "audio_only_modifier": "93", "address_line1": "PO Box 4100", "city": "Worcester",
+     "state": "MA", "zip_code": "016154100"},
 ]
+SUPPLEMENT = 3
+#: Medicare clients with a supplement (secondary) policy: (key, its member id). The sandbox leaves Medicare's 20 %
+#: coinsurance (PR-2) and the supplement pays most of it: Eleanor's claims go Medicare → supplement (billed by
+#: Parity) → client; Robert's Medicare member ID ends in C, so Medicare forwards them itself (a crossover, CLP02 19).
+SECONDARY = [("eleanor", "BSM2290145"), ("robert", "BSM2290388")]
 
 # (key, first, last, preferred, born, sex, payer index or None, member id, clinician: 0 Casey, 1 Jordan)
 CLIENTS = [
@@ -44,7 +52,7 @@ CLIENTS = [
     # (rejected, then corrected); Aisha's plan puts everything to the deductible (Y); Marcus's payer denies (D).
     ("lucas", "Lucas", "Ferreira", None, date(1986, 4, 9), "M", 0, "HHP552031R", 1),
     ("grace", "Grace", "Liu", None, date(2001, 10, 27), "F", 2, "10041295A", 0),
-    ("robert", "Robert", "Chen", "Bob", date(1951, 2, 3), "M", 1, "2HT7YU3QW64", 1),
+    ("robert", "Robert", "Chen", "Bob", date(1951, 2, 3), "M", 1, "2HT7YU3QW6C", 1),
     ("aisha", "Aisha", "Rahman", None, date(1994, 12, 18), "F", 0, "HHP662047Y", 0),
     ("tomas", "Tomás", "Herrera", None, date(1983, 8, 30), "M", None, None, 0),
     ("nora", "Nora", "Lindqvist", None, date(1979, 5, 6), "F", None, None, 1),
@@ -135,6 +143,10 @@ def _add_people(practice: Practice) -> dict:
             policy.subscriber_address_line1, policy.subscriber_city = "41 Beacon Street", "Cambridge"
             policy.subscriber_state, policy.subscriber_zip_code = "MA", "021394307"
         db.session.add(policy)
+    for key, member_id in SECONDARY:
+        db.session.add(InsurancePolicy(practice_id=practice.id, client_id=clients[key].id,
+                                       payer_id=payers[SUPPLEMENT].id, member_id=member_id, priority=2,
+                                       copay_cents=0, effective_date=start))
     db.session.flush()
     return {"clients": {key: client.id for key, client in clients.items()},
             "members": {email: member.id for email, member in members.items()}}

@@ -17,7 +17,8 @@ from app.billing import denials, era, submissions, worklist
 from app.billing.claims import ClaimError
 from app.billing.denials import DenialRefused
 from app.billing.money import dollars
-from app.blueprints.claims.forms import ClaimFilterForm, DenialNoteForm, InsuranceSettingsForm, WriteOffForm
+from app.blueprints.claims.forms import (ClaimFilterForm, DenialNoteForm, InsuranceSettingsForm, WriteOffForm,
+                                        pointers_form)
 from app.blueprints.settings.forms import ConfirmForm
 from app.clearinghouse import NAMES
 from app.config import encryption_key
@@ -122,13 +123,23 @@ def _claim(claim_id: int) -> Claim:
 @any_member
 def show(claim_id: int):
     """A claim: lines, diagnoses, scrubber messages with where to fix them, remittances, timeline and its X12."""
-    claim = _claim(claim_id)
+    return _show(_claim(claim_id))
+
+
+def _show(claim: Claim, form=None, status: int = 200):
     files = db.session.scalars(select(X12File).join(ClaimFile, ClaimFile.file_id == X12File.id)
                                .where(ClaimFile.claim_id == claim.id).order_by(X12File.id)).all()
     related = db.session.scalars(select(Claim).where(Claim.original_claim_id == claim.id).order_by(Claim.id)).all()
-    return render_page("claims/show.html", claim=claim, files=files, confirm=ConfirmForm(),
+    # The payers asked about this bill in order (primary, then secondary, then tertiary), with what each paid.
+    payers = db.session.scalars(select(Claim).where(Claim.bill_id == claim.bill_id, Claim.frequency_code != "8")
+                                .order_by(Claim.payer_order, Claim.id)).all()
+    editable = claim.status in (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW) and current_user.role != Role.CLINICIAN
+    return render_page("claims/show.html", status=status, claim=claim, files=files, confirm=ConfirmForm(),
                        status_label=ClaimStatus(claim.status).label, postings=era.postings(claim),
                        original=db.session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None,
+                       follows=db.session.get(Claim, claim.prior_payer_claim_id) if claim.prior_payer_claim_id else None,
+                       payers=payers, payer_order=rules.PAYER_ORDERS,
+                       pointers=(form or pointers_form(claim)) if editable else None,
                        related=related, can_replace=denials.can_replace_or_void(claim),
                        worked=denials.ACTIONS.get(claim.denial_action or ""), clp_status=reasons.describe_clp_status)
 
@@ -166,6 +177,28 @@ def cms1500_bulk():
         abort(422, f"Print at most {PRINT_LIMIT} claims at a time.")
     claims = [_claim(claim_id) for claim_id in ids]
     return _cms1500(claims, f"cms1500-{len(claims)}-claims.pdf")
+
+
+@bp.route("/claims/<int:claim_id>/pointers", methods=["POST"])
+@roles(Role.ADMIN, Role.BILLER)
+def pointers(claim_id: int):
+    """Choose which diagnoses each line points at (up to four, each one the claim carries)."""
+    claim = _claim(claim_id)
+    form = pointers_form(claim, request.form)
+    if form.validate():
+        try:
+            rules.set_pointers(claim, form.pointers, current_user)
+        except ClaimError as error:
+            line_id = next((line.id for line in claim.lines if f"Line {line.position} " in str(error)), None)
+            target = form[f"line_{line_id}"] if line_id else None
+            if target is None:
+                flash(str(error), "error")
+                return see_other(url_for("claims.show", claim_id=claim.id))
+            target.errors = [*target.errors, str(error).split(": ", 1)[-1]]
+            return _show(claim, form, 422)
+        flash("Diagnosis pointers saved.", "success")
+        return see_other(url_for("claims.show", claim_id=claim.id))
+    return _show(claim, form, 422)
 
 
 def _where(claim: Claim) -> str:
