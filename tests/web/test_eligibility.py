@@ -196,6 +196,8 @@ def test_the_files_clearinghouse_offers_the_270_and_reads_an_uploaded_271(app, m
     assert accepted.status_code == 303
     page = _client_page(client, policy.client_id)
     assert "Coverage inactive" in page and "COVERAGE TERMINATED" in page
+    again = client.post(url, data={"csrf_token": token, "file": (BytesIO(answer.encode()), "answer.271")})
+    assert again.status_code == 422 and "already has its answer" in again.get_data(as_text=True)
 
 
 def test_another_practices_check_is_not_found(app, make, client, sign_in):
