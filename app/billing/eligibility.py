@@ -132,6 +132,8 @@ def headline(response: x12.EligibilityResponse) -> dict:
 def record_answer(check: EligibilityCheck, text: str, *, actor: Member | None = None) -> EligibilityCheck:
     """Read the 271 onto the check. A file that does not parse, or answers another inquiry, raises
     EligibilityProblem and changes nothing."""
+    if check.status not in ("pending", "failed"):
+        raise EligibilityProblem("This check already has its answer; check eligibility again for a new one.")
     try:
         responses = x12.parse_271(text)
     except X12ReadError as error:

@@ -196,6 +196,8 @@ def test_the_files_clearinghouse_offers_the_270_and_reads_an_uploaded_271(app, m
     assert accepted.status_code == 303
     page = _client_page(client, policy.client_id)
     assert "Coverage inactive" in page and "COVERAGE TERMINATED" in page
+    again = client.post(url, data={"csrf_token": token, "file": (BytesIO(answer.encode()), "answer.271")})
+    assert again.status_code == 422 and "already has its answer" in again.get_data(as_text=True)
 
 
 def test_another_practices_check_is_not_found(app, make, client, sign_in):
@@ -320,3 +322,52 @@ def test_the_home_page_lists_inactive_coverage_and_authorizations_required(app, 
     assert "coverage inactive" in page and "prior authorization required" in page
     sign_in(make.member(practice, Role.CLINICIAN))  # no clients of their own
     assert 'id="coverage-problems"' not in client.get("/").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- real worker processes
+
+
+def _zone_past_the_nightly_hour() -> str:
+    """A time zone where it is now between the nightly hour and the end of the day (there always is one)."""
+    from zoneinfo import ZoneInfo
+    for zone in ("UTC", "America/Los_Angeles", "America/New_York", "Europe/Berlin", "Asia/Tokyo",
+                 "Pacific/Kiritimati", "Pacific/Honolulu"):
+        if datetime.now(ZoneInfo(zone)).hour >= jobs.NIGHTLY_HOUR:
+            return zone
+    raise AssertionError("no zone past the nightly hour")
+
+
+def _status(app, check_id):
+    with app.app_context():
+        db.session.expire_all()
+        return db.session.get(EligibilityCheck, check_id).status
+
+
+def test_a_real_worker_sends_a_requested_check_and_the_tick_runs_the_nightly_batch(app, make, database_url,
+                                                                                    redis_url, tmp_path):
+    from tests.support.processes import running_worker, wait_for
+    practice = make.practice(timezone=_zone_past_the_nightly_hour(), submit_claims_automatically=False)
+    asked, booked = _policy(make, practice, member_id="W1A"), _policy(make, practice, member_id="W2")
+    clinician = make.member(practice, Role.CLINICIAN)
+    from app.models import Client
+    with app.app_context():
+        booked_client = db.session.get(Client, booked.client_id)
+        make.session(booked_client, clinician, starts_at=datetime.now(timezone.utc) + timedelta(days=1),
+                     status="scheduled")
+        check = eligibility.request_check(db.session.get(InsurancePolicy, asked.id), actor=None)
+        db.session.commit()  # the job reaches Redis now
+        check_id = check.id
+    with running_worker(database_url, redis_url, str(tmp_path / "worker"), CLEARINGHOUSE_TICK_SECONDS="1") as worker:
+        wait_for(lambda: _status(app, check_id) != "pending", timeout=60, what="the worker to send the check")
+        wait_for(lambda: _nightly_count(app, booked.id) == 1, timeout=60, what="the nightly batch")
+        assert worker.poll() is None
+    with app.app_context():
+        check = db.session.get(EligibilityCheck, check_id)
+        assert (check.status, check.authorization_required) == ("answered", True)
+    assert _nightly_count(app, booked.id) == 1  # once per night, however many ticks
+
+
+def _nightly_count(app, policy_id) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(EligibilityCheck)
+                                 .where(EligibilityCheck.policy_id == policy_id, EligibilityCheck.source == "nightly"))

@@ -207,17 +207,20 @@ def upload_eligibility_response(client_id: int, check_id: int):
     """Upload the 271 received for a check's 270; one that does not read changes nothing (422)."""
     client, check, _ = _client_and(EligibilityCheck, client_id, check_id)
     form = EligibilityResponseForm()
+    problem = None
     if form.validate_on_submit():
         try:
             eligibility.record_answer(check, form.text, actor=current_user)
         except eligibility.EligibilityProblem as error:
             show_problems(form, {"file": str(error)})
+            # The form stands beside a check still waiting; for one already answered, say it above.
+            problem = None if check.status in ("pending", "failed") else str(error)
         else:
             if htmx.is_htmx():
                 return _eligibility_block(client)
             flash("Eligibility response read.", "success")
             return see_other(url_for("clients.show", client_id=client.id, _anchor="client-eligibility"))
-    return _eligibility_block(client, 422, upload_form=form)
+    return _eligibility_block(client, 422, upload_form=form, problem=problem)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
