@@ -250,7 +250,6 @@ def _page(claim: Claim, practice: Practice, sent: x12.Claim, billing: x12.Billin
           printed_on: date) -> docs.FormSheet:
     page = _Sheet()
     subscriber, patient = sent.subscriber, sent.patient
-    client = claim.client
     payer = claim.payer
     # Carrier block, top right: the payer's name and address.
     carrier = [payer.name, payer.address_line1 or "", payer.address_line2 or "",
@@ -260,16 +259,18 @@ def _page(claim: Claim, practice: Practice, sent: x12.Claim, billing: x12.Billin
     # 1, 1a: the program, and the insured's id as the card shows it.
     page.check("1", 8, PROGRAM_COLUMNS[PROGRAMS.get(sent.payer.filing_indicator, "other")])
     page.put("1a", 8, 50, subscriber.member_id, 29)
-    # 2, 3, 5: the patient (the client), whether or not they are the insured.
-    page.put("2", 10, 1, _name(client.last_name, client.first_name, client.middle_name or ""), 28)
-    page.date("3", 10, (31, 34, 37), client.date_of_birth)
-    if client.sex in ("M", "F"):
-        page.check("3", 10, 42 if client.sex == "M" else 47)
-    page.put("5", 12, 1, " ".join(filter(None, (client.address_line1, client.address_line2))), 28)
-    page.put("5", 14, 1, client.city or "", 24)
-    page.put("5", 14, 26, client.state or "", 2)
-    page.put("5", 16, 1, _zip(client.zip_code or ""), 12)
-    area, number = _phone(client.phone or "")
+    # 2, 3, 5: the patient as the claim sent them: the subscriber, or the patient loop when someone else is.
+    person = patient or subscriber
+    page.put("2", 10, 1, _name(person.last_name, person.first_name, person.middle_name), 28)
+    page.date("3", 10, (31, 34, 37), person.birth_date)
+    if person.sex in ("M", "F"):
+        page.check("3", 10, 42 if person.sex == "M" else 47)
+    if person.address is not None:
+        page.put("5", 12, 1, " ".join(filter(None, (person.address.line1, person.address.line2))), 28)
+        page.put("5", 14, 1, person.address.city, 24)
+        page.put("5", 14, 26, person.address.state, 2)
+        page.put("5", 16, 1, _zip(person.address.zip_code), 12)
+    area, number = _phone(claim.client.phone or "")  # the snapshot keeps no phone: the client's, today
     page.put("5", 16, 15, area)
     page.put("5", 16, 19, number, 10)
     # 4, 6, 7, 11: the insured (the subscriber of the policy billed).
