@@ -127,6 +127,10 @@ BOXES: tuple[Box, ...] = (
     Box("32", "32. SERVICE FACILITY LOCATION INFORMATION · a. NPI · b.", 61, 23, 26, 5),
     Box("33", "33. BILLING PROVIDER INFO & PH # · a. NPI · b.", 61, RIGHT, RIGHT_COLS, 5),
 )
+#: Box 21's twelve places, A–L, four to a line: the form prints the letter, the code follows it.
+DIAGNOSIS_PLACES = tuple((38 + position // 4, 1 + 13 * (position % 4)) for position in range(12))
+LETTERS: tuple[Check, ...] = tuple(Check(line, col, f"{docs.pointer_letter(position + 1)}.")
+                                   for position, (line, col) in enumerate(DIAGNOSIS_PLACES))
 CHECKS: tuple[Check, ...] = (
     *(Check(8, column, caption) for caption, column in (
         ("MEDICARE", 1), ("MEDICAID", 8), ("TRICARE", 15), ("CHAMPVA", 24), ("GROUP", 31), ("FECA", 39),
@@ -305,9 +309,9 @@ def _page(claim: Claim, practice: Practice, sent: x12.Claim, billing: x12.Billin
     page.check("20", 36, 57)
     # 21: ICD-10-CM (indicator 0), A-L, without the point.
     page.put("21", 37, 44, "0")
-    for position, code in enumerate(sent.diagnoses):
-        page.put("21", 38 + position // 4, 1 + 13 * (position % 4), f"{docs.pointer_letter(position + 1)}. "
-                 f"{code.replace('.', '')}")
+    for position, code in enumerate(sent.diagnoses):  # after the letter the form prints
+        line, col = DIAGNOSIS_PLACES[position]
+        page.put("21", line, col + 3, code.replace(".", ""), 8)
     # 22: a replacement (7) or void (8) names the payer's number for the original claim.
     if sent.frequency_code in RESUBMISSION_CODES:
         page.put("22", 38, 50, sent.frequency_code)
@@ -366,4 +370,5 @@ def pdf(claims: list[Claim], practice: Practice, *, layout: str, printed_on: dat
     and labels) or "data" (only the data, for the red pre-printed form, shifted by the practice's offset)."""
     pages = [page for claim in claims for page in sheets(claim, practice, printed_on=printed_on)]
     offset = (practice.cms1500_offset_x / 10, practice.cms1500_offset_y / 10) if layout == "data" else (0.0, 0.0)
-    return docs.render_cms1500_pdf(pages, boxes=BOXES, checks=CHECKS, full=layout != "data", offset_mm=offset)
+    return docs.render_cms1500_pdf(pages, boxes=BOXES, checks=CHECKS, letters=LETTERS, full=layout != "data",
+                                   offset_mm=offset)
