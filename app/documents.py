@@ -418,7 +418,7 @@ FORM_ORIGIN_PT = (24.0, 20.0)
 MM_PT = 72 / 25.4
 
 
-def render_cms1500_pdf(sheets: list[FormSheet], *, boxes, checks, full: bool,
+def render_cms1500_pdf(sheets: list[FormSheet], *, boxes, checks, letters=(), full: bool,
                        offset_mm: tuple[float, float] = (0.0, 0.0)) -> bytes:
     """CMS-1500 pages: with `full`, the form's boxes and labels are drawn around the data; without, only the data
     prints, moved by `offset_mm` (right, down) to meet the red pre-printed form in the practice's printer."""
@@ -426,5 +426,5 @@ def render_cms1500_pdf(sheets: list[FormSheet], *, boxes, checks, full: bool,
         raise ValueError("a CMS-1500 PDF needs at least one page")
     origin = (FORM_ORIGIN_PT[0] + offset_mm[0] * MM_PT, FORM_ORIGIN_PT[1] + offset_mm[1] * MM_PT)
     return html_to_pdf(render_html("cms1500.html", sheets=sheets, boxes=boxes if full else (),
-                                   checks=checks if full else (), full=full, origin=origin, column=FORM_COLUMN_PT,
-                                   line=FORM_LINE_PT))
+                                   checks=checks if full else (), letters=letters if full else (), full=full,
+                                   origin=origin, column=FORM_COLUMN_PT, line=FORM_LINE_PT))

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app import clearinghouse
-from app.billing import bills, eligibility
+from app.billing import bills, eligibility, estimates
 from app.extensions import db
 from app.memory import collector_paused
 from app.models import (Bill, BillStatus, Claim, Client, Contact, InsurancePolicy, Member, Payer, Practice,
-                        SessionStatus)
+                        ServiceCode, SessionStatus)
 from app.seed_history import recent_start, seed_history
 from app.seed_sessions import record_session
 
@@ -78,6 +78,7 @@ def seed_clinical(practice: Practice) -> bool:
         db.session.flush()
         seed_billing(practice)
         _check_eligibility(practice, people)
+        _add_estimate(practice, people)
     return True
 
 
@@ -94,6 +95,18 @@ def _check_eligibility(practice: Practice, people: dict) -> None:
         policy = eligibility.primary_policy(client, date.today())
         if policy is not None:
             eligibility.run_check(eligibility.start_check(policy, source="web"), adapter)
+
+
+def _add_estimate(practice: Practice, people: dict) -> None:
+    """Sam pays for themselves: a Good Faith Estimate for a year of sessions every two weeks after an intake."""
+    sam = db.session.get(Client, people["clients"]["sam"])
+    services = {service.code: service for service in db.session.scalars(select(ServiceCode).where(
+        ServiceCode.practice_id == practice.id, ServiceCode.code.in_(("90791", "90834"))))}
+    start = date.today() - timedelta(days=28)
+    estimates.issue(practice, sam, sam.primary_clinician,
+                    [estimates.Planned(services["90791"].id, 1, "once"),
+                     estimates.Planned(services["90834"].id, 26, "every_two_weeks")],
+                    ["F41.1"], start, 12, issued_on=start)
 
 
 def _email(first: str, last: str) -> str:

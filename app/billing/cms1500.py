@@ -127,6 +127,10 @@ BOXES: tuple[Box, ...] = (
     Box("32", "32. SERVICE FACILITY LOCATION INFORMATION · a. NPI · b.", 61, 23, 26, 5),
     Box("33", "33. BILLING PROVIDER INFO & PH # · a. NPI · b.", 61, RIGHT, RIGHT_COLS, 5),
 )
+#: Box 21's twelve places, A–L, four to a line: the form prints the letter, the code follows it.
+DIAGNOSIS_PLACES = tuple((38 + position // 4, 1 + 13 * (position % 4)) for position in range(12))
+LETTERS: tuple[Check, ...] = tuple(Check(line, col, f"{docs.pointer_letter(position + 1)}.")
+                                   for position, (line, col) in enumerate(DIAGNOSIS_PLACES))
 CHECKS: tuple[Check, ...] = (
     *(Check(8, column, caption) for caption, column in (
         ("MEDICARE", 1), ("MEDICAID", 8), ("TRICARE", 15), ("CHAMPVA", 24), ("GROUP", 31), ("FECA", 39),
@@ -250,7 +254,6 @@ def _page(claim: Claim, practice: Practice, sent: x12.Claim, billing: x12.Billin
           printed_on: date) -> docs.FormSheet:
     page = _Sheet()
     subscriber, patient = sent.subscriber, sent.patient
-    client = claim.client
     payer = claim.payer
     # Carrier block, top right: the payer's name and address.
     carrier = [payer.name, payer.address_line1 or "", payer.address_line2 or "",
@@ -260,16 +263,18 @@ def _page(claim: Claim, practice: Practice, sent: x12.Claim, billing: x12.Billin
     # 1, 1a: the program, and the insured's id as the card shows it.
     page.check("1", 8, PROGRAM_COLUMNS[PROGRAMS.get(sent.payer.filing_indicator, "other")])
     page.put("1a", 8, 50, subscriber.member_id, 29)
-    # 2, 3, 5: the patient (the client), whether or not they are the insured.
-    page.put("2", 10, 1, _name(client.last_name, client.first_name, client.middle_name or ""), 28)
-    page.date("3", 10, (31, 34, 37), client.date_of_birth)
-    if client.sex in ("M", "F"):
-        page.check("3", 10, 42 if client.sex == "M" else 47)
-    page.put("5", 12, 1, " ".join(filter(None, (client.address_line1, client.address_line2))), 28)
-    page.put("5", 14, 1, client.city or "", 24)
-    page.put("5", 14, 26, client.state or "", 2)
-    page.put("5", 16, 1, _zip(client.zip_code or ""), 12)
-    area, number = _phone(client.phone or "")
+    # 2, 3, 5: the patient as the claim sent them: the subscriber, or the patient loop when someone else is.
+    person = patient or subscriber
+    page.put("2", 10, 1, _name(person.last_name, person.first_name, person.middle_name), 28)
+    page.date("3", 10, (31, 34, 37), person.birth_date)
+    if person.sex in ("M", "F"):
+        page.check("3", 10, 42 if person.sex == "M" else 47)
+    if person.address is not None:
+        page.put("5", 12, 1, " ".join(filter(None, (person.address.line1, person.address.line2))), 28)
+        page.put("5", 14, 1, person.address.city, 24)
+        page.put("5", 14, 26, person.address.state, 2)
+        page.put("5", 16, 1, _zip(person.address.zip_code), 12)
+    area, number = _phone(claim.client.phone or "")  # the snapshot keeps no phone: the client's, today
     page.put("5", 16, 15, area)
     page.put("5", 16, 19, number, 10)
     # 4, 6, 7, 11: the insured (the subscriber of the policy billed).
@@ -304,9 +309,9 @@ def _page(claim: Claim, practice: Practice, sent: x12.Claim, billing: x12.Billin
     page.check("20", 36, 57)
     # 21: ICD-10-CM (indicator 0), A-L, without the point.
     page.put("21", 37, 44, "0")
-    for position, code in enumerate(sent.diagnoses):
-        page.put("21", 38 + position // 4, 1 + 13 * (position % 4), f"{docs.pointer_letter(position + 1)}. "
-                 f"{code.replace('.', '')}")
+    for position, code in enumerate(sent.diagnoses):  # after the letter the form prints
+        line, col = DIAGNOSIS_PLACES[position]
+        page.put("21", line, col + 3, code.replace(".", ""), 8)
     # 22: a replacement (7) or void (8) names the payer's number for the original claim.
     if sent.frequency_code in RESUBMISSION_CODES:
         page.put("22", 38, 50, sent.frequency_code)
@@ -365,4 +370,5 @@ def pdf(claims: list[Claim], practice: Practice, *, layout: str, printed_on: dat
     and labels) or "data" (only the data, for the red pre-printed form, shifted by the practice's offset)."""
     pages = [page for claim in claims for page in sheets(claim, practice, printed_on=printed_on)]
     offset = (practice.cms1500_offset_x / 10, practice.cms1500_offset_y / 10) if layout == "data" else (0.0, 0.0)
-    return docs.render_cms1500_pdf(pages, boxes=BOXES, checks=CHECKS, full=layout != "data", offset_mm=offset)
+    return docs.render_cms1500_pdf(pages, boxes=BOXES, checks=CHECKS, letters=LETTERS, full=layout != "data",
+                                   offset_mm=offset)

@@ -63,7 +63,7 @@ def test_a_primary_claim_prints_every_box_on_the_full_form(app, client, make, si
     for label in ("HEALTH INSURANCE CLAIM FORM", "1a. INSURED'S I.D. NUMBER", "21. DIAGNOSIS OR NATURE OF ILLNESS",
                   "24. A. DATE(S) OF SERVICE", "33. BILLING PROVIDER INFO"):
         assert label in text
-    for value in ("HARBORVIEW HEALTH PLAN", "HHP987654", f"{last}, {first}", "A. F411", "90834", "150 00",
+    for value in ("HARBORVIEW HEALTH PLAN", "HHP987654", f"{last}, {first}", "F411", "90834", "150 00",
                   "ZZ261QM0801X", "123456789", pcn, "SIGNATURE ON FILE", "CASEY CLINICIAN, LMHC", "2000000002",
                   "GRP1"):
         assert value in text, value
@@ -79,7 +79,7 @@ def test_a_primary_claim_prints_every_box_on_the_full_form(app, client, make, si
     assert fields[(26, 57)] == "X" and (26, 52) not in fields  # 11d: no other plan
     assert not any(line in (18, 20, 26) and col == 1 for line, col in fields)  # 9, 9a, 9d empty
     assert fields[(37, 44)] == "0"  # 21: ICD-10 indicator
-    assert fields[(38, 1)] == "A. F411"
+    assert fields[(38, 4)] == "F411"  # after the A the form prints
     assert (38, 50) not in fields and (38, 62) not in fields  # 22: an original claim
     assert fields[(44, 1)] == f"{service_date:%m}" and fields[(44, 7)] == f"{service_date:%y}"  # 24A
     assert fields[(44, 19)] == "11" and fields[(44, 25)] == "90834" and fields[(44, 45)] == "A"  # 24B, D, E
@@ -100,7 +100,7 @@ def test_the_data_layout_prints_only_the_data_moved_by_the_practice_offset(app, 
     sign_in(biller_of(make, insured))
     plain = client.get(f"/claims/{claim_id}/cms1500.pdf?layout=data")
     [text] = pages_of(plain)
-    assert "HHP987654" in text and "90834" in text and "A. F411" in text
+    assert "HHP987654" in text and "90834" in text and "F411" in text
     assert "HEALTH INSURANCE CLAIM FORM" not in text and "INSURED'S I.D. NUMBER" not in text
     [(x0, y0)] = positions(plain, "HHP987654")
     full = client.get(f"/claims/{claim_id}/cms1500.pdf")
@@ -252,3 +252,18 @@ def test_the_alignment_offset_is_set_in_millimetres_in_the_billing_settings(app,
     assert refused.status_code == 422 and "Between -25 and 25 mm." in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Practice, insured.practice.id).cms1500_offset_x == 15  # nothing half-saved
+
+
+def test_modifiers_and_several_diagnoses_print_in_their_own_boxes(app, insured):
+    claim_id = insured.claim()
+    with app.app_context():
+        claim = db.session.get(Claim, claim_id)
+        claim.lines[0].modifiers = ["95", "HO"]
+        claim.lines[0].diagnosis_pointers = [1, 2, 3, 4]
+        claim.snapshot = {**claim.snapshot, "diagnoses": ["F41.1", "F32.A", "F43.10", "Z63.0", "F90.0"]}
+        db.session.commit()
+    fields = fields_of(app, claim_id)
+    assert fields[(44, 33)] == "95" and fields[(44, 36)] == "HO"  # 24D modifiers, two characters each
+    assert fields[(44, 45)] == "ABCD"  # 24E: letters, no spaces
+    assert [fields[(38, col)] for col in (4, 17, 30, 43)] == ["F411", "F32A", "F4310", "Z630"]  # 21: after A-D
+    assert fields[(39, 4)] == "F900"  # the second row starts at E
