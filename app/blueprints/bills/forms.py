@@ -33,7 +33,8 @@ class LineEditForm(FlaskForm):
 
 
 class VoidForm(FlaskForm):
-    reason = TextAreaField("Why is the bill voided?", validators=[DataRequired(), Length(max=1000)])
+    # Its own id: the adjustment form on the same page has a `reason` too, and a label must name one field.
+    reason = TextAreaField("Why is the bill voided?", validators=[DataRequired(), Length(max=1000)], id="void-reason")
 
 
 class AdjustmentForm(FlaskForm):
