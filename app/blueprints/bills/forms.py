@@ -61,6 +61,18 @@ class RefundForm(FlaskForm):
     reference = StringField("Reference", validators=[Optional(), Length(max=100)])
 
 
+class PaymentFilterForm(FlaskForm):
+    """GET filters for the payments list and its CSV (no CSRF on reads)."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField("Received from", validators=[Optional()])
+    date_to = DateField("Received to", validators=[Optional()])
+    method = SelectField("Method", choices=[("", "Any method")] + METHOD_CHOICES, validators=[Optional()])
+    client = SelectField("Client", choices=[], validate_choice=False, validators=[Optional()])
+
+
 class ReverseForm(FlaskForm):
     reason = StringField("Why is the payment reversed?", validators=[DataRequired(), Length(max=500)])
 
