@@ -14,3 +14,7 @@ PLACES_OF_SERVICE = {
 
 #: Telehealth belongs in POS 02 or 10; payers reject 11 with a telehealth modifier.
 TELEHEALTH_PLACES = frozenset({"02", "10"})
+
+#: The place of service a new session starts with, by modality: the office in person; telehealth with the
+#: client at home (10), the usual case; 02 (telehealth from anywhere else) is chosen by hand.
+DEFAULT_PLACES = {"in_person": "11", "video": "10", "audio": "10"}

@@ -1,5 +1,6 @@
 """Sessions: booking, Mark Session Complete rules (each a 422 beside its line, nothing saved), notes,
 signing, addenda, and who may see what."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -161,6 +162,34 @@ def test_booking_a_session(app, client, sign_in, setting):
         assert (session.minutes, session.modality, session.place_of_service, session.status) == (
             53, "video", "10", "scheduled")
         assert session.starts_at.astimezone(timezone.utc).hour == 15  # 10:00 Eastern is 15:00 UTC in December
+
+
+def selected(html: str, name: str) -> str:
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.search(r'<option selected value="([^"]*)"', select).group(1)
+
+
+def test_the_booking_form_saves_unchanged_and_its_modality_moves_the_place_of_service(app, client, sign_in,
+                                                                                        setting):
+    sign_in(setting.clinician)
+    html = client.get(f"/sessions/new?client={setting.client.id}").get_data(as_text=True)
+    assert (selected(html, "modality"), selected(html, "place_of_service")) == ("in_person", "11")
+    # What app/static/places.js reads to move the place of service (browser test: test_sessions.py).
+    assert 'data-places="{&#34;in_person&#34;: &#34;11&#34;, &#34;video&#34;: &#34;10&#34;' in html
+    assert 'data-places-for="place_of_service"' in html and "places.js" in html
+    response = client.post("/sessions/new", data={
+        "client_id": selected(html, "client_id"), "clinician_id": selected(html, "clinician_id"),
+        "day": "2026-12-01", "start_time": "10:00", "end_time": "10:53",
+        "modality": selected(html, "modality"), "place_of_service": selected(html, "place_of_service")})
+    assert response.status_code == 303
+
+
+def test_the_lines_table_labels_each_column_once(client, sign_in, setting):
+    sign_in(setting.clinician)
+    html = client.get(f"/sessions/{setting.session.id}/complete").get_data(as_text=True)
+    assert html.count('<th scope="col">Description</th>') == 1
+    assert '<label class="visually-hidden" for="lines-0-description">Description for line 1</label>' in html
+    assert re.search(r'<label for="lines-0-(description|units|price|modifiers)">', html) is None
 
 
 @pytest.mark.parametrize("changes, field, message", [

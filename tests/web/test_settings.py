@@ -132,6 +132,20 @@ def test_last_active_admin_cannot_be_demoted(app, client, admin):
     assert fetch(app, Member, admin.id).role == "admin"
 
 
+def test_the_add_member_form_starts_at_clinician_and_deactivating_asks_first(app, client, admin, make):
+    other = make.member(fetch(app, Practice, admin.practice_id), Role.BILLER, name="Blake Biller")
+    html = client.get("/settings/members").get_data(as_text=True)
+    form = html[html.index('id="member-form"'):]
+    assert re.search(r'<select[^>]*name="role"[^>]*>\s*<option value="admin">Admin</option>\s*'
+                     r'<option selected value="clinician">', form)
+    row = html[html.index(f'id="member-row-{other.id}"'):html.index("</tr>", html.index(f'id="member-row-{other.id}"'))]
+    assert 'hx-confirm="Deactivate Blake Biller? They are signed out everywhere' in row
+    client.post(f"/settings/members/{other.id}/deactivate")
+    html = client.get("/settings/members").get_data(as_text=True)
+    row = html[html.index(f'id="member-row-{other.id}"'):html.index("</tr>", html.index(f'id="member-row-{other.id}"'))]
+    assert "Reactivate" in row and "hx-confirm" not in row  # nothing to lose by reactivating
+
+
 def test_last_active_admin_cannot_be_deactivated(app, client, admin):
     response = client.post(f"/settings/members/{admin.id}/deactivate", headers={"HX-Request": "true"})
     assert response.status_code == 422

@@ -33,7 +33,8 @@ class LineEditForm(FlaskForm):
 
 
 class VoidForm(FlaskForm):
-    reason = TextAreaField("Why is the bill voided?", validators=[DataRequired(), Length(max=1000)])
+    # Its own id: the adjustment form on the same page has a `reason` too, and a label must name one field.
+    reason = TextAreaField("Why is the bill voided?", validators=[DataRequired(), Length(max=1000)], id="void-reason")
 
 
 class AdjustmentForm(FlaskForm):
@@ -58,6 +59,18 @@ class RefundForm(FlaskForm):
     refunded_on = DateField("Refunded on", validators=[DataRequired()])
     amount = MoneyField("Amount", validators=[DataRequired()])
     reference = StringField("Reference", validators=[Optional(), Length(max=100)])
+
+
+class PaymentFilterForm(FlaskForm):
+    """GET filters for the payments list and its CSV (no CSRF on reads)."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField("Received from", validators=[Optional()])
+    date_to = DateField("Received to", validators=[Optional()])
+    method = SelectField("Method", choices=[("", "Any method")] + METHOD_CHOICES, validators=[Optional()])
+    client = SelectField("Client", choices=[], validate_choice=False, validators=[Optional()])
 
 
 class ReverseForm(FlaskForm):

@@ -13,7 +13,7 @@ from app.billing import bill_documents, bills, claims, eligibility, ledger, work
 from app.billing.bills import BillProblem, LineChange, LineProblems
 from app.billing.money import MoneyError, dollars, parse_cents
 from app.blueprints.bills.forms import (AdjustmentForm, BillFilterForm, BillingSettingsForm, LineEditForm,
-                                        PaymentForm, RefundForm, ReverseForm, VoidForm)
+                                        PaymentFilterForm, PaymentForm, RefundForm, ReverseForm, VoidForm)
 from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.forms import show_problems
@@ -369,14 +369,55 @@ def statement_pdf(client_id: int):
 # ---------------------------------------------------------------- payments
 
 
+#: The newest payments the page lists (the CSV has every one that matches).
+PAYMENTS_SHOWN = 200
+
+
+def _payments(form: PaymentFilterForm):
+    query = (select(Payment).where(Payment.practice_id == current_user.practice_id)
+             .options(selectinload(Payment.client), selectinload(Payment.allocations)))
+    if form.date_from.data:
+        query = query.where(Payment.received_on >= form.date_from.data)
+    if form.date_to.data:
+        query = query.where(Payment.received_on <= form.date_to.data)
+    if form.method.data:
+        query = query.where(Payment.method == form.method.data)
+    if (form.client.data or "").isdigit():
+        query = query.where(Payment.client_id == int(form.client.data))
+    return query.order_by(Payment.received_on.desc(), Payment.id.desc())
+
+
 @payments_bp.route("")
 @money_roles
 def index():
-    """Recent payments, newest first."""
-    payments = db.session.scalars(select(Payment).where(Payment.practice_id == current_user.practice_id)
-                                  .options(selectinload(Payment.client), selectinload(Payment.allocations))
-                                  .order_by(Payment.received_on.desc(), Payment.id.desc()).limit(200)).all()
-    return render_page("payments/index.html", payments=payments, reverse_form=ReverseForm(formdata=None))
+    """Payments, newest first, filtered by date received, method and client; CSV of the same."""
+    form = PaymentFilterForm(request.args)
+    clients = db.session.scalars(select(Client).where(Client.practice_id == current_user.practice_id)
+                                 .order_by(Client.last_name, Client.first_name)).all()
+    form.client.choices = [("", "Any client")] + [(str(c.id), f"{c.last_name}, {c.first_name}") for c in clients]
+    if not form.validate():
+        return render_page("payments/index.html", status=422, form=form, payments=[], more=False)
+    csv = request.args.get("format") == "csv"
+    payments = db.session.scalars(_payments(form).limit(None if csv else PAYMENTS_SHOWN + 1)).all()
+    if csv:
+        return csv_response(csv_export.csv_text(
+            ["received_on", "client", "from", "method", "reference", "amount", "applied", "reversed_on",
+             "reversal_reason"],
+            [[p.received_on.isoformat(), p.client.legal_name, p.source, p.method, p.reference,
+              csv_export.amount(p.amount_cents), csv_export.amount(sum(a.amount_cents for a in p.allocations)),
+              p.reversed_at.date().isoformat() if p.reversed_at else None, p.reversal_reason] for p in payments]),
+            "payments.csv")
+    return render_page("payments/index.html", form=form, payments=payments[:PAYMENTS_SHOWN],
+                       more=len(payments) > PAYMENTS_SHOWN)
+
+
+@payments_bp.route("/<int:payment_id>")
+@money_roles
+def show(payment_id: int):
+    """One payment: who paid, how, the bills it paid, and its reversal (after a confirmation)."""
+    payment = load(Payment, payment_id)
+    return render_page("payments/show.html", payment=payment, reverse_form=ReverseForm(formdata=None),
+                       unapplied=bills.unallocated(payment))
 
 
 @payments_bp.route("/new", methods=["GET", "POST"])
@@ -426,8 +467,8 @@ def reverse(payment_id: int):
     payment = load(Payment, payment_id)
     form = ReverseForm()
     if not form.validate():
-        flash("Say why the payment is reversed.", "error")
-        return see_other(url_for("payments.index"))
+        return render_page("payments/show.html", status=422, payment=payment, reverse_form=form,
+                           unapplied=bills.unallocated(payment))
     try:
         bills.reverse_payment(payment, form.reason.data, current_user)
     except BillProblem as error:
@@ -435,7 +476,7 @@ def reverse(payment_id: int):
         flash(str(error), "error")
     else:
         flash("Payment reversed.", "success")
-    return see_other(url_for("payments.index"))
+    return see_other(url_for("payments.show", payment_id=payment.id))
 
 
 @payments_bp.route("/refund/<int:client_id>", methods=["GET", "POST"])

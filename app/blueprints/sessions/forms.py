@@ -1,9 +1,11 @@
+import json
+
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.billing.places import PLACES_OF_SERVICE
+from app.billing.places import DEFAULT_PLACES, PLACES_OF_SERVICE, TELEHEALTH_PLACES
 from app.blueprints.services.forms import MoneyField
 from app.models import Modality, SessionStatus
 
@@ -17,8 +19,12 @@ class BookingForm(FlaskForm):
     day = DateField("Date", validators=[DataRequired()])
     start_time = TimeField("Starts", validators=[DataRequired()])
     end_time = TimeField("Ends", validators=[DataRequired()])
-    modality = SelectField("Modality", choices=MODALITY_CHOICES, validators=[DataRequired()])
-    place_of_service = SelectField("Place of service", choices=POS_CHOICES, validators=[DataRequired()])
+    # Picking a modality moves the place of service to one that fits it (app/static/places.js reads these).
+    modality = SelectField("Modality", choices=MODALITY_CHOICES, validators=[DataRequired()], default="in_person",
+                           render_kw={"data-places": json.dumps(DEFAULT_PLACES), "data-places-for": "place_of_service",
+                                      "data-telehealth-places": " ".join(sorted(TELEHEALTH_PLACES))})
+    place_of_service = SelectField("Place of service", choices=POS_CHOICES, validators=[DataRequired()],
+                                   default=DEFAULT_PLACES["in_person"])
     service = StringField("Service (paid in advance)", validators=[Optional(), Length(max=20)],
                           description="Only for services that require payment before the session.")
 

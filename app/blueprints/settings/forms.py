@@ -33,7 +33,7 @@ class MemberForm(FlaskForm):
 
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()], default=Role.CLINICIAN.value)
     # No Optional() here: it would stop the clinician checks below from running on an empty field.
     npi = StringField("Individual NPI", validators=[checks.npi(kind=1)])
     taxonomy = StringField("Taxonomy code", validators=[checks.taxonomy])
