@@ -17,8 +17,8 @@ from app.billing import claims, codes
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine, BillStatus,
-                        Client, Member, Payment, PaymentMethod, PaymentSource, Practice, Refund, ServiceCode,
-                        SessionStatus, TherapySession)
+                        Claim, ClaimLine, ClaimStatus, Client, Member, Payment, PaymentMethod, PaymentSource, Practice,
+                        Refund, ServiceCode, SessionService, SessionStatus, TherapySession)
 from app.models.types import utcnow
 
 EDITABLE = (BillStatus.PENDED, BillStatus.OPEN)
@@ -320,37 +320,46 @@ def _line_problems(practice_id: int, change: LineChange) -> tuple[ServiceCode | 
     return service, problems
 
 
-def update_line(bill: Bill, line: BillLine, change: LineChange, actor: Member | None = None) -> None:
+def update_line(bill: Bill, line: BillLine, change: LineChange, actor: Member | None = None, *,
+                correcting: bool = False) -> None:
     """Change a line's code (its description and price follow the picked service unless given), units,
-    price or modifiers, while the bill is Pended or Open."""
+    price or modifiers, while the bill is Pended or Open. A change the payer would read, once the bill's claim
+    has left, is refused unless `correcting` (app/billing/corrections.py, which then corrects the claim)."""
     bill = _editable(bill)
     service, problems = _line_problems(bill.practice_id, change)
     if problems:
         raise LineProblems(problems)
     before = (line.code, line.units, line.price_cents, list(line.modifiers))
+    price = service.price_cents if change.price_cents is None else change.price_cents
+    after = (service.code, change.units, price, [m.upper() for m in change.modifiers])
+    claim = _claim_allows(bill, correcting) if before != after else None
     line.service_id = service.id
     line.code = service.code
     line.description = (change.description or service.description or service.name).strip()
     line.units = change.units
-    line.price_cents = service.price_cents if change.price_cents is None else change.price_cents
-    line.modifiers = [m.upper() for m in change.modifiers]
+    line.price_cents = price
+    line.modifiers = after[3]
     db.session.flush()
-    after = (line.code, line.units, line.price_cents, list(line.modifiers))
     if before != after:
         _event(bill, "line_changed", f"Line {line.position}: {before[0]} → {after[0]}", actor)
         if bill.status == BillStatus.OPEN:
             audit.record("bill.line_changed", bill, line=line.position, before=list(before), after=list(after),
                          actor=actor)
-    _rebalance(bill)
+    _lines_changed(bill, claim, actor)
 
 
-def add_line(bill: Bill, change: LineChange, actor: Member | None = None) -> BillLine:
+def add_line(bill: Bill, change: LineChange, actor: Member | None = None, *, correcting: bool = False) -> BillLine:
+    """A new line on a Pended or Open bill (of the bill's session, when it covers one); refused once the bill's
+    claim has left, unless `correcting`."""
     bill = _editable(bill)
     service, problems = _line_problems(bill.practice_id, change)
     if problems:
         raise LineProblems(problems)
+    claim = _claim_allows(bill, correcting)
     position = max((line.position for line in bill.lines), default=0) + 1
+    sessions = {line.session_id for line in bill.lines}
     line = BillLine(practice_id=bill.practice_id, bill_id=bill.id, service_id=service.id, position=position,
+                    session_id=next(iter(sessions)) if len(sessions) == 1 else None,
                     service_date=bill.service_date or date.today(),
                     place_of_service=bill.lines[0].place_of_service if bill.lines else "11", code=service.code,
                     description=(change.description or service.description or service.name).strip(),
@@ -362,22 +371,79 @@ def add_line(bill: Bill, change: LineChange, actor: Member | None = None) -> Bil
     _event(bill, "line_added", f"Line {position}: {line.code}", actor)
     if bill.status == BillStatus.OPEN:
         audit.record("bill.line_added", bill, code=line.code, actor=actor)
-    _rebalance(bill)
+    _lines_changed(bill, claim, actor)
     return line
 
 
-def remove_line(bill: Bill, line: BillLine, actor: Member | None = None) -> None:
+def remove_line(bill: Bill, line: BillLine, actor: Member | None = None, *, correcting: bool = False) -> None:
     bill = _editable(bill)
     if len(bill.lines) <= 1:
         raise BillProblem("A bill keeps at least one line; void the bill instead.", field="lines")
+    claim = _claim_allows(bill, correcting)
     code = line.code
+    session_id = line.session_id
+    # Claims that left keep what they said about the line; only their link to it goes.
+    db.session.execute(update(ClaimLine).where(ClaimLine.bill_line_id == line.id).values(bill_line_id=None)
+                       .execution_options(synchronize_session="fetch"))
     db.session.delete(line)
     db.session.flush()
     db.session.refresh(bill, ["lines"])
     _event(bill, "line_removed", f"Removed {code}", actor)
     if bill.status == BillStatus.OPEN:
         audit.record("bill.line_removed", bill, code=code, actor=actor)
+    _lines_changed(bill, claim, actor, also_session=session_id)
+
+
+def correction_needed(claim: Claim, bill: Bill) -> str:
+    """Why a change to what the payer reads is refused outside the Correct the claim flow."""
+    return (f"Claim {claim.patient_control_number} for this bill is {ClaimStatus(claim.status).label} with "
+            f"{claim.payer.name}: a change to codes, units, modifiers or charges goes through Correct the claim "
+            f"(/bills/{bill.id}/correct), which queues a corrected claim so the payer hears of it.")
+
+
+def _claim_allows(bill: Bill, correcting: bool) -> Claim | None:
+    """The bill's current claim, once it is sure a change to what the payer reads may go ahead: the claim is still
+    waiting here (it will be rewritten), or the caller corrects it."""
+    claim = claims.current_claim(bill.id)
+    if claims.has_left(claim) and not correcting:
+        raise BillProblem(correction_needed(claim, bill), conflict=True)
+    return claim
+
+
+def _lines_changed(bill: Bill, claim: Claim | None, actor: Member | None, also_session: int | None = None) -> None:
+    """After the lines changed: the sessions they bill say the same, a claim still waiting here follows the bill,
+    and the money is rebalanced."""
+    db.session.refresh(bill, ["lines"])
+    _sessions_follow(bill, also_session)
+    if claim is not None and not claims.has_left(claim):
+        claims.follow_bill(claim, actor)
     _rebalance(bill)
+
+
+def _sessions_follow(bill: Bill, also_session: int | None = None) -> None:
+    """Rewrite the services of each session on the bill from the bill's lines for it, so the session shows what
+    was billed."""
+    session_ids = {line.session_id for line in bill.lines if line.session_id} | ({also_session} - {None})
+    for session_id in sorted(session_ids):
+        session = db.session.get(TherapySession, session_id)
+        billed = [line for line in bill.lines if line.session_id == session_id]
+        if not billed or sessions_match(session, billed):
+            continue
+        session.lines.clear()
+        db.session.flush()
+        for position, line in enumerate(billed, start=1):
+            session.lines.append(SessionService(
+                practice_id=session.practice_id, service_id=line.service_id, position=position, code=line.code,
+                description=line.description, units=line.units, price_cents=line.price_cents,
+                modifiers=list(line.modifiers)))
+        db.session.flush()
+
+
+def sessions_match(session: TherapySession, billed: list[BillLine]) -> bool:
+    """Whether the session's services are the bill's lines for it (code, modifiers, units, price, in order)."""
+    def shape(lines):
+        return [(line.code, tuple(line.modifiers), line.units, line.price_cents) for line in lines]
+    return shape(session.lines) == shape(billed)
 
 
 class LineProblems(Exception):

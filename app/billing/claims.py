@@ -364,6 +364,50 @@ def claims_after_signing(session: TherapySession, actor: Member | None = None) -
     return made
 
 
+# ---------------------------------------------------------------- the bill's claim after the bill changes
+
+#: Statuses in which a claim has not left Parity: a bill edit rewrites it and scrubs it again.
+WAITING = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
+
+
+def current_claim(bill_id: int) -> Claim | None:
+    """The claim that speaks for the bill now: its latest original or replacement, unless a void cancelled it."""
+    claim = db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code.in_(("1", "7")))
+                              .order_by(Claim.id.desc()).limit(1))
+    if claim is None or db.session.scalar(select(Claim.id).where(Claim.original_claim_id == claim.id,
+                                                                 Claim.frequency_code == "8").limit(1)):
+        return None
+    return claim
+
+
+def sent_lines(lines) -> list[tuple]:
+    """What a payer reads of each line, in order: date, code, modifiers, units and charge."""
+    return [(line.service_date, line.code, tuple(line.modifiers), line.units, line.charge_cents) for line in lines]
+
+
+def matches_bill(claim: Claim, bill: Bill) -> bool:
+    """Whether the claim says what the bill says, line for line."""
+    return sent_lines(claim.lines) == sent_lines(bill.lines)
+
+
+def has_left(claim: Claim | None) -> bool:
+    return claim is not None and claim.status not in WAITING
+
+
+def follow_bill(claim: Claim, actor: Member | None = None) -> None:
+    """A claim still waiting here (Queued For Submission or Needs Review) after its bill changed: what it sends is
+    rewritten from the bill and scrubbed again, into Queued For Submission or Needs Review."""
+    if claim.status == ClaimStatus.NEEDS_REVIEW:
+        recheck(claim, actor)
+        return
+    bill = db.session.get(Bill, claim.bill_id)
+    _fill(claim, bill, primary_policy(bill) or db.session.get(InsurancePolicy, claim.policy_id))
+    bulk.add(ClaimEvent, claim_id=claim.id, from_status=claim.status, to_status=claim.status,
+             source="person" if actor else "scrubber", message=f"Rewritten from bill {bill.number} after it changed.",
+             member_id=actor.id if actor else None)
+    _apply_scrub(claim, actor)
+
+
 # ---------------------------------------------------------------- scrubber
 
 
@@ -480,10 +524,14 @@ def recheck(claim: Claim, actor: Member | None = None) -> bool:
     and scrub again. Clean → back in the queue. Returns whether it passed."""
     if claim.status != ClaimStatus.NEEDS_REVIEW:
         raise ClaimError("Only a claim in Needs Review is rechecked.")
-    bill = db.session.get(Bill, claim.bill_id)
-    own = db.session.get(InsurancePolicy, claim.policy_id)
-    policy = own if claim.payer_order > 1 else primary_policy(bill) or own
-    _fill(claim, bill, policy)
+    if claim.frequency_code == "8":
+        # A void says what the original said; it waits only for the payer's claim number of the original.
+        claim.payer_claim_number = db.session.get(Claim, claim.original_claim_id).payer_claim_number
+    else:
+        bill = db.session.get(Bill, claim.bill_id)
+        own = db.session.get(InsurancePolicy, claim.policy_id)
+        policy = own if claim.payer_order > 1 else primary_policy(bill) or own
+        _fill(claim, bill, policy)
     problems = scrub(claim)
     claim.problems = [problem.as_dict() for problem in problems]
     if problems:

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.blueprints.services.forms import MoneyField
@@ -30,6 +31,12 @@ class LineEditForm(FlaskForm):
     units = IntegerField("Units", default=1, validators=[InputRequired(), NumberRange(min=1, max=99)])
     price = MoneyField("Price", validators=[Optional()])
     modifiers = StringField("Modifiers", validators=[Optional(), Length(max=20)])
+    #: Set by the Correct the claim page: the change also corrects the claim that left (app/billing/corrections.py).
+    correct_claim = HiddenField()
+
+
+class RemoveLineForm(FlaskForm):
+    correct_claim = HiddenField()
 
 
 class VoidForm(FlaskForm):

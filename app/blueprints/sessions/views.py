@@ -18,7 +18,7 @@ from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.formatting import practice_zone
 from app.forms import show_problems
-from app.models import Client, Member, Role, ServiceCode, SessionStatus, TherapySession
+from app.models import Bill, BillLine, Claim, Client, Member, Role, ServiceCode, SessionStatus, TherapySession
 from app.models.types import utcnow
 from app.rendering import render_page, see_other
 
@@ -218,7 +218,18 @@ def show(session_id: int):
                        may_edit=access.may_edit_session(current_user, session),
                        may_read_note=access.may_read_note_text(current_user, session),
                        status_form=StatusForm(status=session.status), confirm=ConfirmForm(),
-                       places=rules.PLACES_OF_SERVICE)
+                       places=rules.PLACES_OF_SERVICE, **_billing(session))
+
+
+def _billing(session: TherapySession) -> dict:
+    """The bills that bill the session and their claims, those the member may open."""
+    billed = select(BillLine.bill_id).where(BillLine.session_id == session.id)
+    session_bills = db.session.scalars(select(Bill).where(Bill.id.in_(billed), access.bill_filter(current_user))
+                                       .order_by(Bill.id)).all()
+    session_claims = db.session.scalars(select(Claim).where(Claim.bill_id.in_(billed),
+                                                            access.claim_filter(current_user))
+                                        .order_by(Claim.id)).all()
+    return {"session_bills": session_bills, "session_claims": session_claims}
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
