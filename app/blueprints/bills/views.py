@@ -16,7 +16,7 @@ from app.blueprints.bills.forms import (AdjustmentForm, BillFilterForm, BillingS
 from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.forms import show_problems
-from app.models import Bill, BillLine, BillStatus, Claim, Client, Member, Payment, Role, TherapySession
+from app.models import Bill, BillLine, BillStatus, Claim, Client, Member, Payment, Role
 from app.rendering import csv_response, render_page, see_other
 
 bp = Blueprint("bills", __name__)
@@ -116,7 +116,7 @@ def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, ne
                        adjustment_form=adjustment_form or AdjustmentForm(formdata=None),
                        credit=bills.client_credit(bill.client_id), editable=bill.status in bills.EDITABLE,
                        may_handle_money=current_user.role in (Role.ADMIN, Role.BILLER),
-                       minutes=_minutes(bill), **_insurance(bill))
+                       minutes=bills.session_minutes(bill), **_insurance(bill))
 
 
 def _insurance(bill: Bill) -> dict:
@@ -128,13 +128,6 @@ def _insurance(bill: Bill) -> dict:
     insured = claims.primary_policy(bill) is not None
     return {"bill_claims": bill_claims,
             "claim_problems": claims.eligibility_problems(bill) if insured and not claimed else []}
-
-
-def _minutes(bill: Bill) -> int | None:
-    session_ids = {line.session_id for line in bill.lines if line.session_id}
-    if len(session_ids) != 1:
-        return None
-    return db.session.get(TherapySession, session_ids.pop()).minutes
 
 
 @bp.route("/bills/<int:bill_id>")
@@ -158,7 +151,7 @@ def _line_response(bill: Bill, line: BillLine | None, form: LineEditForm, status
         return _bill_page(bill, status, line_forms={line.id: form} if line else None,
                           new_line=form if line is None else None)
     return render_page("bills/show.html", status=status, block="line_update", bill=bill, line=line, form=form,
-                       totals=bills.totals(bill), editable=bill.status in bills.EDITABLE, minutes=_minutes(bill))
+                       totals=bills.totals(bill), editable=bill.status in bills.EDITABLE, minutes=bills.session_minutes(bill))
 
 
 @bp.route("/bills/<int:bill_id>/lines/<int:bill_line_id>", methods=["POST"])
