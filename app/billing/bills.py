@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit, bulk
 from app.after_commit import request_job
-from app.billing import claims, codes
+from app.billing import catalog, claims, codes
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine, BillStatus,
@@ -304,14 +304,46 @@ class LineChange:
     modifiers: tuple[str, ...] = ()
 
 
-def _line_problems(practice_id: int, change: LineChange) -> tuple[ServiceCode | None, dict[str, str]]:
+def billed_session(bill: Bill) -> TherapySession | None:
+    """The one session the bill's lines come from (None for a bill of several sessions, or of none)."""
+    session_ids = {line.session_id for line in bill.lines if line.session_id}
+    return db.session.get(TherapySession, session_ids.pop()) if len(session_ids) == 1 else None
+
+
+def session_minutes(bill: Bill) -> int | None:
+    """The minutes in session the bill's codes are checked against, when it bills one session."""
+    found = billed_session(bill)
+    return found.minutes if found else None
+
+
+def _time_problem(bill: Bill, code: str) -> str | None:
+    """The session's time rule for a code put on the bill: the same check as Mark Session Complete; a lower
+    code only when the clinician confirmed one on the session."""
+    found = billed_session(bill)
+    if found is None or found.minutes is None:
+        return None
+    check = catalog.time_check(bill.practice_id, code, found.minutes)
+    if not check.allowed:
+        return check.message
+    if check.lower_code and not found.lower_code_reason:
+        return (f"{found.minutes} minutes supports {check.best_code}, not {code}. A lower code needs the "
+                "clinician's reason, given on the session's Mark Session Complete page.")
+    return None
+
+
+def _line_problems(bill: Bill, change: LineChange,
+                   line: BillLine | None = None) -> tuple[ServiceCode | None, dict[str, str]]:
+    """What is wrong with a new line, or a change to `line` (whose unchanged code is not checked again)."""
+    practice_id = bill.practice_id
     problems = {}
     service = db.session.scalar(select(ServiceCode).where(ServiceCode.practice_id == practice_id,
                                                           ServiceCode.code == codes.normalize_code(change.code),
                                                           ServiceCode.enabled.is_(True)))
     if service is None:
         problems["code"] = f"{change.code or 'That'} is not an enabled service of your practice: pick one from the list."
-    if change.units is None or change.units < 1:
+    elif (line is None or line.code != service.code) and (time_problem := _time_problem(bill, service.code)):
+        problems["code"] = time_problem
+    if (change.units is None or change.units < 1) and "code" not in problems:  # one message: units follow the code
         problems["units"] = "Units must be at least 1."
     if change.price_cents is not None and change.price_cents < 0:
         problems["price"] = "The price cannot be negative."
@@ -326,7 +358,7 @@ def update_line(bill: Bill, line: BillLine, change: LineChange, actor: Member | 
     price or modifiers, while the bill is Pended or Open. A change the payer would read, once the bill's claim
     has left, is refused unless `correcting` (app/billing/corrections.py, which then corrects the claim)."""
     bill = _editable(bill)
-    service, problems = _line_problems(bill.practice_id, change)
+    service, problems = _line_problems(bill, change, line)
     if problems:
         raise LineProblems(problems)
     before = (line.code, line.units, line.price_cents, list(line.modifiers))
@@ -352,7 +384,7 @@ def add_line(bill: Bill, change: LineChange, actor: Member | None = None, *, cor
     """A new line on a Pended or Open bill (of the bill's session, when it covers one); refused once the bill's
     claim has left, unless `correcting`."""
     bill = _editable(bill)
-    service, problems = _line_problems(bill.practice_id, change)
+    service, problems = _line_problems(bill, change)
     if problems:
         raise LineProblems(problems)
     claim = _claim_allows(bill, correcting)

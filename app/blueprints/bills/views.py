@@ -128,7 +128,7 @@ def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, ne
                        to_correct=to_correct if bill.status in bills.EDITABLE else None, correcting=correcting,
                        owed_by=responsibility.side_of(bill), sessions=_sessions(bill),
                        may_handle_money=current_user.role in (Role.ADMIN, Role.BILLER),
-                       minutes=_minutes(bill), outlook=_outlook(bill), **_insurance(bill))
+                       minutes=bills.session_minutes(bill), outlook=_outlook(bill), **_insurance(bill))
 
 
 def _outlook(bill: Bill):
@@ -155,13 +155,6 @@ def _insurance(bill: Bill) -> dict:
     insured = claims.primary_policy(bill) is not None
     return {"bill_claims": bill_claims,
             "claim_problems": claims.eligibility_problems(bill) if insured and not claimed else []}
-
-
-def _minutes(bill: Bill) -> int | None:
-    session_ids = {line.session_id for line in bill.lines if line.session_id}
-    if len(session_ids) != 1:
-        return None
-    return db.session.get(TherapySession, session_ids.pop()).minutes
 
 
 @bp.route("/bills/<int:bill_id>")
@@ -211,7 +204,7 @@ def _line_response(bill: Bill, line: BillLine | None, form: LineEditForm, status
                           new_line=form if line is None else None, correcting=bool(form.correct_claim.data))
     response = make_response(render_page("bills/show.html", status=status, block="line_update", bill=bill, line=line,
                                          form=form, totals=bills.totals(bill), editable=bill.status in bills.EDITABLE,
-                                         minutes=_minutes(bill), owed_by=responsibility.side_of(bill)))
+                                         minutes=bills.session_minutes(bill), owed_by=responsibility.side_of(bill)))
     if line is None:
         return response
     if status == 200:

@@ -292,7 +292,7 @@ def _complete_form(session: TherapySession) -> CompleteForm:
         lines = [{"units": 1, "modifiers": modifier or ""}]
     return CompleteForm(formdata=None, minutes=session.minutes if session.minutes is not None
                         else session.scheduled_minutes, time_correction_note=session.time_correction_note,
-                        lines=lines)
+                        lower_code_reason=session.lower_code_reason, lines=lines)
 
 
 @bp.route("/<int:session_id>/complete", methods=["GET", "POST"])
@@ -304,7 +304,7 @@ def complete(session_id: int):
     if form.validate_on_submit():
         try:
             rules.complete_session(session, _line_inputs(form), form.minutes.data, form.time_correction_note.data,
-                                   current_user)
+                                   current_user, form.lower_code_reason.data)
         except SessionProblems as error:
             show_problems(form, error.problems)
         else:
