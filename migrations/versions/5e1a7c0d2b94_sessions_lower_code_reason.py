@@ -2,7 +2,7 @@
 (sessions.lower_code_reason). Nullable: earlier sessions have none to give.
 
 Revision ID: 5e1a7c0d2b94
-Revises: dabd6bfbff53
+Revises: e8279b8b1f30
 Create Date: 2026-12-03 16:55:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e1a7c0d2b94'
-down_revision = 'dabd6bfbff53'
+down_revision = 'e8279b8b1f30'
 branch_labels = None
 depends_on = None
 
