@@ -1,6 +1,6 @@
-"""Secondary claims end to end through a real `python worker.py` on real Redis: against the sandbox (which
-plays the secondary payer too, and one crossover, CLP02 19) and against the local Claim.MD server. The claim
-goes primary → secondary → client on its own."""
+"""Secondary and tertiary claims end to end through a real `python worker.py` on real Redis: against the sandbox
+(which plays the secondary and tertiary payers too, and one crossover, CLP02 19) and against the local Claim.MD
+server. The claim goes primary → secondary (→ tertiary) → client on its own."""
 import dataclasses
 
 import pytest
@@ -17,10 +17,13 @@ from tests.support.processes import running_worker, wait_for
 pytestmark = pytest.mark.slow
 
 
-def _two_policies(make, world, primary_member: str, secondary_member: str, supplement=None) -> int:
+def _two_policies(make, world, primary_member: str, secondary_member: str, supplement=None, third=None) -> int:
     supplement = supplement or make.payer(world.practice, name="Medigap Supplement", clearinghouse_payer_id="SUPP1")
     client = make.client(world.practice, primary_clinician_id=world.clinician.id)
     make.policy(client, supplement, member_id=secondary_member, priority=2)
+    if third is not None:
+        payer, member_id = third
+        make.policy(client, payer, member_id=member_id, priority=3)
     return world.claim(client=client, member_id=primary_member)
 
 
@@ -42,8 +45,8 @@ def _bill(app, claim_id) -> tuple[str, int]:
         return bill.status, bills.totals(bill).balance
 
 
-def _settled(chain: list[Claim]) -> bool:
-    return len(chain) == 2 and all(claim.status == ClaimStatus.PAID for claim in chain)
+def _settled(chain: list[Claim], payers: int = 2) -> bool:
+    return len(chain) == payers and all(claim.status == ClaimStatus.PAID for claim in chain)
 
 
 def test_the_sandbox_bills_the_secondary_and_then_the_client_on_its_own(app, make, database_url, redis_url,
@@ -52,9 +55,12 @@ def test_the_sandbox_bills_the_secondary_and_then_the_client_on_its_own(app, mak
     supplement = make.payer(world.practice, name="Medigap Supplement", clearinghouse_payer_id="SUPP1")
     billed = _two_policies(make, world, "MEM4001", "S4001", supplement)
     crossover = _two_policies(make, world, "MEM4002C", "S4002", supplement)
+    medicaid = make.payer(world.practice, name="State Medicaid", clearinghouse_payer_id="MCD01", filing_indicator="MC")
+    three = _two_policies(make, world, "MEM4003", "S4003", supplement, third=(medicaid, "T4003"))
     with running_worker(database_url, redis_url, str(tmp_path / "worker"), CLEARINGHOUSE_TICK_SECONDS="1") as worker:
-        wait_for(lambda: _settled(_chain(app, billed)) and _settled(_chain(app, crossover)), timeout=120,
-                 what="both claims and their secondaries to be paid")
+        wait_for(lambda: _settled(_chain(app, billed)) and _settled(_chain(app, crossover))
+                 and _settled(_chain(app, three), 3), timeout=180,
+                 what="the claims and the claims that follow them to be paid")
         assert worker.poll() is None
     primary, secondary = _chain(app, billed)
     assert (primary.paid_cents, secondary.paid_cents) == (10000, 1500)  # the secondary pays 75 % of the $20 left
@@ -63,6 +69,10 @@ def test_the_sandbox_bills_the_secondary_and_then_the_client_on_its_own(app, mak
                                                                         "paid"]
     # What the secondary left is the client's now, and only now do they see the bill.
     assert _bill(app, billed) == (BillStatus.OPEN, 500)
+    # Three policies: the tertiary is billed for what the secondary left (75 % of $5), the client owes the rest.
+    primary, secondary, tertiary = _chain(app, three)
+    assert (secondary.paid_cents, tertiary.paid_cents, tertiary.payer_order) == (1500, 375, 3)
+    assert _bill(app, three) == (BillStatus.OPEN, 125)
     primary, secondary = _chain(app, crossover)
     assert secondary.crossover and secondary.paid_cents == 1500
     assert [event.to_status for event in _events(app, secondary.id)] == ["sent", "paid"]
