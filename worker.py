@@ -5,7 +5,6 @@
 Each job runs in a forked work horse; the database pool is discarded in the child so that no
 connection is shared across processes.
 """
-import logging
 import os
 import socket
 import sys
@@ -13,15 +12,26 @@ import sys
 from rq import Worker
 
 from app import create_app
-from app import audit
+from app import audit, logging_setup
 from app.extensions import db
 from app.jobs import queue, queue_missing_report_builds, schedule_next_backup, schedule_next_tick
 from app.redis_conn import get_redis
 
 
+class ParityWorker(Worker):
+    """An RQ worker whose job log lines carry the id of the request that queued the job."""
+
+    def execute_job(self, job, queue):
+        token = logging_setup.use_request_id((job.meta or {}).get("request_id"))
+        try:  # the forked work horse inherits the id, so the job's own lines carry it too
+            return super().execute_job(job, queue)
+        finally:
+            logging_setup.reset_request_id(token)
+
+
 def main() -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s worker %(message)s")
-    app = create_app()
+    os.environ.setdefault("PARITY_PROCESS", "worker")
+    app = create_app()  # configures logging: one line per event, JSON with LOG_FORMAT=json
     audit.set_default(audit.Origin("worker"))
     with app.app_context():
         os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
@@ -32,7 +42,7 @@ def main() -> int:
         # Summaries an upgrade left to build (or a time zone change whose job was lost) are built in the
         # background, not by the first report someone opens.
         queue_missing_report_builds()
-        worker = Worker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
+        worker = ParityWorker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
         worker.work(with_scheduler=True, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
     return 0
 
