@@ -21,9 +21,21 @@ from app.jobs import queue, queue_missing_report_builds, schedule_next_backup, s
 from app.redis_conn import get_redis
 
 
+class ParityWorker(Worker):
+    """An RQ worker whose job log lines carry the id of the request that queued the job."""
+
+    def execute_job(self, job, queue):
+        token = logs.use_request_id((job.meta or {}).get("request_id"))
+        try:  # the forked work horse inherits the id, so the job's own lines carry it too
+            return super().execute_job(job, queue)
+        finally:
+            logs.reset_request_id(token)
+
+
 def main() -> int:
+    os.environ.setdefault("PARITY_PROCESS", "worker")
     app = create_app()
-    logs.configure(app.instance_path, "worker")
+    logs.configure(app.instance_path, "worker")  # replaces create_app's stderr logging: quiet console, files
     audit.set_default(audit.Origin("worker"))
     with app.app_context():
         os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
@@ -34,7 +46,7 @@ def main() -> int:
         # Summaries an upgrade left to build (or a time zone change whose job was lost) are built in the
         # background, not by the first report someone opens.
         queue_missing_report_builds()
-        worker = Worker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
+        worker = ParityWorker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
         # RQ logs each job at INFO: into the file always, onto the console only when LOG_LEVEL asks.
         worker.work(with_scheduler=True, logging_level="INFO")
     return 0

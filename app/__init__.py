@@ -1,5 +1,7 @@
 """Parity: billing for therapy and behavioral-health practices."""
+import logging
 import os
+import time
 from datetime import timedelta
 
 from flask import Flask, abort, flash, g, has_request_context, redirect, request, session, url_for
@@ -8,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import audit, authz, cli, errors, formatting, htmx, models, web_sessions  # noqa: F401  (models registers the tables)
+from app import audit, authz, cli, errors, formatting, htmx, logs, metrics, models, web_sessions  # noqa: F401  (models registers the tables)
 from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
 from app.blueprints import account, auth, bills, claims, clients, main, payers, remittances, reports, services, sessions, settings
 from app.config import from_environment
@@ -46,6 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
+    if not app.testing:  # tests keep pytest's log capture
+        logs.configure_stream(os.environ.get("PARITY_PROCESS", "web"))
     if app.config["TRUSTED_PROXIES"]:
         # The client's address (throttling, audit) from X-Forwarded-For, only as far as proxies we trust.
         proxies = app.config["TRUSTED_PROXIES"]
@@ -53,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    _init_observability(app)  # request id, metrics and the request's log line, for every request
     _refuse_large_bodies(app)  # before CSRFProtect, the first to read a body
     csrf.init_app(app)
     _init_login(app)
@@ -111,6 +116,41 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(web_sessions.load_member)
+
+
+request_log = logging.getLogger("parity.request")
+
+
+def _init_observability(app: Flask) -> None:
+    """Registered first, so that every request is timed, counted and logged, those refused early included."""
+
+    @app.before_request
+    def request_id():
+        """Every request gets an id (the proxy's X-Request-ID when sane): in its log lines, its response, and the
+        log lines of the jobs it queues."""
+        g.request_started = time.perf_counter()
+        g.request_id = logs.new_request_id(request.headers.get(logs.REQUEST_ID_HEADER))
+        g.request_id_token = logs.use_request_id(g.request_id)
+
+    @app.after_request
+    def count_and_log_request(response):
+        """One log line and the request metrics per request; the path without its query string (searches
+        carry names)."""
+        started = g.get("request_started")
+        if started is not None:
+            seconds = time.perf_counter() - started
+            metrics.observe_request(request.endpoint, request.method, response.status_code, seconds)
+            request_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "method": request.method, "path": request.path, "endpoint": request.endpoint or "",
+                "status": response.status_code, "ms": round(seconds * 1000, 1)})
+            response.headers[logs.REQUEST_ID_HEADER] = g.request_id
+        return response
+
+    @app.teardown_request
+    def end_request_id(error=None):
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            logs.reset_request_id(token)
 
 
 def _init_request_lifecycle(app: Flask) -> None:

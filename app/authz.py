@@ -5,6 +5,7 @@ Access is checked centrally, before any view runs, and fails closed: a view that
 (`<int:member_id>`) must be registered in SCOPED_ARGS, and is loaded and checked against the signed-in
 member's practice before the view runs, so another practice's record is a 404 whatever the view does.
 """
+import hmac
 from collections.abc import Callable
 
 from flask import Flask, abort, current_app, g, request, url_for
@@ -65,6 +66,27 @@ def roles(*allowed: Role) -> Callable[[Callable], Callable]:
 any_member = roles(*ALL_ROLES)
 
 
+def bearer_token(setting: str) -> Callable[[Callable], Callable]:
+    """A view for machines, not members (/metrics): reachable only with `Authorization: Bearer <the setting's
+    value>`; 404 while the setting is unset, as if the view did not exist; 401 with a wrong or missing token."""
+
+    def decorate(view: Callable) -> Callable:
+        view.bearer_token_setting = setting
+        return view
+
+    return decorate
+
+
+def _check_bearer_token(setting: str):
+    expected = current_app.config.get(setting)
+    if not expected:
+        abort(404)
+    scheme, _, offered = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip().encode(), expected.encode()):
+        abort(401)
+    return None
+
+
 def load(model: type, record_id: int):
     """The record with this id in the signed-in member's practice, or 404."""
     cache = g.setdefault("scoped_records", {})
@@ -84,6 +106,8 @@ def enforce_access():
     view = current_app.view_functions[request.endpoint]
     if getattr(view, "public", False):
         return None
+    if getattr(view, "bearer_token_setting", None):
+        return _check_bearer_token(view.bearer_token_setting)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS and two_factor.setup_required(current_user):

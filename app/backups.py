@@ -155,7 +155,8 @@ def _snapshot_postgres(url: URL, into: Path) -> tuple[dict[str, int], str | None
             connection.execute(text("SET TRANSACTION READ ONLY"))
             snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             tables = connection.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")).scalars().all()
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+            ).scalars().all()
             counts = {table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
                       for table in tables}
             head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
@@ -220,7 +221,8 @@ def create(database_uri: str, instance_path: str, to_dir: str | Path, *, now: da
             manifest = {
                 "format": FORMAT, "parity_version": parity_version(), "created_at": now.isoformat(),
                 "database": dialect, "migration_head": head, "row_counts": counts,
-                "files": {name: {"sha256": _sha256(path), "bytes": path.stat().st_size} for name, path in parts.items()},
+                "files": {name: {"sha256": _sha256(path), "bytes": path.stat().st_size}
+                          for name, path in parts.items()},
             }
             with open(partial, "wb") as raw:
                 with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as zipped, \

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import accounts, backups, csv_export, jobs, seed, throttle, two_factor
+from app import accounts, backups, csv_export, jobs, practice_export, seed, throttle, two_factor
 from app.accounts import MemberDetails, RuleViolation
 from app.billing import catalog, diagnoses, eligibility, era, submissions, summaries
 from app.billing import claims as claim_rules
@@ -50,6 +50,21 @@ def list_practices() -> None:
     """List practices with their ids."""
     for practice in db.session.scalars(select(Practice).order_by(Practice.id)):
         click.echo(f"{practice.id}\t{practice.legal_name}")
+
+
+@practices.command("export")
+@click.argument("practice_ref", metavar="ID")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The zip file to write.")
+def export_practice(practice_ref: str, output: str) -> None:
+    """Write one practice's records to a zip: a CSV per kind of record (notes included), its X12 files, its
+    bills' PDFs and a README describing every column."""
+    practice = _practice(practice_ref)
+    started = time.perf_counter()
+    summary = practice_export.write(db.session, practice.id, output)
+    db.session.rollback()
+    click.echo(f"Wrote {output}: {sum(summary['rows'].values())} rows in {len(summary['rows'])} CSV files, "
+               f"{summary['x12_files']} X12 files, {summary['pdfs']} PDFs, in {time.perf_counter() - started:.1f} s.")
 
 
 @users.command("create")
@@ -442,7 +457,9 @@ def _megabytes(size: int) -> str:
 
 @backup_cli.command("create")
 @click.option("--to", "to_dir", type=click.Path(file_okay=False), help="Folder for the archive (default: BACKUP_DIR).")
-def create_backup(to_dir) -> None:
+@click.option("--rotate", is_flag=True, help="Then delete the folder's older archives but BACKUP_KEEP_DAILY daily "
+              "and BACKUP_KEEP_WEEKLY weekly (7 and 4).")
+def create_backup(to_dir, rotate) -> None:
     """Write a consistent snapshot of the database and the instance files (the secret key) into one archive named
     by date and time, with a manifest; Parity may keep running. Exits non-zero with the reason on any failure."""
     to_dir = to_dir or current_app.config["BACKUP_DIR"]
@@ -456,6 +473,10 @@ def create_backup(to_dir) -> None:
     rows = sum(backup.manifest["row_counts"].values())
     click.echo(f"Wrote {backup.path} ({_megabytes(backup.path.stat().st_size)}, {rows} rows in "
                f"{len(backup.manifest['row_counts'])} tables) in {backup.seconds:.1f} s.")
+    if rotate:
+        deleted = backups.rotate(to_dir, daily=current_app.config["BACKUP_KEEP_DAILY"],
+                                 weekly=current_app.config["BACKUP_KEEP_WEEKLY"])
+        click.echo(f"Deleted {len(deleted)} older archive{'s' if len(deleted) != 1 else ''}.")
 
 
 @backup_cli.command("verify")

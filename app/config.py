@@ -96,6 +96,11 @@ def from_environment(instance_path: str) -> dict:
         "REPORT_CLIENTS_PAGE_SIZE": 100,
         # Rebuilding a large practice's report summaries from its entries takes minutes (1M sessions: ~20).
         "REPORT_REBUILD_TIMEOUT_SECONDS": int(env("REPORT_REBUILD_TIMEOUT_SECONDS", str(4 * 3600))),
+        # A practice's export (Settings → Practice) is written here; its download link works this long.
+        "EXPORT_DIR": env("EXPORT_DIR") or None,
+        "EXPORT_LINK_SECONDS": int(env("EXPORT_LINK_SECONDS", str(24 * 3600))),
+        # /metrics answers only `Authorization: Bearer <this>`; unset, /metrics is a 404.
+        "METRICS_TOKEN": env("METRICS_TOKEN") or None,
         # Set: the worker writes a backup archive there every BACKUP_EVERY_SECONDS and keeps 7 daily, 4 weekly.
         "BACKUP_DIR": env("BACKUP_DIR") or None,
         "BACKUP_EVERY_SECONDS": int(env("BACKUP_EVERY_SECONDS", str(24 * 3600))),

@@ -6,11 +6,13 @@ a job never looks for a row that is not there yet, and a rolled-back request enq
 """
 import functools
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -23,7 +25,7 @@ from rq.results import Result
 from sqlalchemy import exists, event, func, select
 from sqlalchemy.orm import Session
 
-from app import audit, backups, clearinghouse, mail, secrets_at_rest
+from app import audit, backups, clearinghouse, logs, mail, metrics, practice_export, secrets_at_rest
 from app.after_commit import request_job, rolled_back, savepoint_started, take
 from app.billing import acknowledgements, eligibility, era, submissions, summaries
 from app.billing.bill_documents import bill_pdf
@@ -49,6 +51,13 @@ def worker_count() -> int:
     return Worker.count(connection=get_redis())
 
 
+def queue_stats() -> dict[str, int]:
+    """RQ's jobs by state, for /metrics."""
+    target = queue()
+    return {"queued": target.count, "started": target.started_job_registry.count,
+            "scheduled": target.scheduled_job_registry.count, "failed": target.failed_job_registry.count}
+
+
 def enqueue_after_commit(func: Callable, *args, job_id: str | None = None, **options) -> None:
     """Enqueue func(*args) once the current transaction commits; nothing if it rolls back. `options` go to
     RQ as they are (retry, meta, result_ttl, failure_ttl …). The domain asks the same way by name, through
@@ -62,8 +71,11 @@ def _enqueue_requested(session: Session) -> None:
     if not requests:
         return
     target = queue()
+    request_id = logs.current_request_id()
     for request in requests:
         options = {**_default_options(request.name), **request.options}
+        if request_id:  # the job's log lines carry the id of the request that queued it
+            options["meta"] = {**options.get("meta", {}), "request_id": request_id}
         target.enqueue(JOBS[request.name], *request.args, job_id=request.job_id, **options)
 
 
@@ -237,6 +249,8 @@ def _clearinghouse_job(name: str):
                         raise
                     return {"error": str(error)}
                 _clear_problems(practice_id, name)
+                log.info("%s for practice %s done", name, practice_id,
+                         extra={"job": name, "practice_id": practice_id, "result": result})
                 return result
 
         return run
@@ -261,7 +275,9 @@ def _adapter(practice_id: int):
     adapter = clearinghouse.for_practice(practice, claimmd_account_key=_claimmd_account_key(practice),
                                          claimmd_url=current_app.config["CLAIMMD_URL"],
                                          claimmd_timeout=current_app.config["CLAIMMD_TIMEOUT_SECONDS"])
-    return practice, adapter if adapter.automated else None
+    if not adapter.automated:
+        return practice, None
+    return practice, metrics.CountedClearinghouse(adapter, practice.clearinghouse, get_redis())
 
 
 @_clearinghouse_job("submit_claims")
@@ -571,10 +587,77 @@ def backup_problem() -> dict | None:
     return outcome if outcome and not outcome["ok"] else None
 
 
+# ---------------------------------------------------------------- a practice's export, for its admins
+
+PRACTICE_EXPORT_KEY = "parity:practice-export:{practice_id}"
+
+
+def exports_dir() -> Path:
+    """Where export zips are written (EXPORT_DIR; shared by the web servers and workers when on several machines)."""
+    return Path(current_app.config["EXPORT_DIR"] or Path(current_app.instance_path) / "exports")
+
+
+def enqueue_practice_export(practice_id: int) -> str:
+    """Queue export_practice after this commit, and remember it as the practice's latest export."""
+    seconds = current_app.config["EXPORT_LINK_SECONDS"]
+    job_id = f"export_practice-{practice_id}-{secrets.token_hex(16)}"
+    enqueue_after_commit(export_practice, practice_id, job_id, job_id=job_id, result_ttl=seconds,
+                         failure_ttl=24 * 3600, job_timeout=current_app.config["REPORT_REBUILD_TIMEOUT_SECONDS"],
+                         meta={"practice_id": practice_id, "done": 0, "total": 0})
+    get_redis().set(PRACTICE_EXPORT_KEY.format(practice_id=practice_id), job_id, ex=seconds)
+    return job_id
+
+
+def _export_path(practice_id: int, job_id: str) -> Path:
+    return exports_dir() / f"{job_id}.zip"
+
+
+def export_practice(practice_id: int, job_id: str) -> dict:
+    """Write the practice's export zip (once: a second run finds it), reporting progress; and delete the exports
+    whose download link has expired."""
+    folder = exports_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - current_app.config["EXPORT_LINK_SECONDS"]
+    for old in folder.glob("export_practice-*.zip"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    path = _export_path(practice_id, job_id)
+    if not path.exists():
+        with _job_session():
+            summary = practice_export.write(db.session, practice_id, path,
+                                            progress=lambda done, total: _progress(done=done, total=total))
+        log.info("practice export written", extra={"job": "export_practice", "practice_id": practice_id,
+                                                    "pdfs": summary["pdfs"], "x12_files": summary["x12_files"]})
+    return {"file": path.name}
+
+
+def practice_export_state(practice_id: int) -> dict:
+    """The practice's latest export: running (done of total steps), ready (its file and when the link expires),
+    failed, or none (never, or its link expired)."""
+    job_id = get_redis().get(PRACTICE_EXPORT_KEY.format(practice_id=practice_id))
+    if job_id is None:
+        return {"state": "none"}
+    job_id = job_id.decode() if isinstance(job_id, bytes) else job_id
+    job = Job.fetch_many([job_id], connection=get_redis())[0]
+    if job is None:  # queued after a commit that has not reached RQ yet
+        return {"state": "running", "done": 0, "total": 0}
+    status = job.get_status(refresh=False)
+    if status in _RUNNING:
+        return {"state": "running", "done": int(job.meta.get("done") or 0), "total": int(job.meta.get("total") or 0)}
+    path = _export_path(practice_id, job_id)
+    if status == JobStatus.FINISHED and path.exists():
+        expires = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) + timedelta(
+            seconds=current_app.config["EXPORT_LINK_SECONDS"])
+        if expires > datetime.now(timezone.utc):
+            return {"state": "ready", "path": path, "expires_at": expires}
+        return {"state": "none"}
+    return {"state": "failed"}
+
+
 #: Every job by name, for the work asked for through app.after_commit (and for reading failed jobs).
 JOBS: dict[str, Callable] = {job.__name__: job for job in (
     deliver_email, send_bill, rebuild_report_summaries, submit_claims, poll_status, fetch_remittances,
-    clearinghouse_tick, check_eligibility, nightly_eligibility, daily_backup)}
+    clearinghouse_tick, check_eligibility, nightly_eligibility, daily_backup, export_practice)}
 
 
 # ---------------------------------------------------------------- what RQ knows of jobs, for the pages
@@ -591,12 +674,13 @@ JOB_NAMES = {
     "check_eligibility": "Checking a client's eligibility",
     "nightly_eligibility": "Checking eligibility for the coming sessions",
     "daily_backup": "Backing up the installation",
+    "export_practice": "Exporting the practice's records",
 }
 #: Jobs about the whole installation that every practice's admins are shown when they fail.
 _INSTALLATION_WIDE = {"daily_backup"}
 #: Jobs whose first argument is the practice id.
 _PRACTICE_FIRST = {"submit_claims", "poll_status", "fetch_remittances", "rebuild_report_summaries",
-                   "nightly_eligibility"}
+                   "nightly_eligibility", "export_practice"}
 #: How many of the newest failed RQ jobs are read and attributed (the registry keeps a day of failures).
 FAILED_JOBS_SHOWN = 100
 #: The submission job's stages in plain words, for the claims page's progress bar.

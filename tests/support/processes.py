@@ -2,10 +2,13 @@
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,3 +45,42 @@ def running_worker(database_url: str, redis_url: str, instance_path: str, **extr
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         process.log = log_path.read_text()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_gunicorn(env: dict, log_path: Path, *, workers: int = 2, config: str | None = None):
+    """gunicorn serving Parity on a free loopback port with this environment; yields its base URL once /healthz
+    answers, and stops it (a quick shutdown) at the end. Its output goes to log_path."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", *(["-c", config] if config else []), "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "app:create_app()"]
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return requests.get(f"{base}/healthz", timeout=10).status_code == 200
+        except requests.RequestException:
+            if server.poll() is not None:
+                raise AssertionError(f"gunicorn exited: {log_path.read_text()[-2000:]}") from None
+            return False
+
+    try:
+        wait_for(up, timeout=120, what="gunicorn to answer")
+        yield base
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGINT)  # gunicorn's quick shutdown
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()

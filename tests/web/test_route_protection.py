@@ -7,6 +7,9 @@ from app.models import Role
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.second_step", "auth.password_reset", "auth.password_reset_link", "main.healthz",
                     "static"}
+#: The one exception to sign-in and roles: /metrics, for Prometheus, guarded by the METRICS_TOKEN bearer token
+#: (tests/web/test_metrics.py checks the token; unset, it is a 404 for everyone).
+TOKEN_ENDPOINTS = {"main.metrics_page": "METRICS_TOKEN"}
 
 
 def routes(app):
@@ -48,15 +51,29 @@ def test_only_sign_in_password_reset_healthz_and_static_are_public(app):
 
 def test_every_view_declares_its_roles(app):
     undeclared = [endpoint for endpoint, view in app.view_functions.items()
-                  if endpoint not in PUBLIC_ENDPOINTS and not getattr(view, "allowed_roles", None)]
+                  if endpoint not in PUBLIC_ENDPOINTS | set(TOKEN_ENDPOINTS)
+                  and not getattr(view, "allowed_roles", None)]
     assert undeclared == []
+
+
+def test_only_metrics_is_guarded_by_a_bearer_token_and_is_404_for_members_when_unset(app, client, make, sign_in):
+    guarded = {endpoint: view.bearer_token_setting for endpoint, view in app.view_functions.items()
+               if getattr(view, "bearer_token_setting", None)}
+    assert guarded == TOKEN_ENDPOINTS
+    assert app.config["METRICS_TOKEN"] is None
+    for endpoint, rule, method in routes(app):
+        if endpoint in TOKEN_ENDPOINTS:
+            assert request(client, method, url_for_rule(rule, {})).status_code == 404
+            for role in Role:
+                sign_in(make.member(role=role))
+                assert request(client, method, url_for_rule(rule, {})).status_code == 404
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(app, client, make):
     records = records_in(make, make.practice())
     checked = 0
     for endpoint, rule, method in routes(app):
-        if endpoint in PUBLIC_ENDPOINTS:
+        if endpoint in PUBLIC_ENDPOINTS or endpoint in TOKEN_ENDPOINTS:
             continue
         response = request(client, method, url_for_rule(rule, records))
         assert response.status_code == 302, f"{method} {rule.rule} answered {response.status_code}"
@@ -71,7 +88,7 @@ def test_wrong_role_gets_403(app, client, make, sign_in):
     members = {role: make.member(practice, role) for role in Role}
     checked = 0
     for endpoint, rule, method in routes(app):
-        if endpoint in PUBLIC_ENDPOINTS:
+        if endpoint in PUBLIC_ENDPOINTS or endpoint in TOKEN_ENDPOINTS:
             continue
         allowed = app.view_functions[endpoint].allowed_roles
         for role in ALL_ROLES - allowed:
@@ -88,7 +105,7 @@ def test_another_practices_records_are_404(app, client, make, sign_in):
     members = {role: make.member(ours, role) for role in Role}
     checked = 0
     for endpoint, rule, method in routes(app):
-        if endpoint in PUBLIC_ENDPOINTS or not set(rule.arguments) & set(SCOPED_ARGS):
+        if endpoint in PUBLIC_ENDPOINTS or endpoint in TOKEN_ENDPOINTS or not set(rule.arguments) & set(SCOPED_ARGS):
             continue
         for role in app.view_functions[endpoint].allowed_roles:
             sign_in(members[role])
@@ -103,7 +120,7 @@ def test_allowed_roles_can_open_every_page(app, client, make, sign_in):
     records = records_in(make, practice)
     members = {role: make.member(practice, role) for role in Role}
     for endpoint, rule, method in routes(app):
-        if endpoint in PUBLIC_ENDPOINTS or method != "GET":
+        if endpoint in PUBLIC_ENDPOINTS or endpoint in TOKEN_ENDPOINTS or method != "GET":
             continue
         for role in app.view_functions[endpoint].allowed_roles:
             sign_in(members[role])

@@ -1,16 +1,17 @@
 """The home page and the health check."""
 from datetime import timedelta
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from app import access, health, jobs
-from app.authz import any_member, public
+from app import access, health, jobs, metrics
+from app.authz import any_member, bearer_token, public
 from app.billing import eligibility, estimates, worklist
 from app.blueprints.claims.views import sending_context
 from app.blueprints.settings.forms import ConfirmForm
+from app.redis_conn import get_redis
 from app.extensions import db
 from app.models import AuditEvent, Member, Role
 from app.models.types import utcnow
@@ -69,3 +70,12 @@ def healthz():
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/metrics")
+@bearer_token("METRICS_TOKEN")
+def metrics_page():
+    """Answer Prometheus' scrape: request counts and latencies, RQ queues, claims by status, clearinghouse calls,
+    backup age (only with the METRICS_TOKEN bearer token)."""
+    body = metrics.exposition(get_redis(), jobs.queue_stats)
+    return Response(body, content_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})

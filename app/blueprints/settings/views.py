@@ -1,10 +1,11 @@
 """Practice settings for admins: identity, members, the audit log, the email outbox and failed background jobs."""
-from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, request, send_file, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from app import accounts, htmx, jobs
+from app.audit import record as record_audit
 from app.accounts import MemberDetails, RuleViolation
 from app.authz import load, roles
 from app.billing import worklist
@@ -35,7 +36,43 @@ def practice():
         changed |= accounts.require_two_factor(record, form.require_two_factor.data)
         flash("Practice details saved." if changed else "Nothing changed.", "success")
         return see_other(url_for("settings.practice"))
-    return render_page("settings/practice.html", status=422 if form.errors else 200, form=form)
+    return render_page("settings/practice.html", status=422 if form.errors else 200, form=form,
+                       export=jobs.practice_export_state(record.id), export_form=ConfirmForm())
+
+
+def _export_progress(state: dict):
+    """The export's progress fragment; once the job has ended htmx is answered 286, so polling stops."""
+    status = htmx.STOP_POLLING if state["state"] != "running" and htmx.is_htmx() else 200
+    return render_page("settings/_export.html", status=status, export=state, export_form=ConfirmForm())
+
+
+@bp.route("/practice/export", methods=["GET", "POST"])
+@admin_only
+def export():
+    """Start an export of the practice's records (a background job), or show how far the latest one is."""
+    if request.method == "GET":
+        return _export_progress(jobs.practice_export_state(current_user.practice_id))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    job_id = jobs.enqueue_practice_export(current_user.practice_id)
+    record_audit("practice.export_requested", current_user.practice, job_id=job_id, actor=current_user)
+    if not htmx.is_htmx():
+        flash("Exporting the practice's records: the download link appears here when it is ready.", "success")
+        return see_other(url_for("settings.practice") + "#export")
+    return _export_progress({"state": "running", "done": 0, "total": 0})
+
+
+@bp.route("/practice/export/download")
+@admin_only
+def export_download():
+    """Download the practice's latest export while its link has not expired."""
+    state = jobs.practice_export_state(current_user.practice_id)
+    if state["state"] != "ready":
+        flash("No export is ready to download (links expire): start a new one.", "info")
+        return see_other(url_for("settings.practice") + "#export")
+    record_audit("practice.export_downloaded", current_user.practice, file=state["path"].name, actor=current_user)
+    return send_file(state["path"], mimetype="application/zip", as_attachment=True,
+                     download_name=f"parity-practice-{current_user.practice_id}.zip")
 
 
 def _members():

@@ -1,0 +1,43 @@
+"""gunicorn settings for Parity in production:
+
+    python -m gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'
+
+BIND (127.0.0.1:5000) and WEB_CONCURRENCY (4) from the environment. No access log: Parity writes one line per
+request itself, with its request id and without the query string (searches carry names); gunicorn's own lines
+go through Parity's handler too (JSON with LOG_FORMAT=json). With PROMETHEUS_MULTIPROC_DIR set, the folder is
+emptied when the server starts and an exited worker's files are marked dead, so /metrics sums what counts.
+"""
+import os
+import shutil
+from pathlib import Path
+
+from prometheus_client import multiprocess
+
+bind = os.environ.get("BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+accesslog = None
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": os.environ.get("LOG_LEVEL", "INFO").upper(), "handlers": ["parity"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True, "qualname": "gunicorn.error"},
+        # Its lines hold the query string, where searches put names: dropped (Parity logs each request itself).
+        "gunicorn.access": {"level": "CRITICAL", "handlers": ["none"], "propagate": False,
+                            "qualname": "gunicorn.access"},
+    },
+    "handlers": {"parity": {"()": "app.logs.stream_handler", "process": os.environ.get("PARITY_PROCESS", "web")},
+                 "none": {"class": "logging.NullHandler"}},
+}
+
+
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:  # counts from an earlier run of this server would be summed in
+        for entry in Path(directory).iterdir():
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)
