@@ -119,10 +119,10 @@ def _claims_went_through_the_sandbox(practice_id, today):
         Claim.practice_id == practice_id, ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
         ClaimEvent.source == "clearinghouse")).all()
     assert rejected and all(db.session.get(Claim, claim_id).status == ClaimStatus.PAID for claim_id in rejected)
-    # Denials: some worked (appealed, billed to the client), some still waiting in the queue.
+    # Denials: some worked (appealed, written off), some still waiting in the queue.
     denied = db.session.scalars(select(Claim).where(Claim.practice_id == practice_id,
                                                     Claim.status == ClaimStatus.DENIED)).all()
-    assert {"appealed", "billed_client"} <= {claim.denial_action for claim in denied}
+    assert {"appealed", "written_off"} <= {claim.denial_action for claim in denied}  # MassHealth's CO-197: never the client's
     assert any(claim.denial_action is None for claim in denied)
     # Dated in the past, as they would have happened: remittances spread over the months, each insurance
     # payment received on its 835's payment date, some days to weeks after the service.
