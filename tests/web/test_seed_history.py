@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import jobs, seed
 from app.billing import bills, submissions
 from app.extensions import db
-from app.models import (Bill, BillStatus, Claim, ClaimEvent, ClaimStatus, Client, JobProblem, Payment, PaymentSource,
+from app.models import (Bill, BillEvent, BillStatus, Claim, ClaimEvent, ClaimStatus, Client, JobProblem, Payment, PaymentSource,
                         PostingOutcome, Remittance, RemittanceClaim, SandboxClaim, Submission, SubmissionStatus,
                         TherapySession, X12File)
 from app.seed_history import HISTORY_MONTHS, recent_start
@@ -50,6 +50,7 @@ def test_the_demo_has_six_months_of_history_settled_through_the_sandbox(app):
         _the_recent_weeks_wait_for_the_worker(practice_id, today)
         _bills_add_up_and_age(practice_id, today)
         _every_report_and_chart_shows_the_history(practice_id, today)
+        _the_history_is_dated_as_it_happened(practice_id, zone, today)
         before = _snapshot(practice_id)
         assert seed.seed_demo() is False  # seeding again adds nothing
         db.session.commit()
@@ -81,6 +82,40 @@ def _every_report_and_chart_shows_the_history(practice_id, today):
              content.claim_outcomes(outcomes))
     charts = [chart for page in pages for chart in page.charts.values()]
     assert len(charts) >= 4 and not [chart for chart in charts if "chart--empty" in chart]
+
+
+def _the_history_is_dated_as_it_happened(practice_id, zone, today):
+    """Bill events, payments and ledger entries carry the dates they would have had: no ledger runs negative
+    (a payment before its bill), nothing but today's own work is dated today, a bill opened by the biller is
+    opened on the day of its visit, and the revenue report puts no charges in a month before they were made."""
+    from app.billing import ledger, reports
+    from app.billing.reports_data import ReportFilter
+
+    for client_id in db.session.scalars(select(Client.id).where(Client.practice_id == practice_id)):
+        entries = ledger.entries(client_id)
+        assert all(entry.balance >= 0 for entry in entries), (client_id, entries)
+    issued = db.session.scalars(select(Bill).where(Bill.practice_id == practice_id,
+                                                   Bill.issued_at.is_not(None))).all()
+    claimed = set(db.session.scalars(select(Claim.bill_id).where(Claim.practice_id == practice_id)))
+    for bill in issued:
+        events = db.session.scalars(select(BillEvent).where(BillEvent.bill_id == bill.id)).all()
+        days = [event.created_at.astimezone(zone).date() for event in events]
+        assert all(bill.service_date <= day < today for day in days), (bill.number, bill.service_date, days)
+        opened = bill.issued_at.astimezone(zone).date()
+        if bill.id not in claimed or bill.service_date >= recent_start(today):
+            assert opened == bill.service_date, (bill.number, bill.service_date, opened)  # the visit's evening
+        else:  # insured, in the history: opened by the payer's answer
+            assert bill.service_date < opened < today, (bill.number, bill.service_date, opened)
+    for payment in db.session.scalars(select(Payment).where(Payment.practice_id == practice_id)):
+        served = [allocation.bill.service_date for allocation in payment.allocations]
+        assert payment.received_on < today and all(day <= payment.received_on for day in served), payment.id
+    # The revenue report counts a bill's charges when it is issued: this month, only this month's visits and
+    # bills the payer's answer opened this month.
+    first = today.replace(day=1)
+    counted = [bill for bill in issued if bill.issued_at.astimezone(zone).date() >= first]
+    assert all(bill.service_date >= first or bill.id in claimed for bill in counted)
+    month = ReportFilter(practice_id=practice_id, start=first, end=today + timedelta(days=1))
+    assert reports.revenue(month).totals.charges == sum(line.charge_cents for bill in counted for line in bill.lines)
 
 
 def _sessions_every_month(practice_id, zone, today):
