@@ -4,8 +4,10 @@ recent weeks of sessions with notes, bills and claims waiting for the worker.
 Built through the same domain functions the pages use, so the demo obeys every rule the product
 enforces. Part of `flask seed-demo`; added once, when the demo practice has no clients yet.
 """
+import contextlib
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -15,7 +17,8 @@ from app.extensions import db
 from app.memory import collector_paused
 from app.models import (Bill, BillStatus, Claim, Client, Contact, InsurancePolicy, Member, Payer, Practice,
                         ServiceCode, SessionStatus)
-from app.seed_history import recent_start, seed_history
+from app.models.types import utcnow
+from app.seed_history import Clock, recent_start, seed_history
 from app.seed_sessions import record_session
 
 PAYERS = [
@@ -204,9 +207,20 @@ def _add_recent_weeks(practice: Practice, people: dict) -> None:
         (-2, 10, maya, casey, 53, "in_person", [], [], False, SessionStatus.SCHEDULED),
         (-3, 15, daniel, jordan, 45, "video", [], [], False, SessionStatus.SCHEDULED),
     ]
+    clock = Clock(practice.id)
     for days_ago, hour, client, clinician, minutes, modality, lines, codes_, sign, status in plan:
-        record_session(practice, today - timedelta(days=days_ago), hour, client, clinician, minutes, modality, lines,
-                       codes_, sign=sign, status=status)
+        day = today - timedelta(days=days_ago)
+        # A past session's records carry the evening of its day, as the history's do; an upcoming one was
+        # booked now.
+        with _when(clock, practice, day, 17) if days_ago > 0 else contextlib.nullcontext():
+            record_session(practice, day, hour, client, clinician, minutes, modality, lines, codes_, sign=sign,
+                           status=status)
+
+
+def _when(clock: Clock, practice: Practice, day: date, hour: int, minute: int = 0):
+    """`Clock.at` the practice's local time on `day`, never later than now."""
+    moment = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(practice.timezone))
+    return clock.at(min(moment, utcnow()))
 
 
 
@@ -223,16 +237,26 @@ def seed_billing(practice: Practice) -> bool:
         return False
     admin = db.session.scalar(select(Member).where(Member.practice_id == practice.id, Member.role == "admin"))
     older, newest = pended[:-4], pended[-4:]
+    clock, today = Clock(practice.id), date.today()
+
+    def paid_on(bill: Bill, days_after: int) -> date:
+        """A payment some days after the visit, never before it and never later than yesterday."""
+        return max(bill.service_date, min(bill.service_date + timedelta(days=days_after), today - timedelta(days=1)))
+
     for bill in older:
-        bills.open_bill(bill, admin)
+        with _when(clock, practice, bill.service_date, 17, 15):  # opened the evening of the visit
+            bills.open_bill(bill, admin)
     # The voided bill is one no claim was made for: a claim already queued would still go to the payer.
     claimed = set(db.session.scalars(select(Claim.bill_id).where(Claim.bill_id.in_([bill.id for bill in older]))))
     void_me = next((bill for bill in older if bill.id not in claimed), older[0])
     first, partial, *paid = [bill for bill in older if bill is not void_me]
     paid = [first, *paid]
-    bills.void_bill(void_me, "Entered twice by mistake", admin)
-    bills.record_payment(partial.client, bills.totals(partial).balance // 2, "card", date.today() - timedelta(days=3),
-                         reference="VISA 4242", allocate=[(partial, bills.totals(partial).balance // 2)], actor=admin)
+    with _when(clock, practice, void_me.service_date + timedelta(days=1), 10):
+        bills.void_bill(void_me, "Entered twice by mistake", admin)
+    day = paid_on(partial, 4)
+    with _when(clock, practice, day, 12):
+        bills.record_payment(partial.client, bills.totals(partial).balance // 2, "card", day, reference="VISA 4242",
+                             allocate=[(partial, bills.totals(partial).balance // 2)], actor=admin)
     credit_given = False
     for index, bill in enumerate(paid):
         if index % 4 == 3:
@@ -245,8 +269,9 @@ def seed_billing(practice: Practice) -> bool:
         elif not credit_given:  # one self-pay client pays ahead and keeps credit
             extra, credit_given = 4000, True
         if owed > 0:
-            bills.record_payment(bill.client, owed + extra, "check" if index % 2 else "card",
-                                 date.today() - timedelta(days=max(1, 20 - index)), reference=f"{1040 + index}",
-                                 allocate=[(bill, owed)], actor=admin)
+            day = paid_on(bill, index % 3)
+            with _when(clock, practice, day, 12):
+                bills.record_payment(bill.client, owed + extra, "check" if index % 2 else "card", day,
+                                     reference=f"{1040 + index}", allocate=[(bill, owed)], actor=admin)
     del newest  # stay Pended
     return True

@@ -146,7 +146,8 @@ CHECK_DELAY = {"tomas": 18}
 NOT_YET_PAID_DAYS = 75
 LUMP_WEEKS = {"nora": (9, 22)}
 #: How the biller works the denials of a client, in turn (the rest wait in the denials queue).
-DENIAL_WORK = {"marcus": ["bill_client"], "priya": ["appeal"]}
+#: Marcus's MassHealth denials are CO-197: the provider's obligation, never billed to a Medicaid client.
+DENIAL_WORK = {"marcus": ["write_off"], "priya": ["appeal"]}
 #: A member ID typed wrong at intake (the sandbox rejects IDs ending in R) and the one on the card.
 MISTYPED_MEMBER_ID = {"lucas": "HHP5520318"}
 

@@ -517,9 +517,11 @@ def _apply(payment: Payment, bill: Bill, amount: int, balance: int | None = None
 
 def record_payment(client: Client, amount_cents: int, method: str, received_on: date, *,
                    source: str = PaymentSource.CLIENT, reference: str | None = None,
-                   allocate: list[tuple[Bill, int]] | None = None, actor: Member | None = None) -> Payment:
-    """Record money received and apply it: to the chosen bills (each at most its balance), or oldest
-    Open bill first. Whatever is left is client credit, usable on later bills."""
+                   allocate: list[tuple[Bill, int]] | None = None, first: Bill | None = None,
+                   actor: Member | None = None) -> Payment:
+    """Record money received and apply it: to the chosen bills (each at most its balance), or to `first` (the
+    bill it was recorded from), then oldest Open bill first. Whatever is left is client credit, usable on
+    later bills."""
     if amount_cents is None or amount_cents <= 0:
         raise BillProblem("A payment must be more than $0.00.", field="amount")
     if method not in set(PaymentMethod):
@@ -531,18 +533,27 @@ def record_payment(client: Client, amount_cents: int, method: str, received_on: 
                       recorded_by_id=actor.id if actor else None)
     db.session.add(payment)
     db.session.flush()
+    if allocate is not None:
+        first = None
     targets = allocate if allocate is not None else [(bill, amount_cents) for bill in
                                                      _open_bills_oldest_first(client.id)]
-    # Lock in id order so that two payments touching the same bills never deadlock.
+    if first is not None:
+        targets = [(first, amount_cents)] + [target for target in targets if target[0].id != first.id]
+    # Lock every bill in id order, so that two payments touching the same bills never deadlock; then apply in
+    # order: the bill the payment was recorded from first, the rest by id.
+    locks = {bill.id: lock(bill.id) for bill in sorted({bill.id: bill for bill, _ in targets}.values(),
+                                                         key=lambda bill: bill.id)}
+    leading = targets[:1] if first is not None else []
+    ordered = leading + sorted(targets[len(leading):], key=lambda target: target[0].id)
     remaining = amount_cents
-    for bill, wanted in sorted(targets, key=lambda target: target[0].id):
+    for bill, wanted in ordered:
         if remaining <= 0:
             break
-        locked = lock(bill.id)
+        locked = locks[bill.id]
         if locked.client_id != client.id:
             raise BillProblem("A payment applies only to the same client's bills.", field="bills")
         if locked.status != BillStatus.OPEN:
-            if allocate is not None:
+            if allocate is not None or leading and bill.id == first.id:  # a bill the person chose
                 raise BillProblem(f"Bill {locked.number} is {locked.status}: only Open bills take payments.",
                                   field="bills", conflict=True)
             continue

@@ -8,13 +8,19 @@ as a ClaimEvent (the status does not change, so from = to) and an audit event:
   REF*F8 = the payer's claim number) is built from the bill as it is now;
 - void_at_payer: a void claim (frequency 8) cancels the claim at the payer;
 - appeal: the payer is asked to reconsider, outside Parity; the note says how and when;
-- bill_client: the client pays what insurance would not (the bill is opened if still Pended);
+- bill_client: the client pays what the payer put on the client (PR amounts: deductible, coinsurance, copay,
+  share of cost); the bill is opened if still Pended. Amounts under group CO are the provider's contractual
+  obligation, and on a Medicaid claim (filing indicator MC) every amount but PR is the provider's too: those
+  are never moved to the client (see `client_liability`), so this action is offered, and allowed, only where
+  the client owes something;
 - write_off: the practice gives up the bill's remaining balance.
 A denial is worked once: the first action taken wins, even when two people press at the same moment.
 Replacing or voiding a Paid claim (a payment to correct) follows the same rules without touching
 `denial_action`, and a claim is replaced or voided once.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
@@ -94,6 +100,67 @@ def can_replace_or_void(claim: Claim) -> bool:
     """Whether the claim page offers "Correct and replace" and "Void with the payer"."""
     return (claim.status in DECIDED and bool(claim.payer_claim_number) and claim.frequency_code != "8"
             and not (claim.status == ClaimStatus.DENIED and claim.denial_action) and follow_up(claim) is None)
+
+
+# ---------------------------------------------------------------- who may be billed
+
+#: The adjustment group whose amounts are the client's to pay (patient responsibility).
+CLIENT_GROUP = "PR"
+#: The claim filing indicator (SBR09) of Medicaid: its clients may be billed only what the payer put on them.
+MEDICAID = "MC"
+
+
+@dataclass(frozen=True)
+class Liability:
+    """Who owes a denied claim's amounts, from the payer's adjustments."""
+
+    client_cents: int  #: PR amounts: the client's to pay
+    provider_cents: int  #: CO amounts (on Medicaid, every amount but PR): never moved to the client
+    provider_codes: tuple[str, ...]  #: the adjustments behind provider_cents, "CO-197" …
+    medicaid: bool
+    other_cents: int = 0  #: OA, PI … on a claim that is not Medicaid's: the practice decides
+
+    @property
+    def client_may_be_billed(self) -> bool:
+        return self.client_cents > 0 or (not self.provider_cents and not self.medicaid)
+
+    @property
+    def why_not_the_client(self) -> str:
+        """Why "Bill the client" is not offered, in words for the person (empty when it is)."""
+        if self.client_may_be_billed:
+            return ""
+        if self.provider_codes:
+            codes = ", ".join(self.provider_codes)
+            owner = ("Medicaid clients may be billed only their share (PR amounts)" if self.medicaid
+                     else "group CO is the provider's contractual obligation")
+            return (f"The client may not be billed for {codes}: {owner}. Correct and resubmit, appeal, "
+                    "or write it off with a reason.")
+        return ("The client may not be billed: this is a Medicaid claim and the payer put nothing on the client. "
+                "Correct and resubmit, appeal, or write it off with a reason.")
+
+
+def is_medicaid(claim: Claim) -> bool:
+    return (claim.snapshot or {}).get("payer", {}).get("filing_indicator", claim.payer.filing_indicator) == MEDICAID
+
+
+def client_liability(claim: Claim, reasons: list[dict] | None = None) -> Liability:
+    """Split the latest denial's adjustments between the client (PR) and the provider (CO; on Medicaid, all
+    but PR). `reasons`: the claim's `denial_reasons`, when the caller already has them."""
+    medicaid = is_medicaid(claim)
+    client = provider = other = 0
+    provider_codes = []
+    for reason in denial_reasons(claim) if reasons is None else reasons:
+        if reason["kind"] != "adjustment":
+            continue
+        group = reason["code"].split("-", 1)[0]
+        if group == CLIENT_GROUP:
+            client += reason["amount_cents"]
+        elif group == "CO" or medicaid:
+            provider += reason["amount_cents"]
+            provider_codes.append(reason["code"])
+        else:
+            other += reason["amount_cents"]
+    return Liability(client, provider, tuple(provider_codes), medicaid, other)
 
 
 # ---------------------------------------------------------------- shared steps
@@ -215,22 +282,36 @@ def appeal(claim: Claim, note: str, actor: Member | None = None) -> None:
 
 
 def bill_client(claim: Claim, actor: Member | None = None) -> Bill:
-    """The client pays what insurance would not: the bill is opened (issued) if it is still Pended."""
+    """The client pays what the payer put on them: the bill is opened (issued) if it is still Pended. The
+    provider's share (CO; on Medicaid all but PR) is written off as contractual first, so the client is billed
+    only the PR amounts; a denial with nothing on the client is refused."""
     claim = _lock(claim)
     _require_open_denial(claim, "billed to the client")
+    liability = client_liability(claim)
+    if not liability.client_may_be_billed:
+        raise DenialRefused(liability.why_not_the_client)
     bill = db.session.get(Bill, claim.bill_id)
     if bill.status == BillStatus.VOID:
         raise DenialRefused(f"Bill {bill.number} is void; there is nothing to bill the client for.")
     _take(claim, "billed_client")
-    if bill.status == BillStatus.PENDED:
-        try:
+    written_off = 0
+    try:
+        if bill.status == BillStatus.PENDED:
             bills.open_bill(bill, actor)
-        except BillProblem as error:
-            raise _bill_problem(error) from error
-        message = f"Billed to the client: bill {bill.number} opened."
-    else:
-        message = f"Billed to the client: bill {bill.number} was already {BillStatus(bill.status).label}."
-    _record(claim, "denial_billed_client", message, actor, bill=bill.number)
+            opened = f"bill {bill.number} opened"
+        else:
+            opened = f"bill {bill.number} was already {BillStatus(bill.status).label}"
+        written_off = min(liability.provider_cents, bills.totals(bill).balance)
+        if written_off > 0:
+            bills.adjust(bill, AdjustmentKind.CONTRACTUAL, written_off,
+                         f"Denied claim {claim.patient_control_number}: {', '.join(liability.provider_codes)}, "
+                         "the provider's obligation, never the client's", actor)
+    except BillProblem as error:
+        raise _bill_problem(error) from error
+    message = f"Billed to the client: {opened}"
+    message += f"; ${dollars(written_off)} ({', '.join(liability.provider_codes)}) written off as contractual." \
+        if written_off else "."
+    _record(claim, "denial_billed_client", message, actor, bill=bill.number, contractual_cents=written_off)
     return bill
 
 

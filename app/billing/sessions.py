@@ -331,6 +331,13 @@ def sign_note(session: TherapySession, actor: Member) -> SessionNote:
     return note
 
 
+def save_note_and_sign(session: TherapySession, body: str, diagnosis_codes: list[str], actor: Member) -> SessionNote:
+    """Save what was typed and sign it, in one step: if signing is refused, the caller's rollback keeps
+    nothing, and the form still holds the text."""
+    save_note(session, body, diagnosis_codes)
+    return sign_note(session, actor)
+
+
 def add_addendum(session: TherapySession, actor: Member, body: str, diagnosis_codes: list[str] | None) -> NoteAddendum:
     """Add to a signed note. A diagnosis change here is recorded for the chart; it never changes the
     diagnoses the signed note supplied to claims."""

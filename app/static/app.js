@@ -27,6 +27,19 @@
     showToast(event.detail.message, event.detail.level);
   });
 
+  // Views that change what a count counts answer with HX-Trigger: {"counts:changed": {"<key>": n, ...}}; every
+  // element on the page showing one of those counts (data-count-key) takes the new number.
+  document.addEventListener("counts:changed", function (event) {
+    Object.entries(event.detail || {}).forEach(function ([key, count]) {
+      if (typeof count !== "number") return;
+      document.querySelectorAll('[data-count-key="' + key + '"]').forEach(function (element) {
+        element.textContent = String(count);
+        const item = element.closest(".worklist li");
+        if (item) item.classList.toggle("muted", count === 0);
+      });
+    });
+  });
+
   // A failed htmx request (network down, 500) must not fail silently.
   document.addEventListener("htmx:responseError", function (event) {
     const status = event.detail.xhr ? event.detail.xhr.status : 0;

@@ -104,3 +104,26 @@ def test_a_lower_code_is_marked_lower_and_accepted_only_with_a_confirmed_reason(
     expect(page.locator("#lower-code-reason")).to_have_text("The client's plan authorized 30-minute sessions only")
     expect(page.locator("#session-services")).to_contain_text("90832")
 
+
+def test_text_typed_before_save_and_sign_is_signed_not_lost(page, live_server):
+    make = Factory(live_server)
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    client = make.client(practice, primary_clinician_id=clinician.id, first_name="Robin")
+    session = make.session(client, clinician, minutes=53)
+    sign_in(page, clinician.email)
+    page.goto(f"/sessions/{session.id}/note")
+    page.get_by_label("Note", exact=True).fill("First part of the note.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()
+    expect(page.get_by_label("Note", exact=True)).to_have_value("First part of the note.")
+
+    page.get_by_label("Note", exact=True).click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Then typed more, and pressed sign without saving.")
+    page.get_by_role("button", name="Save and sign").click()
+
+    expect(page.locator(".signed")).to_contain_text("Signed")
+    expect(page.locator("#note-body")).to_have_text(
+        "First part of the note. Then typed more, and pressed sign without saving.")
+    expect(page.get_by_role("button", name="Save and sign")).to_have_count(0)

@@ -65,14 +65,20 @@ def insured(make, app, **practice_values) -> Insured:
 
 
 def claim_payment(claim: Claim, *, status: str = "1", allowed_share: int = 80, copay_cents: int = 2000,
-                  deductible: bool = False, denial_reason: str = "197") -> inbound.ClaimPayment:
+                  deductible: bool = False, denial_reason: str = "197", denial_group: str = "CO",
+                  denial_split: tuple[tuple[str, str, int], ...] = ()) -> inbound.ClaimPayment:
     """What a payer says about one of our claims: paid at a share of the charge less the copay (CO-45, PR-3),
-    all to the deductible (PR-1), denied (CO-<reason>), or a reversal (22) of such a payment."""
+    all to the deductible (PR-1), denied (<group>-<reason>; or, per line, `denial_split`'s (group, reason,
+    amount) with the rest under <group>-<reason>), or a reversal (22) of such a payment."""
     services = []
     copay_left = copay_cents
     for line in claim.lines:
         if status == "4":
-            adjustments = (inbound.Adjustment(group="CO", reason=denial_reason, amount_cents=line.charge_cents),)
+            split = tuple(inbound.Adjustment(group=group, reason=reason, amount_cents=amount)
+                          for group, reason, amount in denial_split)
+            rest = line.charge_cents - sum(adjustment.amount_cents for adjustment in split)
+            adjustments = split + ((inbound.Adjustment(group=denial_group, reason=denial_reason, amount_cents=rest),)
+                                   if rest else ())
             paid = 0
         else:
             allowed = line.charge_cents * allowed_share // 100

@@ -25,11 +25,12 @@ def biller(world, make, sign_in):
     return sign_in(make.member(world.practice, Role.BILLER))
 
 
-def denied(app, world, **claim_values) -> int:
+def denied(app, world, denial_group: str = "CO", denial_reason: str = "197", denial_split=(), **claim_values) -> int:
     """A claim the automation built from a signed session, then denied by the payer's 835 (CO-197, N54)."""
     claim_id = world.claim(**claim_values)
     with app.app_context():
-        payment = claim_payment(db.session.get(Claim, claim_id), status="4")
+        payment = claim_payment(db.session.get(Claim, claim_id), status="4", denial_group=denial_group,
+                                denial_reason=denial_reason, denial_split=denial_split)
     post_835(app, world.practice.id, [payment])
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.DENIED
@@ -166,7 +167,7 @@ def test_an_appeal_without_javascript_shows_the_missing_note_beside_its_field(ap
 
 
 def test_billing_the_client_opens_the_pended_bill(app, client, world, biller):
-    claim_id = denied(app, world)
+    claim_id = denied(app, world, denial_group="PR", denial_reason="96")  # non-covered: the client's to pay
     with app.app_context():
         bill_id = db.session.get(Claim, claim_id).bill_id
         assert db.session.get(Bill, bill_id).status == BillStatus.PENDED  # a denial posts no money
@@ -234,7 +235,7 @@ def test_the_worked_tab_says_what_was_done(app, client, world, biller):
     work(client, written_off, "write_off", reason="Small balance")
     queue = client.get("/claims/denials").get_data(as_text=True)
     assert f'id="denial-{waiting}"' in queue and f'id="denial-{appealed}"' not in queue
-    assert '<span class="count">1</span>' in queue and '<span class="count">2</span>' in queue
+    assert 'data-count-key="denials-to-work">1</span>' in queue and 'data-count-key="denials-worked">2</span>' in queue
     worked = client.get("/claims/denials?tab=worked").get_data(as_text=True)
     assert f'id="denial-{appealed}"' in worked and f'id="denial-{written_off}"' in worked
     assert f'id="denial-{waiting}"' not in worked

@@ -66,7 +66,7 @@ def work_list(client) -> dict[str, tuple[int | None, str]]:
     """The home page's items: key → (count, the URL it links to)."""
     response = client.get("/")
     assert response.status_code == 200
-    found = re.findall(r'<a id="work-([a-z-]+)" href="([^"]+)"><strong class="work-count">([^<]+)</strong>',
+    found = re.findall(r'<a id="work-([a-z-]+)" href="([^"]+)"><strong class="work-count"[^>]*>([^<]+)</strong>',
                        response.get_data(as_text=True))
     return {key.replace("-", "_"): (int(count) if count.isdigit() else None, html_lib.unescape(url))
             for key, url, count in found}

@@ -4,7 +4,7 @@ charts and cells they are drawn from, on their own.
 
 The data is real: two clinicians' signed sessions billed and claimed by the practice's automation, one claim
 paid and one denied by a payer's 835. Casey (90834 at $150.00) is paid; Robin (90837 at $217.00) is denied and
-billed to the client."""
+his bill issued."""
 import csv
 import io
 import re
@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.billing import bills, denials, era
+from app.billing import bills, era
 from app.extensions import db
-from app.models import Claim, Member, Practice, Role, TherapySession
+from app.models import Bill, Claim, Member, Practice, Role, TherapySession
 from tests.support.insurance import Insured, claim_payment, insured, remittance_text
 
 REPORTS = ("service-trends", "revenue", "aging", "claim-outcomes")
@@ -65,7 +65,7 @@ def _post_835(app, practice_id: int, claim_id: int, **payment) -> None:
 
 @pytest.fixture
 def practice(make, app):
-    """Casey's 90834 claim paid, Robin's 90837 claim denied (CO-197) and billed to the client, both by Harborview
+    """Casey's 90834 claim paid, Robin's 90837 claim denied (CO-197) and its bill issued, both by Harborview
     Health Plan."""
     world = insured(make, app)
     robin = make.member(world.practice, Role.CLINICIAN, name="Robin Other, LICSW")
@@ -76,8 +76,9 @@ def practice(make, app):
     _post_835(app, world.practice.id, casey_claim)
     _post_835(app, world.practice.id, robin_claim, status="4")
     admin = make.member(world.practice, Role.ADMIN)
-    with app.app_context():  # the biller bills the client for the denied claim: Robin's bill is issued
-        denials.bill_client(db.session.get(Claim, robin_claim), db.session.get(Member, admin.id))
+    with app.app_context():  # the biller issues Robin's bill while the denial (CO-197: never the client's) waits
+        bills.open_bill(db.session.get(Bill, db.session.get(Claim, robin_claim).bill_id),
+                        db.session.get(Member, admin.id))
         db.session.commit()
     return Practice2(world, world.clinician, robin, admin, make.member(world.practice, Role.BILLER))
 

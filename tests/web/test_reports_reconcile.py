@@ -240,9 +240,9 @@ def apply(world: World, op: tuple) -> None:
         _, index, action = op
         claim = latest_claim(_pick(world.bill_ids, index) or 0)
         if claim is not None and claim.status == ClaimStatus.DENIED and not claim.denial_action:
-            if action == "bill_client":
+            if action == "bill_client" and denials.client_liability(claim).client_may_be_billed:
                 denials.bill_client(claim)
-            elif action == "write_off":
+            elif action in ("bill_client", "write_off"):  # a CO denial is never the client's: written off
                 denials.write_off(claim, "Past the filing limit")
             else:
                 denials.appeal(claim, "Portal appeal with the note attached")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import jobs, seed
 from app.billing import bills, submissions
 from app.extensions import db
-from app.models import (Bill, BillStatus, Claim, ClaimEvent, ClaimStatus, Client, GoodFaithEstimate, JobProblem, Payment, PaymentSource,
+from app.models import (Bill, BillEvent, BillStatus, Claim, ClaimEvent, ClaimStatus, Client, GoodFaithEstimate, JobProblem, Payment, PaymentSource,
                         PostingOutcome, Remittance, RemittanceClaim, SandboxClaim, Submission, SubmissionStatus,
                         TherapySession, X12File)
 from app.seed_history import HISTORY_MONTHS, recent_start
@@ -51,6 +51,7 @@ def test_the_demo_has_six_months_of_history_settled_through_the_sandbox(app):
         _bills_add_up_and_age(practice_id, today)
         _every_report_and_chart_shows_the_history(practice_id, today)
         _a_self_pay_client_has_a_good_faith_estimate(practice_id)
+        _the_history_is_dated_as_it_happened(practice_id, zone, today)
         before = _snapshot(practice_id)
         assert seed.seed_demo() is False  # seeding again adds nothing
         db.session.commit()
@@ -90,6 +91,40 @@ def _every_report_and_chart_shows_the_history(practice_id, today):
     assert len(charts) >= 4 and not [chart for chart in charts if "chart--empty" in chart]
 
 
+def _the_history_is_dated_as_it_happened(practice_id, zone, today):
+    """Bill events, payments and ledger entries carry the dates they would have had: no ledger runs negative
+    (a payment before its bill), nothing but today's own work is dated today, a bill opened by the biller is
+    opened on the day of its visit, and the revenue report puts no charges in a month before they were made."""
+    from app.billing import ledger, reports
+    from app.billing.reports_data import ReportFilter
+
+    for client_id in db.session.scalars(select(Client.id).where(Client.practice_id == practice_id)):
+        entries = ledger.entries(client_id)
+        assert all(entry.balance >= 0 for entry in entries), (client_id, entries)
+    issued = db.session.scalars(select(Bill).where(Bill.practice_id == practice_id,
+                                                   Bill.issued_at.is_not(None))).all()
+    claimed = set(db.session.scalars(select(Claim.bill_id).where(Claim.practice_id == practice_id)))
+    for bill in issued:
+        events = db.session.scalars(select(BillEvent).where(BillEvent.bill_id == bill.id)).all()
+        days = [event.created_at.astimezone(zone).date() for event in events]
+        assert all(bill.service_date <= day < today for day in days), (bill.number, bill.service_date, days)
+        opened = bill.issued_at.astimezone(zone).date()
+        if bill.id not in claimed or bill.service_date >= recent_start(today):
+            assert opened == bill.service_date, (bill.number, bill.service_date, opened)  # the visit's evening
+        else:  # insured, in the history: opened by the payer's answer
+            assert bill.service_date < opened < today, (bill.number, bill.service_date, opened)
+    for payment in db.session.scalars(select(Payment).where(Payment.practice_id == practice_id)):
+        served = [allocation.bill.service_date for allocation in payment.allocations]
+        assert payment.received_on < today and all(day <= payment.received_on for day in served), payment.id
+    # The revenue report counts a bill's charges when it is issued: this month, only this month's visits and
+    # bills the payer's answer opened this month.
+    first = today.replace(day=1)
+    counted = [bill for bill in issued if bill.issued_at.astimezone(zone).date() >= first]
+    assert all(bill.service_date >= first or bill.id in claimed for bill in counted)
+    month = ReportFilter(practice_id=practice_id, start=first, end=today + timedelta(days=1))
+    assert reports.revenue(month).totals.charges == sum(line.charge_cents for bill in counted for line in bill.lines)
+
+
 def _sessions_every_month(practice_id, zone, today):
     sessions = db.session.scalars(select(TherapySession).where(TherapySession.practice_id == practice_id)).all()
     completed = Counter((s.starts_at.astimezone(zone).year, s.starts_at.astimezone(zone).month)
@@ -126,10 +161,10 @@ def _claims_went_through_the_sandbox(practice_id, today):
         Claim.practice_id == practice_id, ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
         ClaimEvent.source == "clearinghouse")).all()
     assert rejected and all(db.session.get(Claim, claim_id).status == ClaimStatus.PAID for claim_id in rejected)
-    # Denials: some worked (appealed, billed to the client), some still waiting in the queue.
+    # Denials: some worked (appealed, written off), some still waiting in the queue.
     denied = db.session.scalars(select(Claim).where(Claim.practice_id == practice_id,
                                                     Claim.status == ClaimStatus.DENIED)).all()
-    assert {"appealed", "billed_client"} <= {claim.denial_action for claim in denied}
+    assert {"appealed", "written_off"} <= {claim.denial_action for claim in denied}  # MassHealth's CO-197: never the client's
     assert any(claim.denial_action is None for claim in denied)
     # Dated in the past, as they would have happened: remittances spread over the months, each insurance
     # payment received on its 835's payment date, some days to weeks after the service.

@@ -291,8 +291,11 @@ def test_note_diagnoses_must_be_billable_icd10_codes(app, client, sign_in, setti
 def test_signing_freezes_the_diagnoses_and_addenda_never_change_them(app, client, sign_in, setting):
     sign_in(setting.clinician)
     url = f"/sessions/{setting.session.id}/note"
-    assert client.post(url, data={"body": "Worked on sleep.", "diagnoses": ["f411", "F32.A"]}).status_code == 303
-    assert client.post(f"{url}/sign").status_code == 303
+    assert client.post(url, data={"body": "Worked on sleep.", "diagnoses": ["f411", "F32.A"], "action": "save"}
+                       ).status_code == 303
+    assert note_of(app, setting.session.id).signed_at is None
+    assert client.post(url, data={"body": "Worked on sleep.", "diagnoses": ["f411", "F32.A"], "action": "sign"}
+                       ).status_code == 303
     note = note_of(app, setting.session.id)
     assert [entry["code"] for entry in note.signed_diagnoses] == ["F41.1", "F32.A"]
     assert note.signed_diagnoses[0]["description"].startswith("Generalized anxiety")
@@ -310,7 +313,34 @@ def test_signing_freezes_the_diagnoses_and_addenda_never_change_them(app, client
 def test_only_the_sessions_clinician_signs(app, client, sign_in, setting, make):
     make.note(setting.session)
     sign_in(make.member(setting.practice, Role.ADMIN))
-    assert client.post(f"/sessions/{setting.session.id}/note/sign").status_code == 403
+    assert client.post(f"/sessions/{setting.session.id}/note", data={"body": "Admin's words", "action": "sign"}
+                       ).status_code == 403
+    assert note_of(app, setting.session.id).signed_at is None
+
+
+def test_save_and_sign_keeps_the_text_typed_in_the_same_form(app, client, sign_in, setting):
+    sign_in(setting.clinician)
+    url = f"/sessions/{setting.session.id}/note"
+    assert client.post(url, data={"body": "Typed, never saved before.", "diagnoses": ["F41.1"], "action": "sign"}
+                       ).status_code == 303
+    note = note_of(app, setting.session.id)
+    assert note.body == "Typed, never saved before." and note.signed_at is not None
+    assert [entry["code"] for entry in note.signed_diagnoses] == ["F41.1"]
+
+
+def test_a_refused_signature_saves_nothing_and_shows_the_typed_text_again(app, client, sign_in, setting):
+    sign_in(setting.clinician)
+    url = f"/sessions/{setting.session.id}/note"
+    client.post(url, data={"body": "First draft.", "action": "save"})
+    response = client.post(url, data={"body": "Second draft, not yet saved.", "diagnoses": ["F43.8"],
+                                      "action": "sign"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Second draft, not yet saved." in html and 'id="diagnoses-error"' in html
+    note = note_of(app, setting.session.id)
+    assert note.body == "First draft." and note.signed_at is None
+    refused = client.post(url, data={"body": "   ", "action": "sign"})
+    assert refused.status_code == 422 and "Write the note before signing it" in refused.get_data(as_text=True)
     assert note_of(app, setting.session.id).signed_at is None
 
 

@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from app.blueprints.services.forms import MoneyField
 from app.models import AdjustmentKind, BillStatus, PaymentMethod
@@ -59,6 +60,8 @@ class PaymentForm(FlaskForm):
     reference = StringField("Reference", validators=[Optional(), Length(max=100)],
                             description="Check number, card authorization, ACH trace.")
     oldest_first = BooleanField("Apply to the oldest open bills first", default=True)
+    #: The bill the payment is recorded from: it takes the money first.
+    bill_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 class RefundForm(FlaskForm):

@@ -475,16 +475,26 @@ def show(payment_id: int):
 @payments_bp.route("/new", methods=["GET", "POST"])
 @money_roles
 def new():
-    """Record a client or insurance payment and apply it to chosen bills or the oldest first."""
+    """Record a client or insurance payment and apply it to chosen bills or the oldest first. From a bill's
+    page (?bill=), that bill's balance is filled in and the bill takes the money first."""
     form = PaymentForm()
     clients = db.session.scalars(select(Client).where(Client.practice_id == current_user.practice_id)
                                  .order_by(Client.last_name, Client.first_name)).all()
     form.client_id.choices = [(c.id, f"{c.last_name}, {c.first_name}") for c in clients]
     if request.method == "GET":
-        form.client_id.data = request.args.get("client", type=int)
+        form.bill_id.data = request.args.get("bill", type=int)
+    from_bill = _bill(form.bill_id.data) if form.bill_id.data else None
+    if request.method == "GET":
+        form.client_id.data = from_bill.client_id if from_bill else request.args.get("client", type=int)
         form.received_on.data = date.today()
+        if from_bill is not None:
+            form.amount.data = dollars(bills.totals(from_bill).balance)
     client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
     open_bills = ledger.open_bills(client.id) if client and client.practice_id == current_user.practice_id else []
+    if from_bill is not None and from_bill.client_id != form.client_id.data:
+        from_bill = None  # another client was chosen: the usual rule applies
+    if from_bill is not None:
+        form.oldest_first.label.text = f"Apply to bill {from_bill.number} first, then the oldest open bills"
     if form.validate_on_submit():
         client = load(Client, form.client_id.data)
         allocate = None
@@ -501,15 +511,16 @@ def new():
             try:
                 payment = bills.record_payment(client, form.amount.cents, form.method.data, form.received_on.data,
                                                source=form.source.data, reference=form.reference.data,
-                                               allocate=allocate, actor=current_user)
+                                               allocate=allocate, first=from_bill, actor=current_user)
             except BillProblem as error:
                 _conflict_or_problem(error, form)
             else:
                 left = bills.unallocated(payment)
-                flash("Payment recorded." + (f" {dollars(left)} stays as client credit." if left else ""), "success")
-                return see_other(url_for("bills.client_ledger", client_id=client.id))
+                flash("Payment recorded." + (f" ${dollars(left)} stays as client credit." if left else ""), "success")
+                return see_other(url_for("bills.show", bill_id=from_bill.id) if from_bill
+                                 else url_for("bills.client_ledger", client_id=client.id))
     return render_page("payments/new.html", status=422 if request.method == "POST" else 200, form=form,
-                       open_bills=[(bill, bills.totals(bill)) for bill in open_bills])
+                       open_bills=[(bill, bills.totals(bill)) for bill in open_bills], from_bill=from_bill)
 
 
 @payments_bp.route("/<int:payment_id>/reverse", methods=["POST"])

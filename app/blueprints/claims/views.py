@@ -12,8 +12,7 @@ from sqlalchemy.orm import selectinload
 from app import access, audit, csv_export, htmx, jobs, secrets_at_rest
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
-from app.billing import cms1500
-from app.billing import denials, era, submissions, worklist
+from app.billing import bills, cms1500, denials, era, submissions, worklist
 from app.billing.claims import ClaimError
 from app.billing.denials import DenialRefused
 from app.billing.money import dollars
@@ -290,6 +289,15 @@ def _count(query) -> int:
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
+def _counts() -> dict:
+    return {"to_work": _count(_denials_query(False)), "worked": _count(_denials_query(True))}
+
+
+def _liabilities(claims_: list[Claim], reasons: dict[int, list[dict]]) -> dict:
+    """Who may be billed for each row's denial, and so which actions the row offers."""
+    return {claim.id: denials.client_liability(claim, reasons.get(claim.id, [])) for claim in claims_}
+
+
 def _denial_forms(claim: Claim, **bound) -> dict:
     """The small forms of a queue row, prefixed with the claim id so a page of rows has no duplicate ids."""
     prefix = f"denial-{claim.id}"
@@ -301,9 +309,9 @@ def _queue_page(rows: list[Claim], worked: bool, status: int = 200, next_args: d
     ids = [claim.id for claim in rows]
     follow_ups = {claim.original_claim_id: claim for claim in db.session.scalars(
         select(Claim).where(Claim.original_claim_id.in_(ids)).order_by(Claim.id.desc()))} if ids else {}
-    return render_page("claims/denials.html", status=status, rows=rows, worked=worked,
-                       counts={"to_work": _count(_denials_query(False)), "worked": _count(_denials_query(True))},
-                       reasons=denials.denial_reasons_by_claim(ids), follow_ups=follow_ups,
+    reasons = denials.denial_reasons_by_claim(ids)
+    return render_page("claims/denials.html", status=status, rows=rows, worked=worked, counts=_counts(),
+                       reasons=reasons, liabilities=_liabilities(rows, reasons), follow_ups=follow_ups,
                        row_forms={claim.id: _denial_forms(claim, **bound) for claim in rows}, actions=denials.ACTIONS,
                        confirm=ConfirmForm(), next_args=next_args)
 
@@ -340,7 +348,7 @@ def _work(claim: Claim, action: str, appeal_form: DenialNoteForm, write_off_form
         return f"Appeal of claim {claim.patient_control_number} recorded."
     if action == "bill_client":
         bill = denials.bill_client(claim, current_user)
-        return f"Bill {bill.number} is the client's to pay."
+        return f"Bill {bill.number} is the client's to pay: ${dollars(bills.totals(bill).balance)}."
     amount = denials.write_off(claim, write_off_form.reason.data, current_user)
     return f"${dollars(amount)} written off on claim {claim.patient_control_number}'s bill."
 
@@ -349,8 +357,9 @@ def _denial_row(claim: Claim, status: int = 200, **bound):
     """The queue row alone (htmx): after an action it shows what was done."""
     follow_up = denials.follow_up(claim) if claim.denial_action else None
     db.session.expire(claim, ["events"])  # the action's event was added by id, not through the relationship
+    reasons = denials.denial_reasons_by_claim([claim.id])
     return render_page("claims/denials.html", status=status, block="denial_row", claim=claim,
-                       reasons=denials.denial_reasons_by_claim([claim.id]),
+                       reasons=reasons, liabilities=_liabilities([claim], reasons),
                        follow_ups={claim.id: follow_up} if follow_up else {},
                        row_forms={claim.id: _denial_forms(claim, **bound)}, actions=denials.ACTIONS)
 
@@ -385,7 +394,11 @@ def work_denial(claim_id: int, action: str):
     if not htmx.is_htmx():
         flash(message, "success")
         return see_other(url_for("claims.denials_queue"))
-    return htmx.toast(make_response(_denial_row(claim)), message)
+    counts = _counts()
+    # The queue's tabs and the home page's work list (any page showing these counts) update without a reload.
+    response = htmx.trigger(make_response(_denial_row(claim)), "counts:changed", {
+        "denials-to-work": counts["to_work"], "denials-worked": counts["worked"], "denials": counts["to_work"]})
+    return htmx.toast(response, message)
 
 
 # ---------------------------------------------------------------- sending

@@ -3,7 +3,7 @@ import json
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
                      TextAreaField, TimeField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.billing.places import DEFAULT_PLACES, PLACES_OF_SERVICE, TELEHEALTH_PLACES
 from app.blueprints.services.forms import MoneyField
@@ -76,6 +76,8 @@ class CompleteForm(LinesForm):
 
 class NoteForm(FlaskForm):
     body = TextAreaField("Note", validators=[Optional(), Length(max=50000)])
+    #: Which button was pressed: "save" (Save draft) or "sign" (Save and sign).
+    action = StringField("Action", default="save", validators=[Optional(), AnyOf(["save", "sign"])])
 
 
 class AddendumForm(FlaskForm):

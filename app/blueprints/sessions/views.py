@@ -338,7 +338,7 @@ def _note_page(session: TherapySession, form: NoteForm, addendum_form: AddendumF
     note = session.note
     chosen = codes_ if codes_ is not None else list(note.diagnosis_codes or []) if note else []
     return render_page("sessions/note.html", status=status, session=session, note=note, form=form,
-                       addendum_form=addendum_form, confirm=ConfirmForm(), diagnosis_error=diagnosis_error,
+                       addendum_form=addendum_form, diagnosis_error=diagnosis_error,
                        chosen=[diagnoses.lookup(code) or diagnoses.Diagnosis(code, "not an ICD-10-CM code", False)
                                for code in chosen])
 
@@ -353,7 +353,8 @@ def _note_session(session_id: int) -> TherapySession:
 @bp.route("/<int:session_id>/note", methods=["GET", "POST"])
 @schedulers
 def note(session_id: int):
-    """Write the note and choose up to 12 diagnoses (the session's clinician); admins read it."""
+    """Write the note and choose up to 12 diagnoses, then Save draft or Save and sign (the session's
+    clinician); admins read it. A refused signature saves nothing and shows the typed text again."""
     session = _note_session(session_id)
     form = NoteForm(obj=session.note)
     if request.method == "POST":
@@ -362,28 +363,20 @@ def note(session_id: int):
         chosen = request.form.getlist("diagnoses")
         problems = {}
         if form.validate():
+            signing = form.action.data == "sign"
             try:
-                rules.save_note(session, form.body.data, chosen)
+                if signing:
+                    rules.save_note_and_sign(session, form.body.data, chosen, current_user)
+                else:
+                    rules.save_note(session, form.body.data, chosen)
             except SessionProblems as error:
                 problems = error.problems
             else:
-                flash("Note saved.", "success")
+                flash("Note signed. Its diagnoses are now fixed for billing; later changes are addenda." if signing
+                      else "Draft saved.", "success")
                 return see_other(url_for("sessions.note", session_id=session.id))
         return _note_page(session, form, AddendumForm(), 422, chosen, problems)
     return _note_page(session, form, AddendumForm())
-
-
-@bp.route("/<int:session_id>/note/sign", methods=["POST"])
-@roles(Role.CLINICIAN)
-def sign_note(session_id: int):
-    """Sign the note: its diagnoses become the ones claims and superbills use."""
-    session = _note_session(session_id)
-    try:
-        rules.sign_note(session, current_user)
-    except SessionProblems as error:
-        return _note_page(session, NoteForm(obj=session.note), AddendumForm(), 422, problems=error.problems)
-    flash("Note signed. Its diagnoses are now fixed for billing; later changes are addenda.", "success")
-    return see_other(url_for("sessions.note", session_id=session.id))
 
 
 @bp.route("/<int:session_id>/note/addenda", methods=["POST"])
