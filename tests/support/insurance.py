@@ -25,13 +25,15 @@ class Insured:
     service: object
 
     def claim(self, *, member_id: str = "MEM123456", copay_cents: int = 2000, price_cents: int = 15000,
-              units: int = 1, client=None) -> int:
+              units: int = 1, client=None, lower_code_reason: str | None = None) -> int:
         """A signed 45-minute session for an insured client, billed: returns the id of the claim the practice's
-        automation made (Queued For Submission)."""
+        automation made (Queued For Submission). `lower_code_reason`: the clinician has confirmed a code lower than
+        the minutes support."""
         make = self.make
         client = client or make.client(self.practice, primary_clinician_id=self.clinician.id)
         make.policy(client, self.payer, member_id=member_id, copay_cents=copay_cents)
-        session = make.session(client, self.clinician, minutes=45, status="completed")
+        session = make.session(client, self.clinician, minutes=45, status="completed",
+                               lower_code_reason=lower_code_reason)
         make.line(session, self.service, price_cents=price_cents, units=units)
         make.note(session, diagnosis_codes=["F41.1"], signed_diagnoses=[{"code": "F41.1", "description": ""}],
                   signed_at=session.ends_at)

@@ -3,6 +3,7 @@ has left unless it goes through Correct the claim, which queues a replacement (f
 claim; the session follows its bill; and every receivable dollar is on one side, insurance's or the client's, on
 the aging report, the ledger, the statement and the bill page alike (issue #16, observations 1, 2 and 7)."""
 import csv
+import functools
 import io
 from datetime import date
 
@@ -23,6 +24,8 @@ def world(make, app):
     world = insured(make, app)
     make.service(world.practice, "90832", price_cents=11000)
     make.service(world.practice, "90785", price_cents=2500)
+    # The corrections below bill a 45-minute session as 90832: a lower code, which the clinician has confirmed.
+    world.claim = functools.partial(world.claim, lower_code_reason="Part of the hour was a phone call with the school.")
     return world
 
 
@@ -31,11 +34,12 @@ def biller(world, make, sign_in):
     return sign_in(make.member(world.practice, Role.BILLER))
 
 
-def _decided(app, world, status: str = "1") -> tuple[int, int]:
-    """(claim id, bill id) of a claim the payer paid (the bill Open with the $20 copay) or denied (CLP02 4)."""
+def _decided(app, world, status: str = "1", **denial) -> tuple[int, int]:
+    """(claim id, bill id) of a claim the payer paid (the bill Open with the $20 copay) or denied (CLP02 4; by
+    default CO-197, or as `denial` says)."""
     claim_id = world.claim()
     with app.app_context():
-        payment = claim_payment(db.session.get(Claim, claim_id), status=status)
+        payment = claim_payment(db.session.get(Claim, claim_id), status=status, **denial)
     post_835(app, world.practice.id, [payment])
     with app.app_context():
         claim = db.session.get(Claim, claim_id)
@@ -244,8 +248,9 @@ def test_a_correction_whose_claim_cannot_be_built_keeps_nothing(app, client, wor
 
 def test_a_denied_claims_balance_is_insurances_on_aging_ledger_statement_and_bill_page(app, client, world, biller):
     """Observation 7: until the denial is worked, aging, ledger, statement and bill page agree it is insurance's;
-    billed to the client, all four move it to the client together."""
-    claim_id, bill_id = _decided(app, world, status="4")
+    billed to the client, all four move it to the client together. PR-204 (not covered by the plan): the client may
+    be billed for it."""
+    claim_id, bill_id = _decided(app, world, status="4", denial_group="PR", denial_reason="204")
     with app.app_context():
         bill = db.session.get(Bill, bill_id)
         bills.open_bill(bill)
