@@ -14,12 +14,14 @@ from app.billing.money import dollars
 from app.blueprints.clients.forms import ClientForm, ClientSearchForm, ContactForm, PolicyForm
 from app.extensions import db
 from app.forms import show_problems
-from app.models import Client, Contact, InsurancePolicy, Member, Payer, Role, TherapySession
+from app.models import Claim, Client, Contact, InsurancePolicy, Member, Payer, Role, TherapySession
 from app.rendering import render_page, see_other
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 #: The most recent sessions the client page lists.
 SESSIONS_SHOWN = 100
+#: The most recent claims the client page lists (the claims page has them all, by client).
+CLAIMS_SHOWN = 50
 #: Code → words, for the pages.
 LABELS = {"sexes": rules.SEXES, "relations": rules.RELATIONS, "priorities": rules.PRIORITIES,
           "relationships": rules.SUBSCRIBER_RELATIONSHIPS}
@@ -125,8 +127,12 @@ def show(client_id: int):
         select(TherapySession).where(access.session_filter(current_user), TherapySession.client_id == client.id)
         .options(selectinload(TherapySession.clinician)).order_by(TherapySession.starts_at.desc())
         .limit(SESSIONS_SHOWN)).all()
+    claims = db.session.scalars(
+        select(Claim).where(access.claim_filter(current_user), Claim.client_id == client.id)
+        .options(selectinload(Claim.payer)).order_by(Claim.service_date.desc(), Claim.id.desc())
+        .limit(CLAIMS_SHOWN)).all()
     today = rules.practice_today(client.practice_id)
-    return render_page("clients/show.html", client=client, sessions=sessions, today=today,
+    return render_page("clients/show.html", client=client, sessions=sessions, claims=claims, today=today,
                        needs_billing_contact=rules.needs_billing_contact(client, today),
                        sees_account=access.sees_account(current_user, client), **LABELS)
 
