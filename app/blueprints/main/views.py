@@ -1,13 +1,13 @@
-"""The home page and the health check."""
+"""The home page, the header's search and the health check."""
 from datetime import timedelta
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import health, jobs
+from app import health, jobs, rendering
 from app.authz import any_member, public
-from app.billing import worklist
+from app.billing import search as records_search, worklist
 from app.extensions import db
 from app.models import AuditEvent, Member, Role
 from app.models.types import utcnow
@@ -57,3 +57,14 @@ def healthz():
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/search")
+@any_member
+def search():
+    """Find clients by name or member ID, bills by number, claims by control or payer claim number: a few of each
+    as the header's box is typed in (htmx fills #search-results), every match on this page without script."""
+    query = request.args.get("q", "")
+    fragment = rendering.block_for_target("main/search.html") is not None
+    found = records_search.find(current_user, query, records_search.SHOWN if fragment else records_search.FULL_PAGE)
+    return render_page("main/search.html", found=found)
