@@ -112,7 +112,7 @@ def test_the_header_search_suggests_as_you_type_and_enter_shows_every_result(bro
     page.goto("/claims")
     first_claim = page.locator("tbody tr a[href^='/claims/']").first
     number, claim_url = first_claim.inner_text(), first_claim.get_attribute("href")
-    box = page.get_by_role("searchbox", name="Search clients, bills and claims")
+    box = page.get_by_role("searchbox", name="Find a client, bill or claim")
     box.fill("reyes")
     suggestions = page.locator("#search-suggestions")
     expect(suggestions.get_by_role("link", name="Daniel “Dan” Reyes")).to_be_visible()
@@ -122,7 +122,7 @@ def test_the_header_search_suggests_as_you_type_and_enter_shows_every_result(bro
     box.fill(number)
     suggestions.get_by_role("link", name=f"Claim {number}").click()
     expect(page).to_have_url(f"{demo_server}{claim_url}")
-    box = page.get_by_role("searchbox", name="Search clients, bills and claims")
+    box = page.get_by_role("searchbox", name="Find a client, bill or claim")
     box.fill("rey")
     expect(page.locator("#search-suggestions").get_by_role("link", name="Daniel “Dan” Reyes")).to_be_visible()
     box.press("Escape")
