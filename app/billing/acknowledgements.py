@@ -164,8 +164,9 @@ def apply_report(claim: Claim, report: inbound.ClaimStatusReport, actor: Member 
                                       source="clearinghouse", message=message, member_id=actor.id if actor else None))
         return False
     if target == ClaimStatus.NEEDS_REVIEW:
-        claim.problems = [{"message": f"Rejected by the payer or clearinghouse: {_words(report)}", "fix":
-                           f"/bills/{claim.bill_id}"}]
+        words = _words(report)
+        claim.problems = [{"message": f"Rejected by the payer or clearinghouse: {words}",
+                           "fix": claim_rules.rejection_fix(claim, report.status_code, report.entity, words)}]
     claim_rules.transition(claim, target, "clearinghouse", message, actor)
     return True
 

@@ -411,11 +411,51 @@ def follow_bill(claim: Claim, actor: Member | None = None) -> None:
 # ---------------------------------------------------------------- scrubber
 
 
+PRACTICE_PAGE = "/settings/practice"
+
+
+def policy_page(claim: Claim) -> str:
+    """Where the claim's policy (member ID, subscriber) is edited."""
+    return f"/clients/{claim.client_id}/policies/{claim.policy_id}"
+
+
+def member_page(claim: Claim) -> str:
+    """Where the rendering clinician's NPI and taxonomy are edited."""
+    return f"/settings/members/{claim.clinician_id}"
+
+
+#: 277CA claim status codes (STC01-2) about the subscriber, the policy or coverage: fixed on the policy.
+POLICY_STATUSES = frozenset({"27", "29", "30", "31", "32", "33", "85", "88", "97", "109", "116", "163", "164"})
+#: Codes about the provider or submitter (NPI, tax ID, taxonomy, address, enrolment): fixed where the entity
+#: named lives, the practice unless it is the rendering clinician.
+PROVIDER_STATUSES = frozenset({"24", "96", "128", "145", "496", "500", "501", "502", "562"})
+#: Codes that need the entity (STC01-3) to say whose detail is wrong: not found, name, id, date of birth, address.
+ENTITY_STATUSES = frozenset({"26", "125", "126", "153", "158"})
+POLICY_ENTITIES = frozenset({"IL", "QC", "03"})
+POLICY_WORDS = ("subscriber", "member id", "insured", "policy", "eligib", "coverage")
+PROVIDER_WORDS = ("npi", "tax id", "taxonomy", "submitter", "billing provider", "provider not")
+
+
+def rejection_fix(claim: Claim, status_code: str = "", entity: str = "", words: str = "") -> str:
+    """The page where a person fixes what a clearinghouse or payer rejected: the policy for a subscriber or
+    member ID problem, the practice or the clinician for a provider problem, else the bill."""
+    text = words.lower()
+    policy = (status_code in POLICY_STATUSES or (status_code in ENTITY_STATUSES and entity in POLICY_ENTITIES)
+              or any(word in text for word in POLICY_WORDS))
+    if policy:
+        return policy_page(claim)
+    provider = (status_code in PROVIDER_STATUSES or (status_code in ENTITY_STATUSES and entity in ("82", "85", "41"))
+                or any(word in text for word in PROVIDER_WORDS))
+    if provider:
+        return member_page(claim) if entity == "82" and claim.clinician_id else PRACTICE_PAGE
+    return f"/bills/{claim.bill_id}"
+
+
 def scrub(claim: Claim) -> list[Problem]:
     """Every check a claim must pass before it leaves (shared/domain.md), in plain words."""
     snap = claim.snapshot
     found: list[Problem] = []
-    practice_fix = "/settings/practice"
+    practice_fix = PRACTICE_PAGE
     billing = snap["billing_provider"]
     if not npi_is_valid(billing["npi"]):
         found.append(Problem(f"The billing provider NPI {billing['npi'] or '(none)'} is not a valid NPI.",
@@ -438,7 +478,7 @@ def scrub(claim: Claim) -> list[Problem]:
                              "the clearinghouse call about claims.", practice_fix))
     rendering = snap.get("rendering_provider")
     if rendering is not None:
-        member_fix = f"/settings/members/{claim.clinician_id}"
+        member_fix = member_page(claim)
         if not npi_is_valid(rendering["npi"]) or not rendering["npi"].startswith("1"):
             found.append(Problem(f"{rendering['name']} needs a valid individual NPI.", member_fix))
         if not taxonomy_is_valid(rendering["taxonomy"]):
@@ -467,7 +507,7 @@ def scrub(claim: Claim) -> list[Problem]:
                 found.append(Problem(f"Line {line.position}: {check.message}", f"/sessions/{session_id}/complete"))
     found += _place_and_modifier_problems(claim)
     subscriber = snap["subscriber"]
-    policy_fix = f"/clients/{claim.client_id}/policies/{claim.policy_id}"
+    policy_fix = policy_page(claim)
     if not subscriber["member_id"]:
         found.append(Problem("The policy has no member ID.", policy_fix))
     if not (subscriber["first_name"] and subscriber["last_name"]):

@@ -130,7 +130,8 @@ def record_receipt(submission: Submission, receipt: UploadReceipt, actor: Member
             continue  # a person moved it meanwhile; the clearinghouse's later answers will say more
         if item is not None and not item.accepted:
             words = "; ".join(item.messages) or "no reason given"
-            claim.problems = [{"message": f"The clearinghouse rejected the claim: {words}", "fix": f"/bills/{claim.bill_id}"}]
+            claim.problems = [{"message": f"The clearinghouse rejected the claim: {words}",
+                               "fix": claim_rules.rejection_fix(claim, words=words)}]
             claim_rules.transition(claim, ClaimStatus.NEEDS_REVIEW, source, f"Rejected on upload: {words}", actor)
         else:
             claim_rules.transition(claim, ClaimStatus.SENT, source,

@@ -46,6 +46,8 @@ class Claim(db.Model):
         Index("ix_claims_practice_id_payer_id_status_id", "practice_id", "payer_id", "status", "id"),
         Index("ix_claims_practice_id_clinician_id_status_id", "practice_id", "clinician_id", "status", "id"),
         Index("ix_claims_practice_id_service_date_status", "practice_id", "service_date", "status"),
+        # The header's search by the payer's claim number.
+        Index("ix_claims_practice_id_payer_claim_number", "practice_id", "payer_claim_number"),
         # The reports' summaries: a bill's claims in order with payer and status, from the index alone.
         Index("ix_claims_bill_id_id", "bill_id", "id", "frequency_code", "payer_id", "status", "denial_action"),
         CheckConstraint("denial_action IS NULL OR denial_action IN ('resubmitted', 'voided', 'appealed', "

@@ -127,6 +127,7 @@ class InsurancePolicy(db.Model):
 
     __tablename__ = "insurance_policies"
     __table_args__ = (
+        Index("ix_insurance_policies_practice_id_member_id", "practice_id", "member_id"),  # the header's search
         CheckConstraint("priority IN (1, 2, 3)", name="priority"),
         CheckConstraint("copay_cents >= 0", name="copay_not_negative"),
         CheckConstraint("end_date IS NULL OR end_date >= effective_date", name="dates_in_order"),

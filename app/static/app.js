@@ -51,7 +51,7 @@
 
   // ---------------------------------------------------------------- narrow windows
   // The header's <details> menu is open in the markup (so it works without script); on phones it starts closed.
-  const PHONE = window.matchMedia("(max-width: 60rem)");
+  const PHONE = window.matchMedia("(max-width: 75rem)");
 
   function fitMenu() {
     const menu = document.querySelector(".nav-menu");
@@ -136,6 +136,13 @@
     if (same) { same.focus(); return; }
     if (!swapped.hasAttribute("tabindex")) swapped.setAttribute("tabindex", "-1");
     swapped.focus();
+  });
+
+  // The header's search: Escape closes the suggestions and keeps what was typed.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.matches || !event.target.matches("#header-search")) return;
+    const suggestions = document.getElementById("search-suggestions");
+    if (suggestions && !suggestions.hidden) { event.preventDefault(); suggestions.hidden = true; }
   });
 
   // ---------------------------------------------------------------- code combobox (ARIA 1.2)

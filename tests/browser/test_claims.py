@@ -91,3 +91,38 @@ def test_bulk_recheck_says_how_many_were_queued_and_how_many_still_need_review(p
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("#toasts")).to_contain_text("2 claims back in the queue; 1 claim still needs review.")
     expect(page.get_by_role("checkbox", name=re.compile(r"^Select claim"))).to_have_count(1)
+
+
+def test_a_subscriber_not_found_rejection_leads_to_the_policy_and_the_claim_to_its_client(page, live_server):
+    from app.billing import acknowledgements
+    from app.extensions import db
+    from app.models import Claim
+    from app.x12 import inbound
+
+    make = Factory(live_server)
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    biller = make.member(practice, Role.BILLER)
+    client = make.client(practice, primary_clinician_id=clinician.id, first_name="Quinn", last_name="Avery")
+    claim = make.claim(make.bill(client, clinician, status="open"), status="sent")
+    with live_server.app_context():
+        row = db.session.get(Claim, claim.id)
+        acknowledgements.apply_report(row, inbound.ClaimStatusReport(
+            patient_control_number=row.patient_control_number, category="A7", status_code="33", entity="IL",
+            message="Subscriber not found: member ID is not on file"))
+        db.session.commit()
+
+    sign_in(page, biller.email)
+    page.goto(f"/claims/{claim.id}")
+    problems = page.locator("#claim-problems")
+    expect(problems).to_contain_text("Subscriber not found")
+    problems.get_by_role("link", name="Fix this").click()
+    expect(page).to_have_url(re.compile(rf"/clients/{client.id}/policies/{claim.policy_id}$"))
+    expect(page.get_by_label("Member ID")).to_be_visible()
+    page.go_back()
+    page.locator("#claim-client").click()
+    expect(page).to_have_url(re.compile(rf"/clients/{client.id}$"))
+    page.locator("#client-claims").get_by_role("link", name=claim.patient_control_number).click()
+    expect(page).to_have_url(re.compile(rf"/claims/{claim.id}$"))
+    page.locator("#claim-policy").click()
+    expect(page).to_have_url(re.compile(rf"/clients/{client.id}/policies/{claim.policy_id}$"))

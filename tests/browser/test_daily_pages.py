@@ -1,6 +1,7 @@
 """Every page of the daily work, on the demo practice, as each role sees it in chromium: it fits a 390 px phone and a
 1280 px window without scrolling sideways, the header collapses to a menu on the phone, and axe-core finds no
 serious or critical accessibility problem. The demo is seeded once for the module (it takes seconds)."""
+import re
 import threading
 
 import pytest
@@ -104,3 +105,29 @@ def test_every_daily_page_fits_a_phone_and_a_wide_window_and_axe_finds_nothing_s
     assert too_wide == {}
     assert problems == {}
     assert errors == []
+
+
+def test_the_header_search_suggests_as_you_type_and_enter_shows_every_result(browser, demo_server):
+    page = signed_in_page(browser, demo_server, "biller")
+    page.goto("/claims")
+    first_claim = page.locator("tbody tr a[href^='/claims/']").first
+    number, claim_url = first_claim.inner_text(), first_claim.get_attribute("href")
+    box = page.get_by_role("searchbox", name="Find a client, bill or claim")
+    box.fill("reyes")
+    suggestions = page.locator("#search-suggestions")
+    expect(suggestions.get_by_role("link", name="Daniel “Dan” Reyes")).to_be_visible()
+    expect(page.locator("#search-status")).to_have_text(re.compile(r"^\d+ found for “reyes”\.$"))
+    box.fill("hhp448190r")  # a member ID, typed in lower case
+    expect(suggestions.get_by_role("link", name="Daniel “Dan” Reyes")).to_be_visible()
+    box.fill(number)
+    suggestions.get_by_role("link", name=f"Claim {number}").click()
+    expect(page).to_have_url(f"{demo_server}{claim_url}")
+    box = page.get_by_role("searchbox", name="Find a client, bill or claim")
+    box.fill("rey")
+    expect(page.locator("#search-suggestions").get_by_role("link", name="Daniel “Dan” Reyes")).to_be_visible()
+    box.press("Escape")
+    expect(page.locator("#search-suggestions")).to_be_hidden()
+    box.press("Enter")  # the whole results page, which works without script too
+    expect(page).to_have_url(re.compile(r"/search\?q=rey$"))
+    expect(page.get_by_role("heading", name="Search", level=1)).to_be_visible()
+    expect(page.locator("main").get_by_role("link", name="Daniel “Dan” Reyes")).to_be_visible()

@@ -105,7 +105,12 @@ def test_a7_sends_the_claim_to_needs_review_with_the_payers_words(app, client, i
     assert row.status == ClaimStatus.NEEDS_REVIEW
     assert "Subscriber ID not on file" in row.problems[0]["message"]
     assert "Subscriber ID not on file" in row.events[-1].message
-    assert "Subscriber ID not on file" in client.get(f"/claims/{claim['id']}").get_data(as_text=True)
+    page = client.get(f"/claims/{claim['id']}").get_data(as_text=True)
+    assert "Subscriber ID not on file" in page
+    # "Fix this" opens the policy, where the member ID and the subscriber are corrected, not the bill.
+    policy_page = f"/clients/{row.client_id}/policies/{row.policy_id}"
+    assert row.problems[0]["fix"] == policy_page and f'href="{policy_page}">Fix this' in page
+    assert client.get(policy_page).status_code == 200
 
 
 def test_unknown_control_numbers_are_listed(app, client, insured, biller, sign_in):

@@ -436,6 +436,26 @@ def test_bulk_recheck_counts_each_outcome_as_it_happened(app, client, make, sign
     assert "1 claim still needs review." in page and "back in the queue" not in page
 
 
+def test_a_claim_links_to_its_client_and_policy_and_the_client_lists_their_claims(app, client, make, sign_in,
+                                                                                   insured):
+    with app.app_context():
+        claim = claim_of(insured.bill_for())
+        claim_id, number = claim.id, claim.patient_control_number
+    sign_in(biller_of(make, insured))
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    client_page = f"/clients/{insured.client.id}"
+    policy_page = f"{client_page}/policies/{insured.policy.id}"
+    assert f'href="{client_page}" id="claim-client"' in page and f'href="{policy_page}" id="claim-policy"' in page
+    listed = client.get(client_page).get_data(as_text=True)
+    assert f'id="client-claim-{claim_id}"' in listed and f'href="/claims/{claim_id}">{number}</a>' in listed
+    # Another clinician who also saw the client sees the client, but not this claim.
+    other = make.member(insured.practice, Role.CLINICIAN, npi="1000000004")
+    make.session(insured.client, other, status="completed")
+    sign_in(other)
+    seen = client.get(client_page)
+    assert seen.status_code == 200 and f"client-claim-{claim_id}" not in seen.get_data(as_text=True)
+
+
 def test_the_bill_page_says_why_an_insured_clients_bill_has_no_claim(app, client, make, sign_in, insured):
     bill_id = insured.bill_for(signed=False)
     sign_in(biller_of(make, insured))

@@ -17,14 +17,16 @@ from app.blueprints.clients.forms import (CheckEligibilityForm, ClientForm, Clie
 from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.forms import show_problems
-from app.models import (Client, Contact, EligibilityCheck, GoodFaithEstimate, InsurancePolicy, Member, Payer, Role,
-                        ServiceCode, TherapySession)
+from app.models import (Claim, Client, Contact, EligibilityCheck, GoodFaithEstimate, InsurancePolicy, Member, Payer,
+                        Role, ServiceCode, TherapySession)
 from app.rendering import pdf_response, render_page, see_other
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 billing_staff = roles(Role.ADMIN, Role.BILLER)
 #: The most recent sessions the client page lists.
 SESSIONS_SHOWN = 100
+#: The most recent claims the client page lists (the claims page has them all, by client).
+CLAIMS_SHOWN = 50
 #: Code → words, for the pages.
 LABELS = {"sexes": rules.SEXES, "relations": rules.RELATIONS, "priorities": rules.PRIORITIES,
           "relationships": rules.SUBSCRIBER_RELATIONSHIPS}
@@ -130,10 +132,14 @@ def show(client_id: int):
         select(TherapySession).where(access.session_filter(current_user), TherapySession.client_id == client.id)
         .options(selectinload(TherapySession.clinician)).order_by(TherapySession.starts_at.desc())
         .limit(SESSIONS_SHOWN)).all()
+    claims = db.session.scalars(
+        select(Claim).where(access.claim_filter(current_user), Claim.client_id == client.id)
+        .options(selectinload(Claim.payer)).order_by(Claim.service_date.desc(), Claim.id.desc())
+        .limit(CLAIMS_SHOWN)).all()
     today = rules.practice_today(client.practice_id)
     issued = db.session.scalars(select(GoodFaithEstimate).where(GoodFaithEstimate.client_id == client.id)
                                 .order_by(GoodFaithEstimate.id.desc())).all()
-    return render_page("clients/show.html", client=client, sessions=sessions, today=today,
+    return render_page("clients/show.html", client=client, sessions=sessions, claims=claims, today=today,
                        needs_billing_contact=rules.needs_billing_contact(client, today),
                        sees_account=access.sees_account(current_user, client), **_eligibility_context(client),
                        estimates=issued, over_estimate=estimates.over_estimate(client.practice_id, client_id=client.id),

@@ -1,14 +1,15 @@
-"""The home page and the health check."""
+"""The home page, the header's search and the health check."""
 from datetime import timedelta
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from app import access, health, jobs, metrics
+from app import access, health, jobs, metrics, rendering
 from app.authz import any_member, bearer_token, public
 from app.billing import eligibility, estimates, worklist
+from app.billing import search as records_search
 from app.blueprints.claims.views import sending_context
 from app.blueprints.settings.forms import ConfirmForm
 from app.redis_conn import get_redis
@@ -79,3 +80,14 @@ def metrics_page():
     backup age (only with the METRICS_TOKEN bearer token)."""
     body = metrics.exposition(get_redis(), jobs.queue_stats)
     return Response(body, content_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/search")
+@any_member
+def search():
+    """Find clients by name or member ID, bills by number, claims by control or payer claim number: a few of each
+    as the header's box is typed in (htmx fills #search-results), every match on this page without script."""
+    query = request.args.get("q", "")
+    fragment = rendering.block_for_target("main/search.html") is not None
+    found = records_search.find(current_user, query, records_search.SHOWN if fragment else records_search.FULL_PAGE)
+    return render_page("main/search.html", found=found)
