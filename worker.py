@@ -17,7 +17,7 @@ from rq import Worker
 from app import create_app
 from app import audit, logs
 from app.extensions import db
-from app.jobs import queue, queue_missing_report_builds, schedule_next_tick
+from app.jobs import queue, queue_missing_report_builds, schedule_next_backup, schedule_next_tick
 from app.redis_conn import get_redis
 
 
@@ -30,6 +30,7 @@ def main() -> int:
         # The clearinghouse clock: the next tick is put on RQ's scheduler (once per time slot, however
         # many workers start), and every tick schedules the one after it.
         schedule_next_tick()
+        schedule_next_backup()  # when BACKUP_DIR is set: daily, once per slot however many workers start
         # Summaries an upgrade left to build (or a time zone change whose job was lost) are built in the
         # background, not by the first report someone opens.
         queue_missing_report_builds()

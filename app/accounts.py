@@ -295,6 +295,8 @@ def update_practice_identity(practice: Practice, values: dict) -> dict:
         cleaned[field] = digits_only(cleaned[field]) or None
     if cleaned["state"]:
         cleaned["state"] = cleaned["state"].upper()
+    if "tax_id_is_ssn" in values:
+        cleaned["tax_id_is_ssn"] = bool(values["tax_id_is_ssn"])
     changed = audit.apply_changes(practice, cleaned)
     if changed:
         audit.record("practice.identity_changed", practice, **changed)

@@ -12,7 +12,8 @@ from flask_login import current_user
 
 from app import two_factor
 from app.extensions import db, login_manager
-from app.models import (Bill, BillLine, Claim, Client, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Payment,
+from app.models import (Bill, BillLine, Claim, Client, Contact, EligibilityCheck, GoodFaithEstimate, InsurancePolicy, Member,
+                        OutboundEmail, Payer, Payment,
                         Remittance, RemittanceClaim, Role, ServiceCode, SessionService, TherapySession, X12File)
 from app.rendering import see_other
 
@@ -36,6 +37,8 @@ SCOPED_ARGS: dict[str, type] = {
     "file_id": X12File,
     "remittance_id": Remittance,
     "remittance_claim_id": RemittanceClaim,
+    "check_id": EligibilityCheck,
+    "gfe_id": GoodFaithEstimate,
 }
 
 #: What a member whose practice requires two-factor may still reach before turning it on (public views,

@@ -1,19 +1,25 @@
 """Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`, `flask claims …`,
-`flask remittances …`, `flask reports build`."""
+`flask remittances …`, `flask reports build`, `flask eligibility check`, `flask backup …`."""
+import datetime
+import os
 import sys
 import time
+from pathlib import Path
 
 import click
-from flask import Flask
+import flask_migrate
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import accounts, csv_export, jobs, seed, throttle, two_factor
+from app import accounts, backups, csv_export, jobs, seed, throttle, two_factor
 from app.accounts import MemberDetails, RuleViolation
-from app.billing import catalog, diagnoses, era, submissions, summaries
+from app.billing import catalog, diagnoses, eligibility, era, submissions, summaries
 from app.billing import claims as claim_rules
+from app.clearinghouse.base import ClearinghouseError
 from app.extensions import db
-from app.models import Claim, ClaimStatus, Member, Practice, Role
+from app.config import secret_key as config_secret_key
+from app.models import Claim, ClaimFile, ClaimStatus, Client, Member, Practice, Role
 
 users = AppGroup("users", help="Manage the people who sign in.")
 codes_cli = AppGroup("codes", help="Manage a practice's service codes.")
@@ -149,34 +155,73 @@ def _claims_query(status: str | None, practice_ref: str | None):
 
 @claims_cli.command("export-837")
 @click.option("--status", default="Queued For Submission", show_default=True)
+@click.option("--claim", "control_numbers", multiple=True,
+              help="A claim's control number (repeatable): export these claims whatever their status.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
 @click.option("--practice", "practice_ref", help="Practice id or legal name (default: all, one file per practice "
               "is refused: give --practice when several practices have claims).")
 @click.option("--mark-sent", is_flag=True, help="Mark the exported claims Sent.")
 @click.option("--test", "usage_test", is_flag=True, help="Write a test file (ISA15 T) instead of production.")
-def export_837(status, output, practice_ref, mark_sent, usage_test) -> None:
-    """Write one validated 837P of the selected claims; exit non-zero with the reason when it cannot."""
-    selected = db.session.scalars(_claims_query(status, practice_ref)).all()
+def export_837(status, control_numbers, output, practice_ref, mark_sent, usage_test) -> None:
+    """Write validated 837P files of the selected claims, one per billing provider (OUTPUT, or OUTPUT with the
+    provider's NPI before its extension when there are several); exit non-zero with the reason when it cannot.
+    With --claim nothing about the claims changes unless --mark-sent is given."""
+    if control_numbers:
+        query = select(Claim).where(Claim.patient_control_number.in_(control_numbers)).order_by(Claim.id)
+        if practice_ref:
+            query = query.where(Claim.practice_id == _practice(practice_ref).id)
+        selected = db.session.scalars(query).all()
+        missing = sorted(set(control_numbers) - {claim.patient_control_number for claim in selected})
+        if missing:
+            raise click.ClickException(f"no claim with control number {', '.join(missing)}")
+    else:
+        selected = db.session.scalars(_claims_query(status, practice_ref)).all()
     if not selected:
         raise click.ClickException(f"no claims with status {status!r}")
     practices = {claim.practice_id for claim in selected}
     if len(practices) > 1:
         raise click.ClickException("claims of several practices match: choose one with --practice")
+    if mark_sent:
+        not_queued = [claim for claim in selected if claim.status != ClaimStatus.QUEUED]
+        if not_queued:
+            raise click.ClickException(
+                f"--mark-sent moves only Queued For Submission claims; {not_queued[0].patient_control_number} is "
+                f"{ClaimStatus(not_queued[0].status).label}")
     practice = db.session.get(Practice, practices.pop())
     export = claim_rules.write_batches(practice, selected, usage="T" if usage_test else "P")
-    if export.rejected or len(export.files) != 1:
-        db.session.commit()  # keep the stored file and the claims' Needs Review status
-        reasons = export.rejected[0].problems[0]["message"] if export.rejected else \
-            "the claims have different billing providers: export them per clinician"
-        raise click.ClickException(f"no file written: {reasons}")
-    file = export.files[0]
-    with open(output, "w", encoding="ascii") as handle:
-        handle.write(file.content)
-    if mark_sent:
-        claim_rules.mark_sent(selected, file, source="person")
+    if export.rejected:
+        if control_numbers and not mark_sent:
+            db.session.rollback()  # --claim changes nothing: the claims stay as they were
+        else:
+            db.session.commit()  # keep the stored file and the claims' Needs Review status
+        raise click.ClickException(f"no file written: {export.rejected[0].problems[0]['message']}")
+    by_file = {file.id: [claim for claim in selected if claim.id in _claim_ids_in(file)] for file in export.files}
+    paths = _output_paths(output, export.files, by_file)
+    for file, path in zip(export.files, paths):
+        with open(path, "w", encoding="ascii") as handle:
+            handle.write(file.content)
+        if mark_sent:
+            claim_rules.mark_sent(by_file[file.id], file, source="person")
     db.session.commit()
-    click.echo(f"Wrote {len(selected)} claim{'s' if len(selected) != 1 else ''} to {output} "
-               f"(interchange {file.interchange_control_number}){'; marked Sent' if mark_sent else ''}.")
+    for file, path in zip(export.files, paths):
+        count = len(by_file[file.id])
+        click.echo(f"Wrote {count} claim{'s' if count != 1 else ''} to {path} "
+                   f"(interchange {file.interchange_control_number}){'; marked Sent' if mark_sent else ''}.")
+
+
+def _claim_ids_in(file) -> set[int]:
+    return set(db.session.scalars(select(ClaimFile.claim_id).where(ClaimFile.file_id == file.id)))
+
+
+def _output_paths(output: str, files: list, by_file: dict) -> list[str]:
+    """One file keeps the name asked for; several (one per billing provider) add the provider's NPI to it."""
+    if len(files) == 1:
+        return [output]
+    stem, dot, extension = output.rpartition(".")
+    if not dot or "/" in extension:
+        stem, extension = output, ""
+    npis = [by_file[file.id][0].snapshot["billing_provider"]["npi"] for file in files]
+    return [f"{stem}-{npi}{'.' + extension if extension else ''}" for npi in npis]
 
 
 @claims_cli.command("list")
@@ -184,13 +229,20 @@ def export_837(status, output, practice_ref, mark_sent, usage_test) -> None:
 @click.option("--practice", "practice_ref")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 def list_claims(status, practice_ref, output_format) -> None:
-    """One row per claim: control number, client, payer, date of service, charge, status, paid, patient owes."""
+    """One row per claim: control number, client, payer, date of service, charge, status, paid, patient owes, and
+    the payer order (primary, secondary, tertiary), frequency (1, 7, 8) and the claim it replaces or follows."""
     header = ["patient_control_number", "client", "payer", "date_of_service", "charge", "status", "insurance_paid",
-              "patient_responsibility"]
+              "patient_responsibility", "payer_order", "frequency", "follows"]
+    claims = db.session.scalars(_claims_query(status, practice_ref)).all()
+    followed = {claim.original_claim_id or claim.prior_payer_claim_id for claim in claims} - {None}
+    numbers = dict(db.session.execute(select(Claim.id, Claim.patient_control_number)
+                                      .where(Claim.id.in_(sorted(followed))))) if followed else {}
     rows = [[claim.patient_control_number, claim.client.legal_name, claim.payer.name, claim.service_date.isoformat(),
              csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
-             csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents)]
-            for claim in db.session.scalars(_claims_query(status, practice_ref))]
+             csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents),
+             claim_rules.PAYER_ORDERS[claim.payer_order], claim.frequency_code,
+             numbers.get(claim.original_claim_id or claim.prior_payer_claim_id, "")]
+            for claim in claims]
     if output_format == "csv":
         csv_export.write_csv(sys.stdout, header, rows)
         return
@@ -281,6 +333,45 @@ def _payee_practice(parsed) -> Practice:
     raise era.RemittanceRefused("Cannot tell which practice this 835 is for: give --practice.")
 
 
+eligibility_cli = AppGroup("eligibility", help="Ask payers about clients' coverage (270/271).")
+
+
+@eligibility_cli.command("check")
+@click.argument("client_id", type=int)
+@click.option("--practice", "practice_ref", help="Practice id or legal name (default: the client's).")
+@click.option("--x12-dir", "x12_dir", type=click.Path(file_okay=False), help="Write the 270 sent and the 271 "
+              "received into this directory.")
+def check_eligibility(client_id, practice_ref, x12_dir) -> None:
+    """Check the client's primary policy now and print what the payer said; exits non-zero with the reason when
+    the payer rejects the inquiry or no answer comes."""
+    client = db.session.get(Client, client_id)
+    if client is None or (practice_ref and client.practice_id != _practice(practice_ref).id):
+        raise click.BadParameter(f"no client {client_id} in that practice", param_hint="CLIENT_ID")
+    policy = eligibility.primary_policy(client, datetime.date.today())
+    if policy is None:
+        raise click.ClickException(f"{client.display_name} has no primary insurance policy.")
+    try:
+        check = eligibility.start_check(policy, source="cli")
+        eligibility.run_check(check, jobs.eligibility_adapter(client.practice_id))
+    except (eligibility.EligibilityProblem, ClearinghouseError) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    if x12_dir:
+        directory = Path(x12_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{check.trace_number}.270").write_text(check.request_270, encoding="utf-8")
+        if check.response_271:
+            (directory / f"{check.trace_number}.271").write_text(check.response_271, encoding="utf-8")
+    click.echo(f"{client.display_name}, {policy.payer.name} member {policy.member_id} (check #{check.id}):")
+    if check.status in ("rejected", "failed"):
+        raise click.ClickException(eligibility.summary(check))
+    click.echo(f"  coverage: {'active' if check.active else 'inactive' if check.active is False else 'not said'}"
+               + (f" ({check.plan_name})" if check.plan_name else ""))
+    for label, value in eligibility.printable(check):
+        click.echo(f"  {label}: {value}")
+
+
 reports_cli = AppGroup("reports", help="The reports' summaries.")
 
 
@@ -309,6 +400,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(practices)
     app.cli.add_command(seed_demo)
     app.cli.add_command(diagnoses_cli)
+    app.cli.add_command(eligibility_cli)
+    app.cli.add_command(backup_cli)
 
 
 # --- flask diagnoses … ----------------------------------------------------------------------------------
@@ -336,3 +429,69 @@ def check_diagnoses(context: click.Context) -> None:
                    f"{'are' if codes != 1 else 'is'} not billable in the {diagnoses.RELEASE_NAME}.", err=True)
         context.exit(1)
     click.echo(f"Every diagnosis code in use is billable in the {diagnoses.RELEASE_NAME}.")
+
+
+# --- flask backup … -------------------------------------------------------------------------------------
+
+backup_cli = AppGroup("backup", help="Back up the installation, check an archive, restore one.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+@backup_cli.command("create")
+@click.option("--to", "to_dir", type=click.Path(file_okay=False), help="Folder for the archive (default: BACKUP_DIR).")
+def create_backup(to_dir) -> None:
+    """Write a consistent snapshot of the database and the instance files (the secret key) into one archive named
+    by date and time, with a manifest; Parity may keep running. Exits non-zero with the reason on any failure."""
+    to_dir = to_dir or current_app.config["BACKUP_DIR"]
+    if not to_dir:
+        raise click.UsageError("give --to DIR or set BACKUP_DIR")
+    db.session.remove()
+    try:
+        backup = jobs.take_backup(to_dir)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    rows = sum(backup.manifest["row_counts"].values())
+    click.echo(f"Wrote {backup.path} ({_megabytes(backup.path.stat().st_size)}, {rows} rows in "
+               f"{len(backup.manifest['row_counts'])} tables) in {backup.seconds:.1f} s.")
+
+
+@backup_cli.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+def verify_backup(file) -> None:
+    """Check an archive against its manifest: every part present with its SHA-256, the database readable."""
+    try:
+        manifest = backups.verify(file)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{file}: good. Parity {manifest['parity_version']}, {manifest['database']} at migration "
+               f"{manifest['migration_head']}, taken {manifest['created_at']}, "
+               f"{sum(manifest['row_counts'].values())} rows.")
+
+
+@backup_cli.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty (everything in it is lost).")
+def restore_backup(file, force) -> None:
+    """Restore an archive into an empty database (stop the web servers and workers first), migrate it forward if
+    it is older than this Parity, and rebuild the report summaries. A damaged archive is refused, nothing written."""
+    started = time.perf_counter()
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        manifest = backups.restore(file, current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.instance_path,
+                                   force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    db.engine.dispose()
+    if not os.environ.get("SECRET_KEY"):  # migrations that encrypt use the restored key, as the app will
+        current_app.config["SECRET_KEY"] = config_secret_key(current_app.instance_path)
+    click.echo(f"Restored {file} (Parity {manifest['parity_version']}, migration {manifest['migration_head']}); "
+               "migrating forward.")
+    flask_migrate.upgrade()
+    for practice_id in db.session.scalars(select(Practice.id).order_by(Practice.id)).all():
+        summaries.rebuild(db.session, practice_id)
+        db.session.commit()
+    click.echo(f"Report summaries rebuilt. Restore done in {time.perf_counter() - started:.1f} s.")

@@ -96,4 +96,10 @@ def from_environment(instance_path: str) -> dict:
         "REPORT_CLIENTS_PAGE_SIZE": 100,
         # Rebuilding a large practice's report summaries from its entries takes minutes (1M sessions: ~20).
         "REPORT_REBUILD_TIMEOUT_SECONDS": int(env("REPORT_REBUILD_TIMEOUT_SECONDS", str(4 * 3600))),
+        # Set: the worker writes a backup archive there every BACKUP_EVERY_SECONDS and keeps 7 daily, 4 weekly.
+        "BACKUP_DIR": env("BACKUP_DIR") or None,
+        "BACKUP_EVERY_SECONDS": int(env("BACKUP_EVERY_SECONDS", str(24 * 3600))),
+        "BACKUP_KEEP_DAILY": int(env("BACKUP_KEEP_DAILY", "7")),
+        "BACKUP_KEEP_WEEKLY": int(env("BACKUP_KEEP_WEEKLY", "4")),
+        "BACKUP_TIMEOUT_SECONDS": int(env("BACKUP_TIMEOUT_SECONDS", str(4 * 3600))),
     }

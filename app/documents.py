@@ -231,6 +231,57 @@ class StatementDocument:
         return sum(entry.credit_cents or 0 for entry in self.entries)
 
 
+@dataclass(frozen=True, slots=True)
+class EstimateLine:
+    """A service a Good Faith Estimate expects: how often, how many times, at what price each."""
+    code: str
+    name: str
+    frequency: str
+    quantity: int
+    unit_price_cents: int
+    total_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateDocument:
+    """A Good Faith Estimate as issued (No Surprises Act): printed from what the estimate stored."""
+    number: str
+    issued_on: date
+    period_start: date
+    period_end: date
+    provider: ProviderIdentity
+    client: Party
+    client_date_of_birth: date
+    lines: tuple[EstimateLine, ...]
+    diagnoses: tuple[Diagnosis, ...]
+    total_cents: int
+
+    def __post_init__(self) -> None:
+        _as_tuples(self, "lines", "diagnoses")
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """A value printed on a grid form (the CMS-1500): its box, its line (6 to the inch, from 1 at the top) and
+    column (10 to the inch, from 1 at the left)."""
+    box: str
+    line: int
+    col: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FormSheet:
+    """One page of a grid form: page `page` of `pages` for the claim `reference`."""
+    reference: str
+    page: int
+    pages: int
+    fields: tuple[FormField, ...]
+
+    def __post_init__(self) -> None:
+        _as_tuples(self, "fields")
+
+
 # ---------------------------------------------------------------- formatting, for the templates only
 
 
@@ -369,3 +420,29 @@ def render_statement_pdf(doc: StatementDocument) -> bytes:
     if not isinstance(doc, StatementDocument):
         raise TypeError(f"render_statement_pdf needs a StatementDocument, not {type(doc).__name__}")
     return html_to_pdf(render_html("statement.html", doc=doc))
+
+
+def render_estimate_pdf(doc: EstimateDocument) -> bytes:
+    """A Good Faith Estimate for a client without insurance or not using it."""
+    if not isinstance(doc, EstimateDocument):
+        raise TypeError(f"render_estimate_pdf needs an EstimateDocument, not {type(doc).__name__}")
+    return html_to_pdf(render_html("good_faith_estimate.html", doc=doc))
+
+
+#: The grid of the CMS-1500 form, in points: 10 columns and 6 lines to the inch, from where column 1, line 1 sits.
+FORM_COLUMN_PT = 7.2
+FORM_LINE_PT = 12.0
+FORM_ORIGIN_PT = (24.0, 20.0)
+MM_PT = 72 / 25.4
+
+
+def render_cms1500_pdf(sheets: list[FormSheet], *, boxes, checks, letters=(), full: bool,
+                       offset_mm: tuple[float, float] = (0.0, 0.0)) -> bytes:
+    """CMS-1500 pages: with `full`, the form's boxes and labels are drawn around the data; without, only the data
+    prints, moved by `offset_mm` (right, down) to meet the red pre-printed form in the practice's printer."""
+    if not sheets:
+        raise ValueError("a CMS-1500 PDF needs at least one page")
+    origin = (FORM_ORIGIN_PT[0] + offset_mm[0] * MM_PT, FORM_ORIGIN_PT[1] + offset_mm[1] * MM_PT)
+    return html_to_pdf(render_html("cms1500.html", sheets=sheets, boxes=boxes if full else (),
+                                   checks=checks if full else (), letters=letters if full else (), full=full,
+                                   origin=origin, column=FORM_COLUMN_PT, line=FORM_LINE_PT))

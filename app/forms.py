@@ -37,6 +37,19 @@ def ein(form, field):
     field.data = identity.digits_only(value)
 
 
+def tax_id(ssn_field: str):
+    """The practice's tax ID: an EIN, or the sole provider's SSN when the form's `ssn_field` is ticked."""
+    def check(form, field):
+        value = (field.data or "").strip()
+        if getattr(form, ssn_field).data:
+            if not identity.ssn_is_valid(value):
+                raise ValidationError("An SSN has 9 digits, written 123-45-6789.")
+        elif value and not identity.ein_is_valid(value):
+            raise ValidationError("An EIN has 9 digits, written 12-3456789.")
+        field.data = identity.digits_only(value)
+    return check
+
+
 def _zip(is_valid, message: str):
     def check(form, field):
         value = (field.data or "").strip()

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -22,14 +23,14 @@ from rq.results import Result
 from sqlalchemy import exists, event, func, select
 from sqlalchemy.orm import Session
 
-from app import audit, clearinghouse, mail, secrets_at_rest
+from app import audit, backups, clearinghouse, mail, secrets_at_rest
 from app.after_commit import request_job, rolled_back, savepoint_started, take
-from app.billing import acknowledgements, era, submissions, summaries
+from app.billing import acknowledgements, eligibility, era, submissions, summaries
 from app.billing.bill_documents import bill_pdf
 from app.clearinghouse.base import ClearinghouseError, ClearinghouseUnavailable
 from app.config import encryption_key
 from app.extensions import db
-from app.models import Bill, JobProblem, OutboundEmail, Practice, SandboxClaim, Submission
+from app.models import Bill, EligibilityCheck, InsurancePolicy, JobProblem, OutboundEmail, Practice, SandboxClaim, Submission
 from app.models.types import utcnow
 from app.redis_conn import get_redis
 
@@ -413,6 +414,7 @@ def clearinghouse_tick() -> dict:
             if due or (practice.clearinghouse == "sandbox" and _sandbox_waiting(practice.id)):
                 enqueue_poll(practice.id, job_suffix=str(slot))
                 polled.append(practice.id)
+            _enqueue_nightly_eligibility(practice)
         db.session.rollback()
     finally:
         db.session.remove()
@@ -427,10 +429,152 @@ def _sandbox_waiting(practice_id: int) -> bool:
                                                                                 "adjudicating"])))))
 
 
+# ---------------------------------------------------------------- eligibility
+
+
+def eligibility_adapter(practice_id: int):
+    practice = db.session.get(Practice, practice_id)
+    return clearinghouse.for_practice(practice, claimmd_account_key=_claimmd_account_key(practice),
+                                      claimmd_url=current_app.config["CLAIMMD_URL"],
+                                      claimmd_timeout=current_app.config["CLAIMMD_TIMEOUT_SECONDS"])
+
+
+def check_eligibility(check_id: int) -> str:
+    """Send a pending check's 270 and read the 271 onto it (nothing when it is no longer pending). A payer or
+    clearinghouse that cannot answer leaves the check failed with the reason; people ask again."""
+    with _job_session():
+        check = db.session.get(EligibilityCheck, check_id)
+        if check is None or check.status != "pending":
+            return "not pending"
+        try:
+            adapter = eligibility_adapter(check.practice_id)
+            eligibility.run_check(check, adapter)
+        except ClearinghouseError as error:  # unavailable, or no usable adapter configuration
+            check.status, check.problem = "failed", str(error)
+            audit.record("eligibility.failed", check, problem=str(error))
+        db.session.commit()
+        return check.status
+
+
+def nightly_eligibility(practice_id: int, day: str) -> dict:
+    """Check every client seen in the next few days whose last check is older than 30 days (see
+    billing.eligibility.due_for_nightly), one transaction per check; safe to run twice (checked clients are
+    no longer due)."""
+    checked, failed = 0, 0
+    with _job_session():
+        practice = db.session.get(Practice, practice_id)
+        if practice is None or practice.clearinghouse not in ("sandbox", "claimmd"):
+            return {"checked": 0, "failed": 0}
+        adapter = eligibility_adapter(practice_id)
+        for policy_id in eligibility.due_for_nightly(practice_id, date.fromisoformat(day)):
+            policy = db.session.get(InsurancePolicy, policy_id)
+            try:
+                check = eligibility.start_check(policy, source="nightly", service_date=date.fromisoformat(day))
+                eligibility.run_check(check, adapter)
+            except eligibility.EligibilityProblem as error:
+                db.session.rollback()
+                log.warning("nightly eligibility: policy %s: %s", policy_id, error)
+                failed += 1
+                continue
+            except ClearinghouseUnavailable as error:
+                check.status, check.problem = "failed", str(error)
+            failed += check.status == "failed"
+            checked += 1
+            db.session.commit()
+    return {"checked": checked, "failed": failed}
+
+
+#: The nightly batch runs on the first tick at or after this local hour.
+NIGHTLY_HOUR = 2
+
+
+def _enqueue_nightly_eligibility(practice: Practice) -> bool:
+    """From the tick: queue the practice's nightly batch once per local day (the job id is the day)."""
+    local = datetime.now(ZoneInfo(practice.timezone))
+    if local.hour < NIGHTLY_HOUR:
+        return False
+    day = local.date().isoformat()
+    try:
+        queue().enqueue(nightly_eligibility, practice.id, day, job_id=f"nightly_eligibility-{practice.id}-{day}",
+                        unique=True, result_ttl=48 * 3600, failure_ttl=48 * 3600, job_timeout=4 * 3600)
+    except DuplicateJobError:
+        return False
+    return True
+# ---------------------------------------------------------------- backups
+
+BACKUP_JOB = "daily_backup-{slot}"
+
+
+def take_backup(to_dir: str) -> backups.Backup:
+    """Write one backup archive and remember how it ended (for the admins' home page and /metrics); the
+    failure is raised after it is remembered. Redis not answering does not fail a backup that worked."""
+    at = datetime.now(timezone.utc)
+    try:
+        backup = backups.create(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.instance_path, to_dir,
+                                now=at)
+    except backups.BackupError as error:
+        _remember_backup(ok=False, at=at, detail=str(error))
+        log.error("backup failed: %s", error)
+        raise
+    _remember_backup(ok=True, at=at, detail=backup.path.name)
+    log.info("backup written", extra={"archive": backup.path.name, "seconds": round(backup.seconds, 2),
+                                       "bytes": backup.path.stat().st_size})
+    return backup
+
+
+def _remember_backup(**outcome) -> None:
+    try:
+        backups.record_outcome(get_redis(), **outcome)
+    except RedisError as error:
+        log.warning("could not record the backup's outcome in Redis: %s", error)
+
+
+def schedule_next_backup() -> None:
+    """Put the next backup on RQ's scheduler when BACKUP_DIR is set: once per BACKUP_EVERY_SECONDS slot,
+    however many workers call this (the job id is the slot)."""
+    if not current_app.config["BACKUP_DIR"]:
+        return
+    seconds = current_app.config["BACKUP_EVERY_SECONDS"]
+    slot = int(time.time() // seconds) + 1
+    try:
+        queue().enqueue_at(datetime.fromtimestamp(slot * seconds, timezone.utc), daily_backup,
+                           job_id=BACKUP_JOB.format(slot=slot), unique=True,
+                           job_timeout=current_app.config["BACKUP_TIMEOUT_SECONDS"], result_ttl=seconds * 2,
+                           failure_ttl=7 * 24 * 3600)
+    except DuplicateJobError:
+        pass
+
+
+def daily_backup() -> dict:
+    """Back up the installation into BACKUP_DIR and rotate (7 daily, 4 weekly); then schedule the next one. A
+    failure fails the job, so it shows in the failed jobs and on the admins' home page."""
+    try:
+        directory = current_app.config["BACKUP_DIR"]
+        if not directory:
+            return {"skipped": "BACKUP_DIR is not set"}
+        db.session.remove()
+        backup = take_backup(directory)
+        deleted = backups.rotate(directory, daily=current_app.config["BACKUP_KEEP_DAILY"],
+                                 weekly=current_app.config["BACKUP_KEEP_WEEKLY"])
+        return {"archive": backup.path.name, "seconds": round(backup.seconds, 2), "deleted": deleted}
+    finally:
+        schedule_next_backup()
+
+
+def backup_problem() -> dict | None:
+    """The latest backup's failure ({"at", "detail"}) when the latest one failed; None otherwise or when Redis
+    does not answer."""
+    try:
+        outcome = backups.last_outcome(get_redis())
+    except RedisError:
+        return None
+    return outcome if outcome and not outcome["ok"] else None
+
+
 #: Every job by name, for the work asked for through app.after_commit (and for reading failed jobs).
 JOBS: dict[str, Callable] = {job.__name__: job for job in (
     deliver_email, send_bill, rebuild_report_summaries, submit_claims, poll_status, fetch_remittances,
-    clearinghouse_tick)}
+    clearinghouse_tick, check_eligibility, nightly_eligibility, daily_backup)}
 
 
 # ---------------------------------------------------------------- what RQ knows of jobs, for the pages
@@ -444,9 +588,15 @@ JOB_NAMES = {
     "send_bill": "Emailing a bill",
     "clearinghouse_tick": "Scheduling the clearinghouse work",
     "rebuild_report_summaries": "Rebuilding the reports' summaries",
+    "check_eligibility": "Checking a client's eligibility",
+    "nightly_eligibility": "Checking eligibility for the coming sessions",
+    "daily_backup": "Backing up the installation",
 }
+#: Jobs about the whole installation that every practice's admins are shown when they fail.
+_INSTALLATION_WIDE = {"daily_backup"}
 #: Jobs whose first argument is the practice id.
-_PRACTICE_FIRST = {"submit_claims", "poll_status", "fetch_remittances", "rebuild_report_summaries"}
+_PRACTICE_FIRST = {"submit_claims", "poll_status", "fetch_remittances", "rebuild_report_summaries",
+                   "nightly_eligibility"}
 #: How many of the newest failed RQ jobs are read and attributed (the registry keeps a day of failures).
 FAILED_JOBS_SHOWN = 100
 #: The submission job's stages in plain words, for the claims page's progress bar.
@@ -553,7 +703,9 @@ def failed_jobs(practice_id: int, *, with_errors: bool = True) -> list[FailedJob
     for job, name, owner, record in about:
         if record is not None:
             owner = practices[record[0]].get(record[1], -1)  # a record since deleted belongs to nobody we know
-        if owner is None:
+        if owner is None and name in _INSTALLATION_WIDE:
+            pass  # a failed backup concerns every practice's admins
+        elif owner is None:
             if only_practice is None:
                 only_practice = db.session.scalar(select(func.count()).select_from(Practice)) == 1
             if not only_practice:

@@ -34,6 +34,14 @@ def csv_response(text: str, filename: str):
     return response
 
 
+def pdf_response(data: bytes, filename: str, *, inline: bool = False):
+    """A PDF the browser saves as `filename` (or, `inline`, shows, to print)."""
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    return response
+
+
 def see_other(url: str):
     """After a successful POST: 303 to the next page, or for htmx a client-side navigation there
     (a plain redirect would be followed by the XHR and its whole page swapped into the target)."""

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.billing import bills
+from app import clearinghouse
+from app.billing import bills, eligibility, estimates
 from app.extensions import db
 from app.memory import collector_paused
 from app.models import (Bill, BillStatus, Claim, Client, Contact, InsurancePolicy, Member, Payer, Practice,
-                        SessionStatus)
+                        ServiceCode, SessionStatus)
 from app.seed_history import recent_start, seed_history
 from app.seed_sessions import record_session
 
@@ -27,7 +28,15 @@ PAYERS = [
     {"name": "MassHealth", "clearinghouse_payer_id": "DMA7384", "filing_indicator": "MC",
      "telehealth_modifier": "GT", "audio_only_modifier": "93", "address_line1": "PO Box 9118", "city": "Somerville",
      "state": "MA", "zip_code": "021459118"},
+    {"name": "Bay State Medigap Plan G", "clearinghouse_payer_id": "BSMG1", "filing_indicator": "CI",
+     "telehealth_modifier": "95", "audio_only_modifier": "93", "address_line1": "PO Box 4100", "city": "Worcester",
+     "state": "MA", "zip_code": "016154100"},
 ]
+SUPPLEMENT = 3
+#: Medicare clients with a supplement (secondary) policy: (key, its member id). The sandbox leaves Medicare's 20 %
+#: coinsurance (PR-2) and the supplement pays most of it: Eleanor's claims go Medicare → supplement (billed by
+#: Parity) → client; Robert's Medicare member ID ends in C, so Medicare forwards them itself (a crossover, CLP02 19).
+SECONDARY = [("eleanor", "BSM2290145"), ("robert", "BSM2290388")]
 
 # (key, first, last, preferred, born, sex, payer index or None, member id, clinician: 0 Casey, 1 Jordan)
 CLIENTS = [
@@ -42,13 +51,15 @@ CLIENTS = [
     # Clients of the six months before (app/seed_history.py). Lucas's member ID was typed with an R at intake
     # (rejected, then corrected); Aisha's plan puts everything to the deductible (Y); Marcus's payer denies (D).
     ("lucas", "Lucas", "Ferreira", None, date(1986, 4, 9), "M", 0, "HHP552031R", 1),
-    ("grace", "Grace", "Liu", None, date(2001, 10, 27), "F", 2, "100412957", 0),
-    ("robert", "Robert", "Chen", "Bob", date(1951, 2, 3), "M", 1, "2HT7YU3QW64", 1),
+    ("grace", "Grace", "Liu", None, date(2001, 10, 27), "F", 2, "10041295A", 0),
+    ("robert", "Robert", "Chen", "Bob", date(1951, 2, 3), "M", 1, "2HT7YU3QW6C", 1),
     ("aisha", "Aisha", "Rahman", None, date(1994, 12, 18), "F", 0, "HHP662047Y", 0),
     ("tomas", "Tomás", "Herrera", None, date(1983, 8, 30), "M", None, None, 0),
     ("nora", "Nora", "Lindqvist", None, date(1979, 5, 6), "F", None, None, 1),
     ("marcus", "Marcus", "Bell", None, date(1990, 7, 22), "M", 2, "100688412D", 1),
-    ("morgan", "Morgan", "Park", None, date(1988, 1, 15), "F", 0, "HHP5093377", 0),
+    # Eligibility in the sandbox (app/clearinghouse/sandbox.py): Morgan's coverage has ended (X), Grace's plan wants
+    # prior authorization (A); their claims are paid as any other.
+    ("morgan", "Morgan", "Park", None, date(1988, 1, 15), "F", 0, "HHP509337X", 0),
 ]
 
 
@@ -66,7 +77,36 @@ def seed_clinical(practice: Practice) -> bool:
         _add_recent_weeks(practice, people)
         db.session.flush()
         seed_billing(practice)
+        _check_eligibility(practice, people)
+        _add_estimate(practice, people)
     return True
+
+
+#: Clients whose eligibility the demo has checked (through the sandbox): active with a copay, inactive,
+#: authorization required, the deductible not met.
+ELIGIBILITY_CHECKED = ("maya", "morgan", "grace", "aisha")
+
+
+def _check_eligibility(practice: Practice, people: dict) -> None:
+    """A stored check or two: the sandbox payer answers each client's primary policy, as Check eligibility does."""
+    adapter = clearinghouse.for_practice(practice, claimmd_account_key=None, claimmd_url="", claimmd_timeout=1.0)
+    for key in ELIGIBILITY_CHECKED:
+        client = db.session.get(Client, people["clients"][key])
+        policy = eligibility.primary_policy(client, date.today())
+        if policy is not None:
+            eligibility.run_check(eligibility.start_check(policy, source="web"), adapter)
+
+
+def _add_estimate(practice: Practice, people: dict) -> None:
+    """Sam pays for themselves: a Good Faith Estimate for a year of sessions every two weeks after an intake."""
+    sam = db.session.get(Client, people["clients"]["sam"])
+    services = {service.code: service for service in db.session.scalars(select(ServiceCode).where(
+        ServiceCode.practice_id == practice.id, ServiceCode.code.in_(("90791", "90834"))))}
+    start = date.today() - timedelta(days=28)
+    estimates.issue(practice, sam, sam.primary_clinician,
+                    [estimates.Planned(services["90791"].id, 1, "once"),
+                     estimates.Planned(services["90834"].id, 26, "every_two_weeks")],
+                    ["F41.1"], start, 12, issued_on=start)
 
 
 def _email(first: str, last: str) -> str:
@@ -116,6 +156,10 @@ def _add_people(practice: Practice) -> dict:
             policy.subscriber_address_line1, policy.subscriber_city = "41 Beacon Street", "Cambridge"
             policy.subscriber_state, policy.subscriber_zip_code = "MA", "021394307"
         db.session.add(policy)
+    for key, member_id in SECONDARY:
+        db.session.add(InsurancePolicy(practice_id=practice.id, client_id=clients[key].id,
+                                       payer_id=payers[SUPPLEMENT].id, member_id=member_id, priority=2,
+                                       copay_cents=0, effective_date=start))
     db.session.flush()
     return {"clients": {key: client.id for key, client in clients.items()},
             "members": {email: member.id for email, member in members.items()}}

@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._database import run_on_fresh_database  # noqa: E402 - after the path above
 
 
 def load_claims(practice_id: int, payer_id: int, count: int, round_number: int) -> list[int]:
@@ -95,23 +96,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL server (Debian's binaries)")
     args = parser.parse_args()
-    server = None
-    import os
-
-    with tempfile.TemporaryDirectory() as instance:
-        if args.postgres:
-            from tests.support import postgres
-
-            server = postgres.start()
-            os.environ["DATABASE_URL"] = server.create_database("parity_bench_835")
-        else:
-            os.environ["DATABASE_URL"] = f"sqlite:///{instance}/bench.sqlite3"
-        os.environ["PARITY_INSTANCE_PATH"] = instance
-        try:
-            return run(args)
-        finally:
-            if server:
-                server.stop()
+    return run_on_fresh_database("parity_bench_835", args.postgres, lambda: run(args))
 
 
 def run(args) -> int:

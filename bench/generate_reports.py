@@ -254,7 +254,7 @@ def generate(sessions: int, seed: int = 11) -> int:
                                                trace_number=f"EFT{pid}-{payer_id}-{key[1].isoformat()}",
                                                payment_method="ACH", total_paid_cents=0, paid_on=key[1],
                                                file_id=file.id, source="clearinghouse", claim_count=0,
-                                               unmatched_count=0, provider_adjustments=[], created_at=posted)
+                                               unmatched_count=0, created_at=posted)
                     remittance_id = remittances[key]
                     posting_id = ids(RemittanceClaim)
                     if path == "paid":

@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit, bulk
 from app.after_commit import request_job
-from app.billing import claims, codes
+from app.billing import catalog, claims, codes
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine, BillStatus,
-                        Client, Member, Payment, PaymentMethod, PaymentSource, Practice, Refund, ServiceCode,
-                        SessionStatus, TherapySession)
+                        Claim, ClaimLine, ClaimStatus, Client, Member, Payment, PaymentMethod, PaymentSource, Practice,
+                        Refund, ServiceCode, SessionService, SessionStatus, TherapySession)
 from app.models.types import utcnow
 
 EDITABLE = (BillStatus.PENDED, BillStatus.OPEN)
@@ -304,14 +304,46 @@ class LineChange:
     modifiers: tuple[str, ...] = ()
 
 
-def _line_problems(practice_id: int, change: LineChange) -> tuple[ServiceCode | None, dict[str, str]]:
+def billed_session(bill: Bill) -> TherapySession | None:
+    """The one session the bill's lines come from (None for a bill of several sessions, or of none)."""
+    session_ids = {line.session_id for line in bill.lines if line.session_id}
+    return db.session.get(TherapySession, session_ids.pop()) if len(session_ids) == 1 else None
+
+
+def session_minutes(bill: Bill) -> int | None:
+    """The minutes in session the bill's codes are checked against, when it bills one session."""
+    found = billed_session(bill)
+    return found.minutes if found else None
+
+
+def _time_problem(bill: Bill, code: str) -> str | None:
+    """The session's time rule for a code put on the bill: the same check as Mark Session Complete; a lower
+    code only when the clinician confirmed one on the session."""
+    found = billed_session(bill)
+    if found is None or found.minutes is None:
+        return None
+    check = catalog.time_check(bill.practice_id, code, found.minutes)
+    if not check.allowed:
+        return check.message
+    if check.lower_code and not found.lower_code_reason:
+        return (f"{found.minutes} minutes supports {check.best_code}, not {code}. A lower code needs the "
+                "clinician's reason, given on the session's Mark Session Complete page.")
+    return None
+
+
+def _line_problems(bill: Bill, change: LineChange,
+                   line: BillLine | None = None) -> tuple[ServiceCode | None, dict[str, str]]:
+    """What is wrong with a new line, or a change to `line` (whose unchanged code is not checked again)."""
+    practice_id = bill.practice_id
     problems = {}
     service = db.session.scalar(select(ServiceCode).where(ServiceCode.practice_id == practice_id,
                                                           ServiceCode.code == codes.normalize_code(change.code),
                                                           ServiceCode.enabled.is_(True)))
     if service is None:
         problems["code"] = f"{change.code or 'That'} is not an enabled service of your practice: pick one from the list."
-    if change.units is None or change.units < 1:
+    elif (line is None or line.code != service.code) and (time_problem := _time_problem(bill, service.code)):
+        problems["code"] = time_problem
+    if (change.units is None or change.units < 1) and "code" not in problems:  # one message: units follow the code
         problems["units"] = "Units must be at least 1."
     if change.price_cents is not None and change.price_cents < 0:
         problems["price"] = "The price cannot be negative."
@@ -320,37 +352,46 @@ def _line_problems(practice_id: int, change: LineChange) -> tuple[ServiceCode | 
     return service, problems
 
 
-def update_line(bill: Bill, line: BillLine, change: LineChange, actor: Member | None = None) -> None:
+def update_line(bill: Bill, line: BillLine, change: LineChange, actor: Member | None = None, *,
+                correcting: bool = False) -> None:
     """Change a line's code (its description and price follow the picked service unless given), units,
-    price or modifiers, while the bill is Pended or Open."""
+    price or modifiers, while the bill is Pended or Open. A change the payer would read, once the bill's claim
+    has left, is refused unless `correcting` (app/billing/corrections.py, which then corrects the claim)."""
     bill = _editable(bill)
-    service, problems = _line_problems(bill.practice_id, change)
+    service, problems = _line_problems(bill, change, line)
     if problems:
         raise LineProblems(problems)
     before = (line.code, line.units, line.price_cents, list(line.modifiers))
+    price = service.price_cents if change.price_cents is None else change.price_cents
+    after = (service.code, change.units, price, [m.upper() for m in change.modifiers])
+    claim = _claim_allows(bill, correcting) if before != after else None
     line.service_id = service.id
     line.code = service.code
     line.description = (change.description or service.description or service.name).strip()
     line.units = change.units
-    line.price_cents = service.price_cents if change.price_cents is None else change.price_cents
-    line.modifiers = [m.upper() for m in change.modifiers]
+    line.price_cents = price
+    line.modifiers = after[3]
     db.session.flush()
-    after = (line.code, line.units, line.price_cents, list(line.modifiers))
     if before != after:
         _event(bill, "line_changed", f"Line {line.position}: {before[0]} → {after[0]}", actor)
         if bill.status == BillStatus.OPEN:
             audit.record("bill.line_changed", bill, line=line.position, before=list(before), after=list(after),
                          actor=actor)
-    _rebalance(bill)
+    _lines_changed(bill, claim, actor)
 
 
-def add_line(bill: Bill, change: LineChange, actor: Member | None = None) -> BillLine:
+def add_line(bill: Bill, change: LineChange, actor: Member | None = None, *, correcting: bool = False) -> BillLine:
+    """A new line on a Pended or Open bill (of the bill's session, when it covers one); refused once the bill's
+    claim has left, unless `correcting`."""
     bill = _editable(bill)
-    service, problems = _line_problems(bill.practice_id, change)
+    service, problems = _line_problems(bill, change)
     if problems:
         raise LineProblems(problems)
+    claim = _claim_allows(bill, correcting)
     position = max((line.position for line in bill.lines), default=0) + 1
+    sessions = {line.session_id for line in bill.lines}
     line = BillLine(practice_id=bill.practice_id, bill_id=bill.id, service_id=service.id, position=position,
+                    session_id=next(iter(sessions)) if len(sessions) == 1 else None,
                     service_date=bill.service_date or date.today(),
                     place_of_service=bill.lines[0].place_of_service if bill.lines else "11", code=service.code,
                     description=(change.description or service.description or service.name).strip(),
@@ -362,22 +403,79 @@ def add_line(bill: Bill, change: LineChange, actor: Member | None = None) -> Bil
     _event(bill, "line_added", f"Line {position}: {line.code}", actor)
     if bill.status == BillStatus.OPEN:
         audit.record("bill.line_added", bill, code=line.code, actor=actor)
-    _rebalance(bill)
+    _lines_changed(bill, claim, actor)
     return line
 
 
-def remove_line(bill: Bill, line: BillLine, actor: Member | None = None) -> None:
+def remove_line(bill: Bill, line: BillLine, actor: Member | None = None, *, correcting: bool = False) -> None:
     bill = _editable(bill)
     if len(bill.lines) <= 1:
         raise BillProblem("A bill keeps at least one line; void the bill instead.", field="lines")
+    claim = _claim_allows(bill, correcting)
     code = line.code
+    session_id = line.session_id
+    # Claims that left keep what they said about the line; only their link to it goes.
+    db.session.execute(update(ClaimLine).where(ClaimLine.bill_line_id == line.id).values(bill_line_id=None)
+                       .execution_options(synchronize_session="fetch"))
     db.session.delete(line)
     db.session.flush()
     db.session.refresh(bill, ["lines"])
     _event(bill, "line_removed", f"Removed {code}", actor)
     if bill.status == BillStatus.OPEN:
         audit.record("bill.line_removed", bill, code=code, actor=actor)
+    _lines_changed(bill, claim, actor, also_session=session_id)
+
+
+def correction_needed(claim: Claim, bill: Bill) -> str:
+    """Why a change to what the payer reads is refused outside the Correct the claim flow."""
+    return (f"Claim {claim.patient_control_number} for this bill is {ClaimStatus(claim.status).label} with "
+            f"{claim.payer.name}: a change to codes, units, modifiers or charges goes through Correct the claim "
+            f"(/bills/{bill.id}/correct), which queues a corrected claim so the payer hears of it.")
+
+
+def _claim_allows(bill: Bill, correcting: bool) -> Claim | None:
+    """The bill's current claim, once it is sure a change to what the payer reads may go ahead: the claim is still
+    waiting here (it will be rewritten), or the caller corrects it."""
+    claim = claims.current_claim(bill.id)
+    if claims.has_left(claim) and not correcting:
+        raise BillProblem(correction_needed(claim, bill), conflict=True)
+    return claim
+
+
+def _lines_changed(bill: Bill, claim: Claim | None, actor: Member | None, also_session: int | None = None) -> None:
+    """After the lines changed: the sessions they bill say the same, a claim still waiting here follows the bill,
+    and the money is rebalanced."""
+    db.session.refresh(bill, ["lines"])
+    _sessions_follow(bill, also_session)
+    if claim is not None and not claims.has_left(claim):
+        claims.follow_bill(claim, actor)
     _rebalance(bill)
+
+
+def _sessions_follow(bill: Bill, also_session: int | None = None) -> None:
+    """Rewrite the services of each session on the bill from the bill's lines for it, so the session shows what
+    was billed."""
+    session_ids = {line.session_id for line in bill.lines if line.session_id} | ({also_session} - {None})
+    for session_id in sorted(session_ids):
+        session = db.session.get(TherapySession, session_id)
+        billed = [line for line in bill.lines if line.session_id == session_id]
+        if not billed or sessions_match(session, billed):
+            continue
+        session.lines.clear()
+        db.session.flush()
+        for position, line in enumerate(billed, start=1):
+            session.lines.append(SessionService(
+                practice_id=session.practice_id, service_id=line.service_id, position=position, code=line.code,
+                description=line.description, units=line.units, price_cents=line.price_cents,
+                modifiers=list(line.modifiers)))
+        db.session.flush()
+
+
+def sessions_match(session: TherapySession, billed: list[BillLine]) -> bool:
+    """Whether the session's services are the bill's lines for it (code, modifiers, units, price, in order)."""
+    def shape(lines):
+        return [(line.code, tuple(line.modifiers), line.units, line.price_cents) for line in lines]
+    return shape(session.lines) == shape(billed)
 
 
 class LineProblems(Exception):
@@ -546,10 +644,12 @@ def adjust(bill: Bill, kind: str, amount_cents: int, reason: str, actor: Member 
 
 
 def post_insurance(bill: Bill, payment: Payment | None, write_offs: list[tuple[str, int, str]],
-                   remittance_claim_id: int | None = None, *, balance: int | None = None) -> int:
+                   remittance_claim_id: int | None = None, *, balance: int | None = None,
+                   open_for_client: bool = True) -> int:
     """Post what a payer decided onto a bill: the write-offs it imposes (CO, PI, OA amounts, each
     (kind, cents, reason); negative amounts undo earlier ones) and its payment, up to the balance. A Pended
-    bill is opened first, since what the payer left is now the client's to pay. When write-offs leave the
+    bill is opened first, since what the payer left is now the client's to pay — unless `open_for_client` is
+    False, because the next payer (a secondary or tertiary claim) is asked for it first. When write-offs leave the
     bill owing less than was already paid, the difference goes back to credit; whatever the payment does
     not need stays unapplied on it (client credit). Returns the new balance.
 
@@ -561,7 +661,7 @@ def post_insurance(bill: Bill, payment: Payment | None, write_offs: list[tuple[s
         bill = lock(bill.id)
     if bill.status == BillStatus.VOID:
         raise BillProblem(f"Bill {bill.number} is void; nothing can be posted onto it.", conflict=True)
-    opened = bill.status == BillStatus.PENDED
+    opened = bill.status == BillStatus.PENDED and open_for_client
     if opened:
         open_bill(bill, balance=balance, send_now=False)
     written_off = 0

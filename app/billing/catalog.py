@@ -79,32 +79,13 @@ def problems_with(details: ServiceDetails, existing_codes: set[str], *, editing:
     return problems
 
 
-@dataclass(frozen=True)
-class TimeCheck:
-    """The answer to "does this code fit these minutes?" for one practice."""
-
-    fits: bool  #: the minutes fall in the code's own time band (or the code is untimed)
-    allowed: bool  #: may be billed: fits, or a code lower than the minutes support
-    message: str
-    units: int
-
-
-def time_check(practice_id: int, code: str, minutes: int) -> TimeCheck:
-    """Check a code against the minutes actually spent, with the practice's own rounding for unit codes.
-
-    A lower code than the minutes support is allowed (the clinician may under-code) but does not "fit":
-    the message names the code the minutes support. The practice's own (custom) codes are untimed."""
+def time_check(practice_id: int, code: str, minutes: int) -> codes.TimeCheck:
+    """`codes.check_time` for this practice: its own rounding for unit codes; its custom codes are untimed."""
+    code = codes.normalize_code(code)
     service = db.session.scalar(select(ServiceCode).where(ServiceCode.practice_id == practice_id,
                                                           ServiceCode.code == code))
-    if codes.get(code) is None:
-        if service is not None and service.code_type == CodeType.CUSTOM:
-            return TimeCheck(True, True, f"{code} is your practice's own code; it has no time rule.", 1)
-        return TimeCheck(False, False, f"{code or 'That'} is not a code Parity knows: pick one from the list.", 0)
-    fit = codes.fits(code, minutes, rounding=service.unit_rounding if service else None)
-    if fit.ok and fit.lower_code:
-        return TimeCheck(False, True, f"{minutes} minutes is {fit.best_code}, not {code}. "
-                                      f"Billing the lower code {code} is allowed.", fit.units)
-    return TimeCheck(fit.ok, fit.ok, fit.message, fit.units)
+    return codes.check_time(code, minutes, rounding=service.unit_rounding if service else None,
+                            custom=service is not None and service.code_type == CodeType.CUSTOM)
 
 
 def _bump(practice_id: int) -> None:

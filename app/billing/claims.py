@@ -16,8 +16,8 @@ from app.billing import catalog, codes, diagnoses
 from app.billing.identity import ein_is_valid, npi_is_valid, taxonomy_is_valid, zip9_is_valid
 from app.billing.places import TELEHEALTH_PLACES
 from app.extensions import db
-from app.models import (Bill, BillLine, BillStatus, Claim, ClaimCount, ClaimEvent, ClaimFile, ClaimLine, ClaimStatus, CodeType,
-                        InsurancePolicy, Member, Practice, ServiceCode, SessionNote, TherapySession, X12Counter,
+from app.models import (Bill, BillLine, BillStatus, Claim, ClaimCount, ClaimEvent, ClaimFile, ClaimLine, ClaimStatus,
+                        Client, CodeType, InsurancePolicy, Member, Practice, ServiceCode, SessionNote, TherapySession, X12Counter,
                         X12File)
 from app.x12 import claim_data as x12
 from app.x12.validate import validate_x12
@@ -109,21 +109,31 @@ def _address(line1, line2, city, state, zip_code) -> dict:
 
 def _snapshot(bill: Bill, policy: InsurancePolicy) -> dict:
     practice = db.session.get(Practice, bill.practice_id)
-    client = bill.client
     clinician = bill.clinician
     diagnosis_codes, _ = signed_diagnoses(bill)
     individual = practice.billing_provider == "individual" and clinician is not None
-    patient_is_subscriber = policy.client_is_subscriber
     return {
         "billing_provider": {
             "name": clinician.name if individual else practice.legal_name, "is_person": individual,
             "npi": (clinician.npi if individual else practice.group_npi) or "",
             "taxonomy": (clinician.taxonomy if individual else practice.taxonomy) or "",
-            "tax_id": practice.tax_id or "", "phone": practice.phone or "",
+            "tax_id": practice.tax_id or "", "tax_id_is_ssn": bool(practice.tax_id_is_ssn),
+            "phone": practice.phone or "",
             "address": _address(practice.address_line1, practice.address_line2, practice.city, practice.state,
                                 practice.zip_code)},
         "rendering_provider": {"name": clinician.name, "npi": clinician.npi or "", "taxonomy": clinician.taxonomy or ""}
         if clinician else None,
+        **_policy_parts(bill.client, policy),
+        "diagnoses": diagnosis_codes[:x12.MAX_DIAGNOSES],
+        "modality": _sessions(bill)[0].modality if _sessions(bill) else "in_person",
+        "minutes": {str(session.id): session.minutes for session in _sessions(bill)},
+    }
+
+
+def _policy_parts(client: Client, policy: InsurancePolicy) -> dict:
+    """What a claim sends about one policy: its payer, its subscriber, and the patient when not the subscriber."""
+    patient_is_subscriber = policy.client_is_subscriber
+    return {
         "payer": {"name": policy.payer.name, "payer_id": policy.payer.clearinghouse_payer_id,
                   "filing_indicator": policy.payer.filing_indicator,
                   "telehealth_modifier": policy.payer.telehealth_modifier,
@@ -146,27 +156,77 @@ def _snapshot(bill: Bill, policy: InsurancePolicy) -> dict:
             "relationship": policy.relationship_to_subscriber,
             "address": _address(client.address_line1, client.address_line2, client.city, client.state,
                                 client.zip_code)},
-        "diagnoses": diagnosis_codes[:x12.MAX_DIAGNOSES],
-        "modality": _sessions(bill)[0].modality if _sessions(bill) else "in_person",
-        "minutes": {str(session.id): session.minutes for session in _sessions(bill)},
     }
 
 
+def default_pointers(diagnoses: list[str]) -> list[int]:
+    """The diagnoses a line points at unless a person chose: the principal first, then the others that are
+    conditions treated rather than circumstances (ICD-10-CM Z codes: factors influencing health status), at most
+    four. A Z code is pointed at only when it is the principal."""
+    others = [position for position, code in enumerate(diagnoses[1:], start=2) if not code.upper().startswith("Z")]
+    return [1, *others][:x12.MAX_POINTERS]
+
+
+def pointer_problems(pointers: list[int], diagnoses: list[str]) -> str | None:
+    """Why a line's diagnosis pointers cannot be sent, in plain words (None: they can)."""
+    if not pointers:
+        return "Point the line at one diagnosis at least."
+    if len(pointers) > x12.MAX_POINTERS:
+        return f"A line points at {x12.MAX_POINTERS} diagnoses at most."
+    if len(set(pointers)) != len(pointers):
+        return "Each diagnosis once per line."
+    if any(pointer < 1 or pointer > len(diagnoses) for pointer in pointers):
+        return f"The claim carries {len(diagnoses)} diagnos{'i' if len(diagnoses) == 1 else 'e'}s; point at those."
+    return None
+
+
 def _fill(claim: Claim, bill: Bill, policy: InsurancePolicy) -> None:
-    """(Re)write what the claim sends from the bill and the records it points to."""
+    """(Re)write what the claim sends from the bill and the records it points to. Diagnosis pointers a person
+    chose stay while the claim's diagnoses are the same; what earlier payers decided (a secondary or tertiary
+    claim's prior_payers) stays as it was."""
+    before = claim.snapshot or {}
+    chosen = {line.bill_line_id: list(line.diagnosis_pointers) for line in claim.lines}
     claim.snapshot = _snapshot(bill, policy)
+    if before.get("prior_payers"):
+        claim.snapshot["prior_payers"] = before["prior_payers"]
+    keep_chosen = before.get("diagnoses") == claim.snapshot["diagnoses"]
     claim.policy_id, claim.payer_id = policy.id, policy.payer_id
     claim.service_date = bill.service_date or min(line.service_date for line in bill.lines)
     claim.place_of_service = bill.lines[0].place_of_service
-    pointers = list(range(1, min(len(claim.snapshot["diagnoses"]), x12.MAX_POINTERS) + 1)) or [1]
+    pointers = default_pointers(claim.snapshot["diagnoses"])
     claim.lines.clear()
     db.session.flush()
     for position, line in enumerate(bill.lines, start=1):
         claim.lines.append(ClaimLine(bill_line_id=line.id, position=position,
                                      line_reference=f"{claim.patient_control_number}-{position}",
                                      service_date=line.service_date, code=line.code, modifiers=list(line.modifiers),
-                                     units=line.units, charge_cents=line.charge_cents, diagnosis_pointers=pointers))
+                                     units=line.units, charge_cents=line.charge_cents,
+                                     place_of_service=line.place_of_service,
+                                     diagnosis_pointers=chosen[line.id] if keep_chosen and line.id in chosen
+                                     else list(pointers)))
     claim.total_charge_cents = sum(line.charge_cents for line in bill.lines)
+
+
+def set_pointers(claim: Claim, pointers_by_line: dict[int, list[int]], actor: Member | None = None) -> None:
+    """A person chose which diagnoses each line points at (claim line id → 1-based positions). Only while the claim
+    has not left (Queued or Needs Review); raises ClaimError with the first line's problem, changing nothing."""
+    if claim.status not in (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW):
+        raise ClaimError("Diagnosis pointers change only while the claim is Queued or in Needs Review.")
+    diagnoses = claim.snapshot["diagnoses"]
+    for line in claim.lines:
+        wanted = pointers_by_line.get(line.id, line.diagnosis_pointers)
+        problem = pointer_problems(wanted, diagnoses)
+        if problem:
+            raise ClaimError(f"Line {line.position} ({line.code}): {problem}")
+    changes = {}
+    for line in claim.lines:
+        wanted = list(pointers_by_line.get(line.id, line.diagnosis_pointers))
+        if wanted != line.diagnosis_pointers:
+            changes[str(line.position)] = [line.diagnosis_pointers, wanted]
+            line.diagnosis_pointers = wanted
+    if changes:
+        audit.record("claim.pointers_changed", claim, lines=changes, actor=actor)
+        _apply_scrub(claim, actor)
 
 
 def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str = "1",
@@ -208,10 +268,19 @@ def build_void(original: Claim, actor: Member | None = None) -> Claim:
     since. Scrubbed like any claim before it leaves."""
     claim = Claim(practice_id=original.practice_id, bill_id=original.bill_id, client_id=original.client_id,
                   clinician_id=original.clinician_id, policy_id=original.policy_id, payer_id=original.payer_id,
+                  payer_order=original.payer_order, prior_payer_claim_id=original.prior_payer_claim_id,
                   status=ClaimStatus.QUEUED, frequency_code="8", original_claim_id=original.id,
                   payer_claim_number=original.payer_claim_number, patient_control_number=uuid.uuid4().hex[:20],
                   service_date=original.service_date, place_of_service=original.place_of_service,
                   total_charge_cents=original.total_charge_cents, snapshot=dict(original.snapshot))
+    _number_and_copy_lines(claim, original)
+    _enter_queue(claim, f"Void of claim {original.patient_control_number}.", actor,
+                 void_of=original.patient_control_number)
+    return claim
+
+
+def _number_and_copy_lines(claim: Claim, original: Claim) -> None:
+    """Give a new claim its control number and the original's lines, as they were sent."""
     db.session.add(claim)
     db.session.flush()
     claim.patient_control_number = f"P{claim.practice_id}C{claim.id}"
@@ -220,9 +289,54 @@ def build_void(original: Claim, actor: Member | None = None) -> Claim:
                                      line_reference=f"{claim.patient_control_number}-{line.position}",
                                      service_date=line.service_date, code=line.code, modifiers=list(line.modifiers),
                                      units=line.units, charge_cents=line.charge_cents,
+                                     place_of_service=line.place_of_service,
                                      diagnosis_pointers=list(line.diagnosis_pointers)))
-    _enter_queue(claim, f"Void of claim {original.patient_control_number}.", actor,
-                 void_of=original.patient_control_number)
+
+
+PAYER_ORDERS = {1: "primary", 2: "secondary", 3: "tertiary"}
+#: SBR01 of the payer billed now, by payer order.
+RESPONSIBILITY = {1: "P", 2: "S", 3: "T"}
+
+
+def build_next_claim(prior: Claim, policy: InsurancePolicy, adjudication: dict, *, crossover: bool = False,
+                     actor: Member | None = None) -> Claim:
+    """The next payer's claim (secondary after the primary, tertiary after the secondary) once the prior payer's
+    835 posted and left a balance that is not the provider's: the same lines and charges, the next policy's payer
+    and subscriber, and every earlier payer's decision (`adjudication`, then the prior claim's own prior_payers)
+    for loops 2320/2330/2430. `crossover`: the prior payer forwarded the claim itself (835 CLP02 19–21), so the
+    claim is recorded as Sent by it and waits for the next payer's 835; otherwise it is scrubbed into the queue."""
+    order = prior.payer_order + 1
+    if order > 3:
+        raise ClaimError("A claim goes to three payers at most.")
+    client = db.session.get(Client, prior.client_id)
+    earlier = {**adjudication, "payer": prior.snapshot["payer"], "subscriber": prior.snapshot["subscriber"],
+               "relationship": (prior.snapshot.get("patient") or {}).get("relationship", "18"),
+               "payer_order": prior.payer_order}
+    snapshot = {**prior.snapshot, **_policy_parts(client, policy),
+                "prior_payers": [*prior.snapshot.get("prior_payers", []), earlier]}
+    claim = Claim(practice_id=prior.practice_id, bill_id=prior.bill_id, client_id=prior.client_id,
+                  clinician_id=prior.clinician_id, policy_id=policy.id, payer_id=policy.payer_id,
+                  status=ClaimStatus.SENT if crossover else ClaimStatus.QUEUED, frequency_code="1",
+                  payer_order=order, prior_payer_claim_id=prior.id, crossover=crossover,
+                  patient_control_number=uuid.uuid4().hex[:20], service_date=prior.service_date,
+                  place_of_service=prior.place_of_service, total_charge_cents=prior.total_charge_cents,
+                  snapshot=snapshot)
+    _number_and_copy_lines(claim, prior)
+    name, prior_name = policy.payer.name, prior.snapshot["payer"]["name"]
+    if crossover:
+        message = (f"{prior_name} forwarded the claim to {name} (crossover): {name}'s 835 is awaited; Parity does not "
+                   "send it.")
+        bulk.add(ClaimEvent, claim_id=claim.id, from_status=None, to_status=ClaimStatus.SENT, source="remittance",
+                 message=message, member_id=actor.id if actor else None)
+        _count(claim.practice_id, ClaimStatus.SENT, +1)
+        audit.record("claim.created", claim, actor=actor, follows=prior.patient_control_number, crossover=True)
+    else:
+        message = f"{PAYER_ORDERS[order].capitalize()} claim to {name} for what {prior_name} left."
+        _enter_queue(claim, message, actor, follows=prior.patient_control_number)
+    bulk.add(ClaimEvent, claim_id=prior.id, from_status=prior.status, to_status=prior.status, source="remittance",
+             message=f"{'Forwarded by the payer' if crossover else 'Billed'} to {name}: "
+                     f"{PAYER_ORDERS[order]} claim {claim.patient_control_number}.",
+             member_id=actor.id if actor else None)
     return claim
 
 
@@ -250,6 +364,50 @@ def claims_after_signing(session: TherapySession, actor: Member | None = None) -
     return made
 
 
+# ---------------------------------------------------------------- the bill's claim after the bill changes
+
+#: Statuses in which a claim has not left Parity: a bill edit rewrites it and scrubs it again.
+WAITING = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
+
+
+def current_claim(bill_id: int) -> Claim | None:
+    """The claim that speaks for the bill now: its latest original or replacement, unless a void cancelled it."""
+    claim = db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code.in_(("1", "7")))
+                              .order_by(Claim.id.desc()).limit(1))
+    if claim is None or db.session.scalar(select(Claim.id).where(Claim.original_claim_id == claim.id,
+                                                                 Claim.frequency_code == "8").limit(1)):
+        return None
+    return claim
+
+
+def sent_lines(lines) -> list[tuple]:
+    """What a payer reads of each line, in order: date, code, modifiers, units and charge."""
+    return [(line.service_date, line.code, tuple(line.modifiers), line.units, line.charge_cents) for line in lines]
+
+
+def matches_bill(claim: Claim, bill: Bill) -> bool:
+    """Whether the claim says what the bill says, line for line."""
+    return sent_lines(claim.lines) == sent_lines(bill.lines)
+
+
+def has_left(claim: Claim | None) -> bool:
+    return claim is not None and claim.status not in WAITING
+
+
+def follow_bill(claim: Claim, actor: Member | None = None) -> None:
+    """A claim still waiting here (Queued For Submission or Needs Review) after its bill changed: what it sends is
+    rewritten from the bill and scrubbed again, into Queued For Submission or Needs Review."""
+    if claim.status == ClaimStatus.NEEDS_REVIEW:
+        recheck(claim, actor)
+        return
+    bill = db.session.get(Bill, claim.bill_id)
+    _fill(claim, bill, primary_policy(bill) or db.session.get(InsurancePolicy, claim.policy_id))
+    bulk.add(ClaimEvent, claim_id=claim.id, from_status=claim.status, to_status=claim.status,
+             source="person" if actor else "scrubber", message=f"Rewritten from bill {bill.number} after it changed.",
+             member_id=actor.id if actor else None)
+    _apply_scrub(claim, actor)
+
+
 # ---------------------------------------------------------------- scrubber
 
 
@@ -264,7 +422,14 @@ def scrub(claim: Claim) -> list[Problem]:
                              practice_fix))
     if not taxonomy_is_valid(billing["taxonomy"]):
         found.append(Problem("The billing provider needs a taxonomy code (10 characters ending in X).", practice_fix))
-    if not ein_is_valid(billing["tax_id"]):
+    if billing.get("tax_id_is_ssn"):
+        if not billing["is_person"]:
+            found.append(Problem("Only a sole provider billing under their own NPI (individual billing) may bill "
+                                 "under an SSN; bill under the practice's EIN.", practice_fix))
+        if len(billing["tax_id"] or "") != 9 or not (billing["tax_id"] or "").isdigit():
+            found.append(Problem("The sole provider's SSN (the tax ID claims send) is missing or not 9 digits.",
+                                 practice_fix))
+    elif not ein_is_valid(billing["tax_id"]):
         found.append(Problem("The practice's tax ID (EIN) is missing or not 9 digits.", practice_fix))
     if not zip9_is_valid(billing["address"]["zip_code"]) or not billing["address"]["line1"]:
         found.append(Problem("The billing provider address needs a street and a 9-digit ZIP.", practice_fix))
@@ -284,8 +449,10 @@ def scrub(claim: Claim) -> list[Problem]:
     for message in diagnoses.validate_for_claim(snap["diagnoses"], claim.service_date) if snap["diagnoses"] else []:
         found.append(Problem(message, note_fix))
     for line in claim.lines:
-        if any(pointer > len(snap["diagnoses"]) for pointer in line.diagnosis_pointers):
-            found.append(Problem(f"Line {line.position} points to a diagnosis the claim does not have.", note_fix))
+        problem = pointer_problems(line.diagnosis_pointers, snap["diagnoses"]) if snap["diagnoses"] else None
+        if problem:
+            found.append(Problem(f"Line {line.position} ({line.code}) diagnosis pointers: {problem}",
+                                 f"/claims/{claim.id}"))
         if line.charge_cents <= 0:
             found.append(Problem(f"Line {line.position} ({line.code}) has no charge.", f"/bills/{claim.bill_id}"))
     claim_codes = [line.code for line in claim.lines]
@@ -329,10 +496,11 @@ def _place_and_modifier_problems(claim: Claim) -> list[Problem]:
     telehealth_modifiers = {"95", "GT", "93", "FQ"}
     for line in claim.lines:
         used = set(line.modifiers) & telehealth_modifiers
-        if claim.place_of_service not in TELEHEALTH_PLACES and used:
+        place = line.place_of_service or claim.place_of_service
+        if place not in TELEHEALTH_PLACES and used:
             found.append(Problem(f"Line {line.position} has telehealth modifier {', '.join(sorted(used))} but place "
-                                 f"of service {claim.place_of_service}: telehealth is POS 02 or 10.", fix))
-        if claim.place_of_service in TELEHEALTH_PLACES:
+                                 f"of service {place}: telehealth is POS 02 or 10.", fix))
+        if place in TELEHEALTH_PLACES:
             wanted = payer["audio_only_modifier"] if modality == "audio" else payer["telehealth_modifier"]
             if wanted and wanted not in line.modifiers:
                 found.append(Problem(f"Line {line.position}: {payer['name']} wants modifier {wanted} on "
@@ -356,9 +524,14 @@ def recheck(claim: Claim, actor: Member | None = None) -> bool:
     and scrub again. Clean → back in the queue. Returns whether it passed."""
     if claim.status != ClaimStatus.NEEDS_REVIEW:
         raise ClaimError("Only a claim in Needs Review is rechecked.")
-    bill = db.session.get(Bill, claim.bill_id)
-    policy = primary_policy(bill) or db.session.get(InsurancePolicy, claim.policy_id)
-    _fill(claim, bill, policy)
+    if claim.frequency_code == "8":
+        # A void says what the original said; it waits only for the payer's claim number of the original.
+        claim.payer_claim_number = db.session.get(Claim, claim.original_claim_id).payer_claim_number
+    else:
+        bill = db.session.get(Bill, claim.bill_id)
+        own = db.session.get(InsurancePolicy, claim.policy_id)
+        policy = own if claim.payer_order > 1 else primary_policy(bill) or own
+        _fill(claim, bill, policy)
     problems = scrub(claim)
     claim.problems = [problem.as_dict() for problem in problems]
     if problems:
@@ -449,6 +622,43 @@ def _split_name(name: str) -> tuple[str, str]:
     return (words[-1], " ".join(words[:-1])) if len(words) > 1 else (name, "")
 
 
+def _x12_subscriber(subscriber: dict) -> x12.Subscriber:
+    return x12.Subscriber(member_id=subscriber["member_id"], last_name=subscriber["last_name"],
+                          first_name=subscriber["first_name"], group_number=subscriber["group_number"],
+                          birth_date=date.fromisoformat(subscriber["birth_date"]) if subscriber["birth_date"]
+                          else None, sex=subscriber["sex"] or "U",
+                          address=_x12_address(subscriber["address"]) if subscriber["address"]["line1"] else None)
+
+
+def _x12_payer(payer: dict) -> x12.Payer:
+    return x12.Payer(name=payer["name"], payer_id=payer["payer_id"], filing_indicator=payer["filing_indicator"])
+
+
+def _carried(adjustments: list[dict]) -> tuple[x12.CarriedAdjustment, ...]:
+    return tuple(x12.CarriedAdjustment(group=a["group"], reason=a["reason"], amount_cents=a["amount_cents"])
+                 for a in adjustments)
+
+
+def _other_payers(snap: dict) -> tuple[x12.OtherPayer, ...]:
+    """Loops 2320/2330: each earlier payer's decision, as the prior claims' 835s said it."""
+    return tuple(x12.OtherPayer(
+        responsibility=RESPONSIBILITY[earlier["payer_order"]], relationship=earlier["relationship"],
+        subscriber=_x12_subscriber(earlier["subscriber"]), payer=_x12_payer(earlier["payer"]),
+        paid_cents=earlier["paid_cents"], adjudicated_on=date.fromisoformat(earlier["adjudicated_on"]),
+        adjustments=_carried(earlier["claim_adjustments"]),
+        remaining_patient_liability_cents=earlier["patient_responsibility_cents"])
+        for earlier in snap.get("prior_payers", []))
+
+
+def _line_adjudications(snap: dict, position: int) -> tuple[x12.LineAdjudication, ...]:
+    """Loop 2430 of one line: what each earlier payer did with it (matched by the line's position)."""
+    return tuple(x12.LineAdjudication(
+        payer_id=earlier["payer"]["payer_id"], paid_cents=service["paid_cents"], procedure_code=service["code"],
+        modifiers=tuple(service["modifiers"]), units=service["units"],
+        adjudicated_on=date.fromisoformat(earlier["adjudicated_on"]), adjustments=_carried(service["adjustments"]))
+        for earlier in snap.get("prior_payers", []) for service in earlier["lines"] if service["position"] == position)
+
+
 def to_x12_claim(claim: Claim) -> x12.Claim:
     snap = claim.snapshot
     subscriber = snap["subscriber"]
@@ -461,15 +671,11 @@ def to_x12_claim(claim: Claim) -> x12.Claim:
         lines=tuple(x12.ServiceLine(line_id=line.line_reference, procedure_code=line.code,
                                     charge_cents=line.charge_cents, units=line.units, service_date=line.service_date,
                                     diagnosis_pointers=tuple(line.diagnosis_pointers),
-                                    modifiers=tuple(line.modifiers)) for line in claim.lines),
-        subscriber=x12.Subscriber(member_id=subscriber["member_id"], last_name=subscriber["last_name"],
-                                  first_name=subscriber["first_name"], group_number=subscriber["group_number"],
-                                  birth_date=date.fromisoformat(subscriber["birth_date"]) if subscriber["birth_date"]
-                                  else None, sex=subscriber["sex"] or "U",
-                                  address=_x12_address(subscriber["address"]) if subscriber["address"]["line1"]
-                                  else None),
-        payer=x12.Payer(name=snap["payer"]["name"], payer_id=snap["payer"]["payer_id"],
-                        filing_indicator=snap["payer"]["filing_indicator"]),
+                                    modifiers=tuple(line.modifiers), place_of_service=line.place_of_service or "",
+                                    adjudications=_line_adjudications(snap, line.position))
+                    for line in claim.lines),
+        subscriber=_x12_subscriber(subscriber), payer=_x12_payer(snap["payer"]),
+        payer_responsibility=RESPONSIBILITY[claim.payer_order], other_payers=_other_payers(snap),
         frequency_code=claim.frequency_code, payer_claim_control_number=claim.payer_claim_number or "",
         patient=x12.Patient(last_name=patient["last_name"], first_name=patient["first_name"],
                             middle_name=patient.get("middle_name", ""),
@@ -482,11 +688,13 @@ def to_x12_claim(claim: Claim) -> x12.Claim:
         if rendering and rendering["npi"] != billing["npi"] else None)
 
 
-def _billing_provider(snapshot: dict) -> x12.BillingProvider:
+def x12_billing_provider(snapshot: dict) -> x12.BillingProvider:
+    """The billing provider a claim names (2010AA), from its snapshot: the 837P and the CMS-1500 share it."""
     billing = snapshot["billing_provider"]
     last, first = _split_name(billing["name"]) if billing["is_person"] else (billing["name"], "")
     return x12.BillingProvider(name=last, first_name=first, is_person=billing["is_person"], npi=billing["npi"],
                                taxonomy=billing["taxonomy"], tax_id=billing["tax_id"],
+                               tax_id_is_ssn=billing.get("tax_id_is_ssn", False),
                                address=_x12_address(billing["address"]), phone=billing.get("phone", ""))
 
 
@@ -505,22 +713,14 @@ def write_batches(practice: Practice, claims: list[Claim], *, usage: str = "P") 
         groups.setdefault(claim.snapshot["billing_provider"]["npi"], []).append(claim)
     files, rejected = [], []
     for group in groups.values():
-        number = next_interchange_number(practice.id)
-        batch = x12.Batch(
-            interchange_control_number=number, group_control_number=number, transaction_control_number=number,
-            created_at=datetime.now(timezone.utc), sender_id=practice.submitter_id or f"PARITY{practice.id}",
-            receiver_id=practice.receiver_id or "CLAIMMD", usage_indicator=usage,
-            submitter=x12.Submitter(name=practice.submitter_name or practice.legal_name,
-                                    identifier=practice.submitter_id or f"PARITY{practice.id}",
-                                    contact_name=practice.legal_name,
-                                    # Never made up: the scrubber holds back claims whose practice had no phone.
-                                    phone=practice.phone or group[0].snapshot["billing_provider"].get("phone", "")),
-            receiver=x12.Receiver(name=practice.receiver_name or "CLAIM.MD", identifier=practice.receiver_id
-                                  or "CLAIMMD"),
-            billing_provider=_billing_provider(group[0].snapshot),
-            claims=tuple(to_x12_claim(claim) for claim in group))
-        text = write_837p(batch)
+        created_at = datetime.now(timezone.utc)
+        # Validated under a stand-in control number first, so a file that fails takes no number from the
+        # practice's sequence; only the envelope's numbers differ in the file that is kept.
+        text = _batch_text(practice, group, PROVISIONAL_CONTROL_NUMBER, created_at, usage)
         result = validate_x12(text)
+        number = next_interchange_number(practice.id) if result.ok else None
+        if number is not None:
+            text = _batch_text(practice, group, number, created_at, usage)
         record = X12File(practice_id=practice.id, kind="837P", interchange_control_number=number,
                          claim_count=len(group), content=text, valid=result.ok, validation_messages=result.errors)
         db.session.add(record)
@@ -538,6 +738,27 @@ def write_batches(practice: Practice, claims: list[Claim], *, usage: str = "P") 
                                + "; ".join(result.errors[:3]))
                 rejected.append(claim)
     return Export(files, rejected)
+
+
+#: The control number a file is validated under before it takes a real one.
+PROVISIONAL_CONTROL_NUMBER = 1
+
+
+def _batch_text(practice: Practice, group: list[Claim], number: int, created_at: datetime, usage: str) -> str:
+    batch = x12.Batch(
+        interchange_control_number=number, group_control_number=number, transaction_control_number=number,
+        created_at=created_at, sender_id=practice.submitter_id or f"PARITY{practice.id}",
+        receiver_id=practice.receiver_id or "CLAIMMD", usage_indicator=usage,
+        submitter=x12.Submitter(name=practice.submitter_name or practice.legal_name,
+                                identifier=practice.submitter_id or f"PARITY{practice.id}",
+                                contact_name=practice.legal_name,
+                                # Never made up: the scrubber holds back claims whose practice had no phone.
+                                phone=practice.phone or group[0].snapshot["billing_provider"].get("phone", "")),
+        receiver=x12.Receiver(name=practice.receiver_name or "CLAIM.MD", identifier=practice.receiver_id
+                              or "CLAIMMD"),
+        billing_provider=x12_billing_provider(group[0].snapshot),
+        claims=tuple(to_x12_claim(claim) for claim in group))
+    return write_837p(batch)
 
 
 def mark_sent(claims: list[Claim], file: X12File, source: str = "person", actor: Member | None = None) -> None:

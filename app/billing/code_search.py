@@ -25,6 +25,8 @@ class SearchEntry:
     description: str
     price_cents: int | None = None
     service_id: int | None = None
+    unit_rounding: str | None = None
+    custom: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +36,7 @@ class CodeResult:
     description: str
     price_cents: int | None
     is_addon: bool
-    fits: bool | None
-    reason: str
+    check: codes.TimeCheck | None  #: None when no minutes were given or the code has no time rule
     units: int | None
 
 
@@ -43,12 +44,28 @@ _lock = threading.Lock()
 _indexes: dict[tuple[int, str], tuple[str, codes.CodeIndex]] = {}
 
 
+def _entry(service: ServiceCode) -> SearchEntry:
+    return SearchEntry(service.code, service.name, service.description, service.price_cents, service.id,
+                       service.unit_rounding, service.code_type == CodeType.CUSTOM)
+
+
+def _fit(entries: list[SearchEntry]):
+    """The time check the index ranks and marks by: `codes.check_time` with each service's own rounding."""
+    by_code = {codes.normalize_code(entry.code): entry for entry in entries}
+
+    def fit(code: str, minutes: int) -> codes.TimeCheck | None:
+        entry = by_code.get(code)
+        if codes.get(code) is None:
+            return None
+        return codes.check_time(code, minutes, rounding=entry.unit_rounding if entry else None)
+    return fit
+
+
 def _entries(practice_id: int, context: str) -> list[SearchEntry]:
     services = db.session.scalars(select(ServiceCode).where(ServiceCode.practice_id == practice_id)).all()
     if context == "practice":
-        return [SearchEntry(s.code, s.name, s.description, s.price_cents, s.id) for s in services if s.enabled]
-    custom = [SearchEntry(s.code, s.name, s.description, s.price_cents, s.id)
-              for s in services if s.code_type == CodeType.CUSTOM]
+        return [_entry(s) for s in services if s.enabled]
+    custom = [_entry(s) for s in services if s.code_type == CodeType.CUSTOM]
     reference = [SearchEntry(entry.code, entry.name, entry.description) for entry in codes.all_codes()]
     return reference + custom
 
@@ -59,7 +76,8 @@ def index_for(practice: Practice, context: str) -> codes.CodeIndex:
     cached = _indexes.get(key)
     if cached is not None and cached[0] == practice.catalog_version:
         return cached[1]
-    index = codes.CodeIndex(_entries(practice.id, context))
+    entries = _entries(practice.id, context)
+    index = codes.CodeIndex(entries, fit=_fit(entries))
     with _lock:
         if len(_indexes) >= _CACHE_LIMIT:
             _indexes.pop(next(iter(_indexes)))
@@ -72,8 +90,8 @@ def search_codes(practice: Practice, query: str, *, context: str, minutes: int |
     results = []
     for hit in index_for(practice, context).search(query, limit=limit, minutes=minutes):
         entry: SearchEntry = hit.item
-        units = codes.units_for(hit.code, minutes) if minutes is not None and codes.get(hit.code) else None
+        units = hit.check.units if hit.check is not None and hit.check.units else None
         results.append(CodeResult(code=entry.code, name=entry.name, description=entry.description,
                                   price_cents=entry.price_cents, is_addon=codes.is_addon(entry.code),
-                                  fits=hit.fits, reason=hit.reason or "", units=units))
+                                  check=hit.check, units=units))
     return results

@@ -424,13 +424,78 @@ class SearchResult:
     name: str
     item: CodeLike  #: the indexed object itself, so callers keep their own fields (price, id)
     matched_on: Literal["code", "words"]
-    fits: bool | None = None  #: None when no minutes were given or the code has no known time rule
-    reason: str | None = None  #: the time check in words, when minutes were given
+    check: "TimeCheck | None" = None  #: the time check, when minutes were given and the code has a known rule
+
+    @property
+    def fits(self) -> bool | None:
+        """None when no minutes were given or the code has no known time rule."""
+        return None if self.check is None else self.check.fits
 
 
-def reference_fit(code: str, minutes: int) -> TimeFit | None:
+class Verdict(StrEnum):
+    FITS = "fits"  #: the minutes fall in the code's own time band (or the code is untimed)
+    LOWER = "lower"  #: allowed only with the clinician's reason: the minutes support a higher code
+    MISFIT = "misfit"  #: may not be billed for these minutes
+
+
+@dataclass(frozen=True, slots=True)
+class TimeCheck:
+    """The one answer to "may this code be billed for these minutes?", shared by the code autocomplete,
+    /codes/validate, Mark Session Complete, bill editing and the claim scrubber."""
+
+    code: str
+    minutes: int
+    verdict: Verdict
+    message: str  #: the whole answer in words, for a page or a form field
+    mark: str  #: the short answer the autocomplete shows beside the code ("fits 53 min" …)
+    units: int = 0  #: units the minutes support (0 when the code may not be billed)
+    best_code: str | None = None  #: the code the minutes support, when it is another one
+
+    @property
+    def fits(self) -> bool:
+        return self.verdict == Verdict.FITS
+
+    @property
+    def allowed(self) -> bool:
+        """May be billed: fits, or is a lower code (which needs the clinician's reason)."""
+        return self.verdict != Verdict.MISFIT
+
+    @property
+    def lower_code(self) -> bool:
+        return self.verdict == Verdict.LOWER
+
+
+def check_time(code: str, minutes: int, *, rounding: Rounding | str | None = None,
+               custom: bool = False) -> TimeCheck:
+    """Check a code against the minutes actually spent. `custom`: the practice's own code, which has no time
+    rule; `rounding` applies to 15-minute codes. A code lower than the minutes support is never said to fit."""
+    return _check_time(normalize_code(code), minutes, _rounding(rounding), custom)
+
+
+@lru_cache(maxsize=8192)  # the autocomplete asks the same (code, minutes) pairs on every keystroke
+def _check_time(code: str, minutes: int, rounding: Rounding, custom: bool) -> TimeCheck:
+    spent = f"{minutes} min"
+    if get(code) is None:
+        if custom:
+            return TimeCheck(code, minutes, Verdict.FITS, f"{code} is your practice's own code; it has no time rule.",
+                             "no time rule", 1)
+        return TimeCheck(code, minutes, Verdict.MISFIT, f"{code or 'That'} is not a code Parity knows: pick one "
+                                                        "from the list.", "unknown code")
+    fit = _fits(code, minutes, rounding)
+    if not fit.ok:
+        return TimeCheck(code, minutes, Verdict.MISFIT, fit.message, f"does not fit {spent}: {fit.message}",
+                         0, fit.best_code)
+    if fit.lower_code:
+        return TimeCheck(code, minutes, Verdict.LOWER,
+                         f"{_plural(minutes, 'minute')} supports {fit.best_code}; {code} is lower. Billing a lower "
+                         "code needs your confirmation with a short reason.",
+                         f"lower than {spent} supports ({fit.best_code})", fit.units, fit.best_code)
+    return TimeCheck(code, minutes, Verdict.FITS, fit.message, f"fits {spent}", fit.units, fit.best_code)
+
+
+def reference_fit(code: str, minutes: int) -> TimeCheck | None:
     """The reference time check for a code, or None for a code the reference does not know."""
-    return fits(code, minutes) if get(code) else None
+    return check_time(code, minutes) if get(code) else None
 
 
 def _words(text: str) -> set[str]:
@@ -456,7 +521,7 @@ class CodeIndex:
     __slots__ = ("_items", "_codes", "_name_words", "_all_words", "_fit")
 
     def __init__(self, items: Iterable[CodeLike],
-                 fit: Callable[[str, int], TimeFit | None] = reference_fit):
+                 fit: Callable[[str, int], "TimeCheck | None"] = reference_fit):
         by_code = {normalize_code(item.code): item for item in items}
         self._codes = tuple(sorted(by_code))
         self._items = tuple(by_code[code] for code in self._codes)
@@ -505,18 +570,15 @@ class CodeIndex:
         checked.sort(key=lambda row: _fit_rank(row[2]))  # stable: keeps the match order within each rank
         return [self._result(position, matched_on, fit) for position, matched_on, fit in checked[:limit]]
 
-    def _result(self, position: int, matched_on: str, fit: TimeFit | None = None) -> SearchResult:
+    def _result(self, position: int, matched_on: str, fit: "TimeCheck | None" = None) -> SearchResult:
         item = self._items[position]
-        return SearchResult(self._codes[position], item.name, item, matched_on,
-                            None if fit is None else fit.ok, None if fit is None else fit.message)
+        return SearchResult(self._codes[position], item.name, item, matched_on, fit)
 
 
-def _fit_rank(fit: TimeFit | None) -> int:
+def _fit_rank(fit: "TimeCheck | None") -> int:
     if fit is None:
         return 2
-    if fit.ok:
-        return 1 if fit.lower_code else 0
-    return 3
+    return {Verdict.FITS: 0, Verdict.LOWER: 1, Verdict.MISFIT: 3}[fit.verdict]
 
 
 @cache

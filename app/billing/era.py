@@ -9,12 +9,25 @@ status here. Per claim payment (CLP):
 - 1/2/3 (and 19–21, processed and forwarded): Paid. The insurance payment is applied to the bill, CO and
   PI amounts are contractual write-offs, OA amounts other adjustments; PR amounts (deductible,
   coinsurance, copay) stay on the bill as the client's balance; a Pended bill opens, so the client sees it,
-  even when the payer paid nothing (all to the deductible).
+  even when the payer paid nothing (all to the deductible) — unless the client has a next policy (priority 2
+  or 3) on the date of service: then the next payer is asked first and the bill stays Pended. With CLP02 1/2/3
+  and a PR balance, Parity builds the next payer's claim itself (claims.build_next_claim); with 19/20/21 the
+  payer forwarded the claim (a crossover, NM1*TT): the next claim is recorded as Sent by the payer, never sent
+  by us, and waits for that payer's 835. A payment processed as secondary (2/20) or tertiary (3/21) whose
+  CLP01 names the primary's claim (crossovers keep the original claim number) posts onto the claim that
+  follows it. A later payer's CO/OA-23 (the earlier payers' part) is never written off again: its write-offs
+  are what it leaves of the bill's balance, less what the client owes.
 - 4: Denied, with the CARC/RARC codes in plain words. Nothing is written off: a denial is work for a
-  biller (the denials queue), not a settled debt.
+  biller (the denials queue), not a settled debt. A denial saying the claim is another payer's or not
+  covered by this one (COVERAGE_DENIALS) bills the next payer for all of it, when the client has one.
 - 22: undoes the earlier posting of that claim (payment reversed, write-offs taken back).
 - anything that cannot be matched or posted goes to the unmatched queue with the reason.
 Each claim posts inside a savepoint, so one claim that cannot be posted never leaves half its entries.
+
+Provider-level adjustments (PLB) are rows of their own (ProviderAdjustment), so a remittance's claim payments
+less its PLB amounts equal the deposit: L6 interest (money added), WO and 72 recoveries tied to the claim
+PLB03-2 names (our control number or the payer's claim number), FB forwarding balances carried between
+payments with their reference, and the rest (CS …) as the payer sent them.
 """
 from __future__ import annotations
 
@@ -30,14 +43,23 @@ from app import audit, bulk
 from app.billing import bills, claims as claim_rules
 from app.billing.money import dollars
 from app.extensions import db
-from app.models import (Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Client, ClaimEvent, ClaimStatus, Member, Payer,
-                        Payment, PaymentSource, PostingOutcome, Practice, Remittance, RemittanceClaim, X12File)
+from app.models import (Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Client, ClaimEvent, ClaimStatus,
+                        InsurancePolicy, Member, Payer, Payment, PaymentSource, PostingOutcome, Practice,
+                        ProviderAdjustment, Remittance, RemittanceClaim, X12File)
 from app.models.types import utcnow
 from app.x12 import inbound, reasons
 from app.x12.remittance import parse_835
 
-PROCESSED = {"1", "2", "3", "19", "20", "21"}
+PROCESSED = set(inbound.PROCESSED_AS)
 DENIED = {"4"}
+#: CARCs by which a payer says the claim is not its to pay — another payer's per coordination of benefits (22),
+#: outside its coverage (26, 27), not its insured (31), not covered by it (96, 109, 204): when the client has a
+#: next policy, that payer is billed for the whole claim.
+COVERAGE_DENIALS = {"22", "26", "27", "31", "96", "109", "204"}
+#: CARC 23: the impact of earlier payers' adjudication, how a later payer reports what they paid or wrote off.
+PRIOR_PAYERS_PART = "23"
+#: PLB reasons that recover money paid on one claim, named by PLB03-2.
+RECOVERIES = {"WO", "72"}
 REVERSAL = {"22"}
 #: CAS groups the practice may not bill the client for: written off as contractual.
 CONTRACTUAL_GROUPS = {"CO", "PI", "CR"}
@@ -130,17 +152,15 @@ def post_remittance(practice: Practice, remittance: inbound.Remittance, file: X1
         payer_key=payer_key(remittance), trace_number=remittance.trace_number[:80],
         payment_method=remittance.payment_method[:3], total_paid_cents=remittance.total_paid_cents,
         paid_on=remittance.paid_on, file_id=file.id, source=source, claim_count=len(remittance.claims),
-        provider_adjustments=[{"reason": plb.reason, "reason_text": reasons.describe_provider_adjustment(plb.reason),
-                               "reference": plb.reference, "amount_cents": plb.amount_cents}
-                              for plb in remittance.provider_adjustments],
         posted_by_id=actor.id if actor else None)
     db.session.add(record)
     db.session.flush()
     echoed = {id(payment): _echoed_claim_number(payment) for payment in remittance.claims}
     by_number = _claims_by_number(practice.id, [payment.patient_control_number for payment in remittance.claims]
                                   + [number for number in echoed.values() if number])
-    items = [(payment, by_number.get(payment.patient_control_number) or by_number.get(echoed[id(payment)]))
-             for payment in remittance.claims]
+    items = _to_later_payers([(payment, by_number.get(payment.patient_control_number)
+                               or by_number.get(echoed[id(payment)])) for payment in remittance.claims])
+    _record_provider_adjustments(record, remittance, actor)
     one_by_one = _post_together(record, items, actor)
     for payment, claim in one_by_one:
         _post_matched(_line(record, payment, claim), record, payment, claim, actor)
@@ -165,6 +185,59 @@ def _claims_by_number(practice_id: int, numbers: list[str]) -> dict[str, Claim]:
     return found
 
 
+def _to_later_payers(items: list[tuple]) -> list[tuple]:
+    """A payment processed as secondary or tertiary that names an earlier payer's claim (a crossover keeps the
+    original CLP01) belongs to the claim that follows it: the next payer's claim."""
+    waiting = {claim.id for payment, claim in items
+               if claim is not None and (payment.processed_as or 0) > claim.payer_order}
+    if not waiting:
+        return items
+    followers: dict[int, Claim] = {}
+    while waiting:
+        found = db.session.scalars(select(Claim).where(Claim.prior_payer_claim_id.in_(sorted(waiting)))
+                                   .order_by(Claim.id).options(selectinload(Claim.lines))).all()
+        waiting = set()
+        for claim in found:
+            followers[claim.prior_payer_claim_id] = claim
+            waiting.add(claim.id)
+    routed = []
+    for payment, claim in items:
+        while claim is not None and (payment.processed_as or 0) > claim.payer_order and claim.id in followers:
+            claim = followers[claim.id]
+        routed.append((payment, claim))
+    return routed
+
+
+def _record_provider_adjustments(record: Remittance, remittance: inbound.Remittance, actor: Member | None) -> None:
+    """Every PLB adjustment as a row; a recovery (WO, 72) tied to the claim its reference names, with an event on
+    that claim saying what the payer took back."""
+    if not remittance.provider_adjustments:
+        return
+    references = sorted({plb.reference for plb in remittance.provider_adjustments if plb.reference})
+    named: dict[str, Claim] = {}
+    if references:
+        for claim in db.session.scalars(select(Claim).where(
+                Claim.practice_id == record.practice_id,
+                (Claim.patient_control_number.in_(references)) | (Claim.payer_claim_number.in_(references)))
+                .order_by(Claim.id)):
+            named.setdefault(claim.patient_control_number, claim)
+            if claim.payer_claim_number:
+                named.setdefault(claim.payer_claim_number, claim)
+    for plb in remittance.provider_adjustments:
+        claim = named.get(plb.reference) if plb.reference else None
+        db.session.add(ProviderAdjustment(
+            practice_id=record.practice_id, remittance_id=record.id, provider_id=plb.provider_id[:50],
+            fiscal_period_date=plb.fiscal_period_date, reason=plb.reason[:2], reference=plb.reference[:50],
+            amount_cents=plb.amount_cents, claim_id=claim.id if claim else None))
+        if claim is not None and plb.reason in RECOVERIES:
+            db.session.add(ClaimEvent(
+                claim_id=claim.id, from_status=claim.status, to_status=claim.status, source="remittance",
+                member_id=actor.id if actor else None,
+                message=f"835 {record.trace_number} from {record.payer_name}: "
+                        f"{reasons.describe_provider_adjustment(plb.reason)} of ${dollars(plb.amount_cents)} "
+                        f"for this claim, taken from the payment."))
+
+
 def _echoed_claim_number(payment: inbound.ClaimPayment) -> str | None:
     """The control number of the claim a payment's echoed line ids name (REF*6R "<control number>-<line>"), when
     they all name the same one: the claim, even if the payer rewrote CLP01."""
@@ -186,7 +259,8 @@ def _ordinary(items: list[tuple]) -> set[int]:
     bills_seen = Counter(claim.bill_id for _, claim in items if claim is not None)
     return {position for position, (payment, claim) in enumerate(items) if claim is not None
             and payment.status_code in PROCESSED | DENIED and payment.paid_cents >= 0
-            and claims_seen[claim.id] == 1 and bills_seen[claim.bill_id] == 1}
+            and claims_seen[claim.id] == 1 and bills_seen[claim.bill_id] == 1 and claim.payer_order == 1
+            and (payment.processed_as or 1) == 1}
 
 
 def _post_together(remittance: Remittance, items: list[tuple], actor: Member | None) -> list[tuple]:
@@ -200,6 +274,7 @@ def _post_together(remittance: Remittance, items: list[tuple], actor: Member | N
         chunk = bill_ids[start:start + _CHUNK]
         for bill in db.session.scalars(select(Bill).where(Bill.id.in_(chunk)).order_by(Bill.id).with_for_update()
                                        .options(selectinload(Bill.client).selectinload(Client.contacts),
+                                                selectinload(Bill.client).selectinload(Client.policies),
                                                 selectinload(Bill.clinician), selectinload(Bill.lines))
                                        .execution_options(populate_existing=True)):
             loaded[bill.id] = bill
@@ -217,7 +292,8 @@ def _post_together(remittance: Remittance, items: list[tuple], actor: Member | N
             bill = loaded[claim.bill_id]
             denied = payment.status_code in DENIED
             write_offs = [] if denied else _write_offs(_adjustment_rows(payment))
-            if bill.status == BillStatus.VOID or balances[bill.id] < sum(amount for _, amount, _ in write_offs):
+            if bill.status == BillStatus.VOID or balances[bill.id] < sum(amount for _, amount, _ in write_offs) \
+                    or _next_policy(bill.client.policies, claim, payment) is not None:
                 later.append((payment, claim))
                 continue
             line = _line(remittance, payment, claim)
@@ -315,12 +391,82 @@ def _insurance_payment(remittance: Remittance, payment: inbound.ClaimPayment, cl
 
 def _post(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimPayment, claim: Claim,
           actor: Member | None) -> None:
+    if (payment.processed_as or 0) > claim.payer_order:
+        raise _Unpostable(f"The payer processed it as the {ORDER_NAMES[payment.processed_as]} payer, but this is the "
+                          f"{ORDER_NAMES[claim.payer_order]} payer's claim and no "
+                          f"{ORDER_NAMES[payment.processed_as]} claim follows it.")
     money = _insurance_payment(remittance, payment, claim, actor)
     line.payment_id = money.id if money is not None else None
-    write_offs = [] if payment.status_code in DENIED else _write_offs(line.adjustments)
+    bill = db.session.get(Bill, claim.bill_id)
+    if payment.status_code in DENIED:
+        write_offs = []
+    elif claim.payer_order > 1:
+        write_offs = _later_payer_write_offs(line.adjustments, bills.balances([bill.id])[bill.id], payment)
+    else:
+        write_offs = _write_offs(line.adjustments)
+    policies = db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id == claim.client_id)).all()
+    next_policy = _next_policy(policies, claim, payment)
     if _decides_bill(payment, money, write_offs):
-        bills.post_insurance(db.session.get(Bill, claim.bill_id), money, write_offs, line.id)
+        bills.post_insurance(bill, money, write_offs, line.id, open_for_client=next_policy is None)
     _settle_claim(line, remittance, payment, claim, write_offs, actor)
+    if next_policy is not None:
+        claim_rules.build_next_claim(claim, next_policy, _adjudication(remittance, payment, claim),
+                                     crossover=payment.forwarded, actor=actor)
+
+
+ORDER_NAMES = {1: "primary", 2: "secondary", 3: "tertiary"}
+
+
+def _next_policy(policies: list[InsurancePolicy], claim: Claim, payment: inbound.ClaimPayment
+                 ) -> InsurancePolicy | None:
+    """The client's next payer for what this payment leaves, when it leaves it to one: the payer forwarded the
+    claim (19–21), or left the client a share (PR), or denied it as not its to pay. None otherwise (or when the
+    claim is already the tertiary's, or the client has no further policy on the date of service)."""
+    if claim.payer_order >= 3 or payment.status_code not in PROCESSED | DENIED:
+        return None
+    if payment.status_code in DENIED:
+        adjustments = [*payment.adjustments, *(a for service in payment.services for a in service.adjustments)]
+        if not any(adjustment.reason in COVERAGE_DENIALS for adjustment in adjustments):
+            return None
+    elif not payment.forwarded and payment.patient_responsibility_cents <= 0:
+        return None
+    current = next((policy for policy in policies if policy.id == claim.policy_id), None)
+    floor = current.priority if current is not None else claim.payer_order
+    later = [policy for policy in policies if policy.priority > floor and policy.is_active_on(claim.service_date)]
+    return min(later, key=lambda policy: policy.priority) if later else None
+
+
+def _later_payer_write_offs(adjustments: list[dict], balance: int, payment: inbound.ClaimPayment
+                            ) -> list[tuple[str, int, str]]:
+    """A secondary or tertiary payer's write-offs: its CO/PI/OA amounts without the earlier payers' part (CARC 23),
+    never more than the bill still owes once this payment and what the client owes are counted."""
+    room = max(0, balance - payment.paid_cents - max(0, payment.patient_responsibility_cents))
+    kept = []
+    for kind, amount, reason in _write_offs([entry for entry in adjustments if entry["reason"] != PRIOR_PAYERS_PART]):
+        amount = min(amount, room)
+        if amount > 0:
+            kept.append((kind, amount, reason))
+            room -= amount
+    return kept
+
+
+def _adjudication(remittance: Remittance, payment: inbound.ClaimPayment, claim: Claim) -> dict:
+    """What this payer decided, as the next payer's claim reports it (loops 2320, 2430): what it paid, its claim
+    and line adjustments, and when."""
+    positions = {line.line_reference: line.position for line in claim.lines}
+
+    def cas(adjustments) -> list[dict]:
+        return [{"group": a.group, "reason": a.reason, "amount_cents": a.amount_cents} for a in adjustments]
+
+    return {"claim_id": claim.id, "payer_order": claim.payer_order, "paid_cents": payment.paid_cents,
+            "patient_responsibility_cents": payment.patient_responsibility_cents,
+            "adjudicated_on": (remittance.paid_on or date.today()).isoformat(),
+            "payer_claim_number": payment.payer_claim_number, "status_code": payment.status_code,
+            "claim_adjustments": cas(payment.adjustments),
+            "lines": [{"position": positions.get(service.line_reference), "code": service.procedure_code,
+                       "modifiers": list(service.modifiers), "units": service.units,
+                       "paid_cents": service.paid_cents, "adjustments": cas(service.adjustments)}
+                      for service in payment.services]}
 
 
 def _settle_claim(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimPayment, claim: Claim,

@@ -43,6 +43,15 @@ def ein_is_valid(ein: str) -> bool:
     return bool(re.fullmatch(r"\d{2}-?\d{7}", ein or "")) and digits_only(ein)[:2] != "00"
 
 
+def ssn_is_valid(ssn: str) -> bool:
+    """True for a social security number a sole provider may bill under: nine digits, written 123-45-6789 or
+    123456789, never area 000, 666 or 900–999, group 00 or serial 0000."""
+    if not re.fullmatch(r"\d{3}-?\d{2}-?\d{4}", ssn or ""):
+        return False
+    digits = digits_only(ssn)
+    return digits[:3] not in ("000", "666") and digits[0] != "9" and digits[3:5] != "00" and digits[5:] != "0000"
+
+
 def zip9_is_valid(zip_code: str) -> bool:
     """True for a ZIP+4 (claims need all nine digits), written 12345-6789 or 123456789."""
     return bool(_ZIP9.fullmatch(zip_code or ""))

@@ -1,8 +1,11 @@
 """A client's ledger: what they were charged and what they paid, in date order with a running balance.
 
 Built from the same entries bills use. Pended bills are not shown (the client has not seen them) and
-voided bills drop out; money applied to a voided bill went back to credit, so the balance still adds up:
-the final balance equals the open bills' balances minus the client's credit.
+voided bills drop out; money applied to a voided bill went back to credit, so the balance still adds up.
+An Open bill whose balance insurance holds (`responsibility.side`: a claim the payer has not decided, or a
+denial not worked yet) is followed by an entry that takes that balance off the client's, on the same day, until
+the payer decides: so the final balance equals the client's side of the open bills (as aging and the bill page
+put it) minus the client's credit.
 """
 from collections import defaultdict
 from dataclasses import dataclass
@@ -11,12 +14,16 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.billing import bills as bill_rules
+from app.billing import responsibility
 from app.billing.summaries import line_weight, split
 from app.extensions import db
 from app.models import (Adjustment, Allocation, Bill, BillLine, BillStatus, Client, Payment, PaymentSource, Refund,
                         SessionStatus, TherapySession)
 
 ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
+#: The entry that takes a balance insurance holds off the client's.
+AWAITING = "Billed to insurance, awaiting its decision"
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,15 @@ def entries(client_id: int, start: date | None = None, end: date | None = None) 
     raw: list[Entry] = []
     issued = db.session.scalars(select(Bill).where(Bill.client_id == client_id, Bill.status.in_(ISSUED))
                                 .options(selectinload(Bill.lines))).all()
+    owed_by = responsibility.sides(issued)
+    balances = bill_rules.balances([bill.id for bill in issued if owed_by[bill.id] == responsibility.Side.INSURANCE])
     for bill in issued:
         raw.append(Entry(bill.issued_at.date(), f"Bill {bill.number}", sum(l.charge_cents for l in bill.lines), 0,
                          order=1))
+        waiting = balances.get(bill.id, 0)
+        if waiting:
+            raw.append(Entry(bill.issued_at.date(), f"{AWAITING} (bill {bill.number})", max(-waiting, 0),
+                             max(waiting, 0), order=1))
     payments = db.session.scalars(select(Payment).where(Payment.client_id == client_id)).all()
     for payment in payments:
         label = "Insurance payment" if payment.source == "insurance" else f"Payment ({payment.method})"

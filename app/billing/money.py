@@ -31,3 +31,10 @@ def dollars(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(int(cents)), 100)
     return f"{sign}{whole}.{part:02d}"
+
+
+def spoken(cents: int) -> str:
+    """150000 → '$1,500', 3050 → '$30.50': amounts in a sentence (whole dollars without their cents)."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}${whole:,}" + (f".{part:02d}" if part else "")

@@ -56,22 +56,23 @@ Revenue (`revenue`): the ledger's entries (app/billing/ledger.py), summed for th
 
 Accounts receivable aging (`aging`)
 - A receivable is a bill someone has been asked to pay or is being asked to: an Open bill, or a Pended bill
-  that has a claim (the practice's default holds the client's bill until the payer's 835 opens it, so the
-  insurance receivable lives on Pended bills). Complete bills owe nothing (the status machine completes a
-  bill exactly when its balance is zero); Void bills and Pended bills without a claim are not receivables.
+  while insurance holds it (the practice's default holds the client's bill until the payer's 835 opens it, so
+  the insurance receivable lives on Pended bills). Complete bills owe nothing (the status machine completes a
+  bill exactly when its balance is zero); Void bills and other Pended bills are not receivables.
   Balances are today's (charges − allocations − adjustments, as `bills.totals`); `as_of` (default: today in
   the practice's time zone) is the day ages are measured to. The start and end of the filter are ignored.
 - Age is `as_of` − the bill's date of service (its first): 0–30, 31–60, 61–90, over 90 days; a bill dated
   after `as_of` (paid in advance) or without a date is 0–30.
-- Responsibility: insurance while the bill's latest original or replacement claim is unsettled (Queued For
-  Submission, Sent, Received, In process, Needs Review) or Denied with the denial not worked yet or appealed;
-  the client's once it is Paid (what is left is deductible, coinsurance or copay), once the denial was billed
-  to the client, written off or voided, and for bills without a claim.
+- Responsibility (`responsibility.side`, which the ledger, the statement and the bill page use too): insurance
+  while the bill's latest original or replacement claim is unsettled (Queued For Submission, Sent, Received, In
+  process, Needs Review) or Denied with the denial not worked yet or appealed; the client's once it is Paid
+  (what is left is deductible, coinsurance or copay), once the denial was billed to the client, written off or
+  voided, and for bills without a claim.
 - by_payer groups by the bill's payer (id None and "Self-pay" without a claim), with both columns; by_client by
   the bill's client, in name order, a page of CLIENTS_PER_PAGE at a time (`clients_next_after`: the client
   the next page starts after), or every client with `clients_per_page=None`. `totals` equals the sum of
   `bills.totals(bill).balance` over the receivable bills in scope. It is not reduced by client credit
-  (unapplied payments): the ledger's balance is those Open bills' balances minus that credit.
+  (unapplied payments): a client's ledger balance is their side of it minus that credit.
 
 Claim outcomes (`claim_outcomes`)
 - The claims are those whose date of service is in the period (a cohort, as the claims page filters them),

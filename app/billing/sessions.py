@@ -153,8 +153,10 @@ def _service(practice_id: int, code: str) -> ServiceCode | None:
                                                       ServiceCode.code == codes.normalize_code(code)))
 
 
-def _line_problems(practice_id: int, lines: list[LineInput], minutes: int | None) -> dict[str, str]:
-    """Per-line rules: a service of the catalog, units, modifiers, time bands, add-ons, repeats."""
+def _line_problems(practice_id: int, lines: list[LineInput], minutes: int | None,
+                   lower_code_reason: str = "") -> dict[str, str]:
+    """Per-line rules: a service of the catalog, units, modifiers, time bands (a lower code only with a
+    reason), add-ons, repeats."""
     problems: dict[str, str] = {}
     if not lines:
         return {"lines": "Add at least one service."}
@@ -188,6 +190,12 @@ def _line_problems(practice_id: int, lines: list[LineInput], minutes: int | None
             check = catalog.time_check(practice_id, code, minutes)
             if not check.allowed:
                 problems[f"{key}-code"] = check.message
+                problems.pop(f"{key}-units", None)  # one message: the units follow from the code
+            elif check.lower_code and not lower_code_reason:
+                problems[f"{key}-code"] = (f"{minutes} minutes supports {check.best_code}, not {code}. To bill the "
+                                           f"lower code, confirm it below with a short reason.")
+                problems["lower_code_reason"] = (f"Say why you bill {code} although {minutes} minutes supports "
+                                                 f"{check.best_code}, or pick {check.best_code}.")
             elif codes.get(code) and line.units and codes.unit_minutes(code) and line.units > check.units > 0:
                 problems[f"{key}-units"] = (f"{minutes} minutes support {check.units} unit"
                                             f"{'s' if check.units != 1 else ''} of {code}, not {line.units}.")
@@ -214,11 +222,18 @@ def _replace_lines(session: TherapySession, lines: list[LineInput]) -> None:
             modifiers=[modifier.upper() for modifier in line.modifiers]))
 
 
+def lower_codes(practice_id: int, lines: list[LineInput], minutes: int) -> list[str]:
+    """The lines' codes that are lower than `minutes` support (each needs the clinician's reason)."""
+    return [code for code in (codes.normalize_code(line.code) for line in lines)
+            if catalog.time_check(practice_id, code, minutes).lower_code]
+
+
 def complete_session(session: TherapySession, lines: list[LineInput], minutes: int | None,
-                     time_correction_note: str | None, actor: Member) -> None:
+                     time_correction_note: str | None, actor: Member, lower_code_reason: str | None = None) -> None:
     """Mark a session complete with the services to bill. Minutes that differ from start-to-end need a
-    note saying why; a code the minutes do not support, an add-on without its parent, a service that may
-    not repeat used twice, or zero units are refused, each beside its line."""
+    note saying why; a code lower than the minutes support needs the clinician's reason; a code the minutes
+    do not support, an add-on without its parent, a service that may not repeat used twice, or zero units
+    are refused, each beside its line."""
     problems: dict[str, str] = {}
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         problems["status"] = "A cancelled or no-show session cannot be completed; put it back on the schedule first."
@@ -234,11 +249,18 @@ def complete_session(session: TherapySession, lines: list[LineInput], minutes: i
         problems["time_correction_note"] = (f"The session ran {session.scheduled_minutes} minutes from start to end; "
                                             f"say why {minutes} minutes is right (for example, the video connection "
                                             "dropped).")
-    problems |= _line_problems(session.practice_id, list(lines), minutes if "minutes" not in problems else None)
+    reason = (lower_code_reason or "").strip()
+    problems |= _line_problems(session.practice_id, list(lines), minutes if "minutes" not in problems else None,
+                               reason)
     if problems:
         raise SessionProblems(problems)
     if corrected and (session.minutes != minutes or session.time_correction_note != note):
         audit.record("session.time_corrected", session, minutes=[session.scheduled_minutes, minutes], reason=note)
+    lowered = lower_codes(session.practice_id, list(lines), minutes)
+    reason = reason if lowered else None
+    if lowered and (session.lower_code_reason != reason or session.minutes != minutes):
+        audit.record("session.lower_code_confirmed", session, codes=lowered, minutes=minutes, reason=reason)
+    session.lower_code_reason = reason
     session.minutes = minutes
     session.time_correction_note = note if corrected else None
     _replace_lines(session, list(lines))

@@ -28,9 +28,10 @@ Facts (measure: what is counted; day: the practice's local day):
   `claims_denied`, `claims_reason` (code "GROUP-CARC", once per claim) and `claims_paid_days` (code: the days from
   service to the first standing 835 payment date).
 
-- bill, for aging: `owed_insurance` / `owed_client`, the balance of a receivable bill (Open, or Pended with a
-  claim) by who owes it now (see reports.aging), on its date of service (`UNDATED` without one), by payer and
-  clinician: aging by payer reads these totals, the last months' days into their age buckets.
+- bill, for aging: `owed_insurance` / `owed_client`, the balance of a receivable bill by who owes it now
+  (`responsibility.side`, the rule the ledger and the bill page use too), on its date of service (`UNDATED`
+  without one), by payer and clinician: aging by payer reads these totals, the last months' days into their age
+  buckets.
 
 Receivables: one row per receivable bill whose balance is not zero, with its balance, client, date of service
 and who owes it (aging by client reads a page of clients' rows).
@@ -54,6 +55,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.after_commit import request_job
+from app.billing import responsibility
 from app.executemany import insert_rows
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillLine, BillStatus, Claim, ClaimEvent,
@@ -70,11 +72,7 @@ _SETTLED = "parity_report_settled"
 _ROUNDS = 10
 _CHUNK = 2000
 ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
-UNSETTLED = (ClaimStatus.QUEUED, ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS,
-             ClaimStatus.NEEDS_REVIEW)
 WAITING = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
-#: Denials still with the payer: not worked yet (None), or appealed.
-DENIAL_STILL_WITH_PAYER = (None, "appealed")
 #: The day of the balance facts of a bill without a date of service (aging counts it as new: 0–30 days).
 UNDATED = date.max
 
@@ -529,15 +527,15 @@ def _bill_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
             day = received_on if amount > 0 else zones.day(practice_id, created_at)
             for code, part in split(amount, weights):
                 facts[(practice_id, day, measure, code, payer_id, clinician_id)] += part
-        # Aging: a receivable is an Open bill, or a Pended one with a claim (insurance is being asked).
-        if status == BillStatus.OPEN or (status == BillStatus.PENDED and originals):
+        # Aging: who owes the balance of a receivable bill (app/billing/responsibility.py).
+        owed_by = responsibility.side(status, [(frequency, status_, action)
+                                               for frequency, _, status_, action in claims[bill_id]])
+        if owed_by is not None:
             balance = (sum(price * units for _, price, units in bill_lines)
                        - sum(amount for amount, *_ in allocations[bill_id])
                        - sum(amount for _, amount, _ in adjustments[bill_id]))
             if balance:
-                latest = [claim for claim in claims[bill_id] if claim[0] in ("1", "7")]
-                insurance = bool(latest) and (latest[-1][2] in UNSETTLED or (
-                    latest[-1][2] == ClaimStatus.DENIED and latest[-1][3] in DENIAL_STILL_WITH_PAYER))
+                insurance = owed_by == responsibility.Side.INSURANCE
                 measure = "owed_insurance" if insurance else "owed_client"
                 facts[(practice_id, service_date or UNDATED, measure, "", payer_id, clinician_id)] += balance
                 found.receivables[bill_id] = {

@@ -92,3 +92,7 @@ class Clearinghouse(Protocol):
 
     def fetch_remittance(self, notice: RemittanceNotice) -> str:
         """The raw 835 text of one notice."""
+
+    def check_eligibility(self, inquiry: str) -> str:
+        """Send one 270 (a gated file of one inquiry) and return the payer's 271 text, as received.
+        ClearinghouseUnavailable when no answer came (try later); ClearinghouseError when refused."""

@@ -1,4 +1,5 @@
-"""The Claim.MD adapter: 837P uploads, claim statuses and 835s over Claim.MD's HTTP services.
+"""The Claim.MD adapter: 837P uploads, claim statuses, 835s and eligibility (270 → 271 over `elig/`) over
+Claim.MD's HTTP services.
 
 Every call is a POST to `<base_url><service>/` with the form field `AccountKey` and `Accept:
 application/json` (Claim.MD answers XML without it). Failures are sorted the way the worker needs them:
@@ -150,16 +151,25 @@ class ClaimMD:
     def fetch_remittance(self, notice: RemittanceNotice) -> str:
         """The 835 text of one ERA."""
         response = self._post("era835", {"eraid": notice.reference})
+        return self._x12_answer("era835", response, f"an 835 for ERA {notice.reference}")
+
+    def check_eligibility(self, inquiry: str) -> str:
+        """Send one 270 to `elig/` (multipart, like an upload); Claim.MD answers with the payer's 271."""
+        response = self._post("elig", {}, files={"File": ("inquiry.270", inquiry.encode("utf-8"), "text/plain")})
+        return self._x12_answer("elig", response, "a 271")
+
+    def _x12_answer(self, service: str, response: requests.Response, what: str) -> str:
+        """An X12 file answered as the body itself, or as JSON `data` (a string or a list of strings)."""
         body = _body(response)
         if body.lstrip("\ufeff \r\n\t").startswith("ISA"):
             return body.lstrip("\ufeff \r\n\t")  # some accounts get the file itself, not JSON
-        answer = self._json("era835", response)
-        self._raise_for_errors("era835", answer)
+        answer = self._json(service, response)
+        self._raise_for_errors(service, answer)
         data = answer.get("data")
         if isinstance(data, list) and all(isinstance(part, str) for part in data):
             data = "".join(data)
         if not isinstance(data, str) or not data.lstrip().startswith("ISA"):
-            raise ClearinghouseError(f"Claim.MD era835 answered without an 835 for ERA {notice.reference}")
+            raise ClearinghouseError(f"Claim.MD {service} answered without {what}")
         return data.lstrip()
 
     # ------------------------------------------------------------ HTTP

@@ -1,6 +1,7 @@
 """The `files` clearinghouse: for any clearinghouse Parity has no API for (Office Ally, Availity, Waystar …).
 People download 837P batches from the claims page (their claims become Sent) and upload the 999, 277CA and
-835 files they receive; the worker has nothing to send or poll."""
+835 files they receive; the worker has nothing to send or poll. Eligibility the same way: people download a
+check's 270 from the client's page and upload the 271 they get back."""
 from app.clearinghouse.base import (ClearinghouseError, PollResult, RemittanceList, RemittanceNotice,
                                     UploadReceipt)
 
@@ -23,3 +24,7 @@ class Files:
 
     def fetch_remittance(self, notice: RemittanceNotice) -> str:
         raise ClearinghouseError("This practice uploads 835 files on the Remittances page.")
+
+    def check_eligibility(self, inquiry: str) -> str:
+        raise ClearinghouseError("This practice moves files by hand: download the 270 from the client's page and "
+                                 "upload the 271 you get back.")

@@ -3,7 +3,7 @@ numbers of the X12 files they travel in."""
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -35,6 +35,7 @@ class Claim(db.Model):
     __tablename__ = "claims"
     __table_args__ = (
         CheckConstraint("frequency_code IN ('1', '7', '8')", name="frequency_code"),
+        CheckConstraint("payer_order IN (1, 2, 3)", name="payer_order"),
         CheckConstraint("status IN ('queued', 'sent', 'received', 'in_process', 'paid', 'needs_review', 'denied')",
                         name="status"),
         UniqueConstraint("patient_control_number"),
@@ -63,6 +64,12 @@ class Claim(db.Model):
     frequency_code: Mapped[str] = mapped_column(String(1), default="1")
     #: The claim this one replaces or voids (frequency 7 or 8).
     original_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    #: Which payer this claim asks: 1 primary, 2 secondary, 3 tertiary (SBR01 P, S, T).
+    payer_order: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: The earlier payer's claim this one follows (a secondary follows the primary's, a tertiary the secondary's).
+    prior_payer_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    #: The earlier payer forwarded the claim itself (835 CLP02 19–21): nothing is sent; its 835 is awaited.
+    crossover: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Our claim id in CLM01 (≤ 20 characters), echoed back in 277CA TRN02 and 835 CLP01.
     patient_control_number: Mapped[str] = mapped_column(String(20))
     #: The payer's claim control number (277CA REF*1K, 835 CLP07); REF*F8 on a replacement or void.
@@ -109,6 +116,8 @@ class ClaimLine(db.Model):
     charge_cents: Mapped[int] = mapped_column()
     #: 1-based positions in the claim's diagnoses (at most four).
     diagnosis_pointers: Mapped[list[int]] = mapped_column(JSON, default=list)
+    #: The line's place of service (SV105 when it differs from the claim's).
+    place_of_service: Mapped[str | None] = mapped_column(String(2))
     paid_cents: Mapped[int] = mapped_column(default=0, server_default="0")
 
     claim: Mapped[Claim] = relationship(back_populates="lines")

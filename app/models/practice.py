@@ -36,8 +36,11 @@ class Practice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200))
-    #: Employer identification number, digits only; printed as 12-3456789.
+    #: Employer identification number, digits only; printed as 12-3456789. A sole provider may bill under a
+    #: social security number instead (tax_id_is_ssn).
     tax_id: Mapped[str | None] = mapped_column(String(9))
+    #: The tax ID is the sole provider's SSN: claims send REF*SY instead of REF*EI.
+    tax_id_is_ssn: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Type 2 (organization) NPI used as the billing provider on claims.
     group_npi: Mapped[str | None] = mapped_column(String(10))
     #: NUCC taxonomy of the practice as billing provider, e.g. 261QM0801X.
@@ -63,6 +66,10 @@ class Practice(db.Model):
     #: Where clients send checks, as printed on bills (empty: the practice address).
     remit_to: Mapped[str | None] = mapped_column(Text)
     bill_message: Mapped[str | None] = mapped_column(Text)
+    #: Where the CMS-1500's data prints on the red pre-printed form, in tenths of a millimetre: right (x) and down
+    #: (y) from the standard position, to match the practice's printer; negative moves left or up.
+    cms1500_offset_x: Mapped[int] = mapped_column(default=0, server_default="0")
+    cms1500_offset_y: Mapped[int] = mapped_column(default=0, server_default="0")
     # Insurance: how claims leave (sandbox, claimmd or files) and who they say they come from.
     clearinghouse: Mapped[str] = mapped_column(String(10), default="sandbox", server_default="sandbox")
     submitter_name: Mapped[str | None] = mapped_column(String(60))

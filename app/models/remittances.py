@@ -49,13 +49,13 @@ class Remittance(db.Model):
     source: Mapped[str] = mapped_column(String(14))
     claim_count: Mapped[int] = mapped_column(default=0)
     unmatched_count: Mapped[int] = mapped_column(default=0)
-    #: PLB entries: [{"reason": "L6", "reason_text": "...", "reference": "...", "amount_cents": -125}]
-    provider_adjustments: Mapped[list[dict]] = mapped_column(JSON, default=list)
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     claims: Mapped[list["RemittanceClaim"]] = relationship(back_populates="remittance",
                                                           order_by="RemittanceClaim.id")
+    adjustments: Mapped[list["ProviderAdjustment"]] = relationship(back_populates="remittance",
+                                                                   order_by="ProviderAdjustment.id")
     payer: Mapped["Payer | None"] = relationship()  # noqa: F821
     posted_by: Mapped["Member | None"] = relationship()  # noqa: F821
 
@@ -104,4 +104,31 @@ class RemittanceClaim(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     remittance: Mapped[Remittance] = relationship(back_populates="claims")
+    claim: Mapped["Claim | None"] = relationship()  # noqa: F821
+
+
+class ProviderAdjustment(db.Model):
+    """One PLB adjustment of a remittance, so that a remittance's posted claim payments less these equal the
+    deposit: interest (L6, negative: money added), recoveries (WO, 72: money taken back, tied to the claim that
+    PLB03-2 names when it is ours), forwarding balances (FB), and the rest (CS …)."""
+
+    __tablename__ = "provider_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    #: PLB01: the provider the payer adjusts (its NPI or tax id).
+    provider_id: Mapped[str] = mapped_column(String(50))
+    #: PLB02: the end of the provider's fiscal period.
+    fiscal_period_date: Mapped[date | None] = mapped_column(Date)
+    #: PLB03-1: L6 interest, WO overpayment recovery, 72 authorized return, FB forwarding balance, CS adjustment …
+    reason: Mapped[str] = mapped_column(String(2))
+    #: PLB03-2 as the payer sent it: for WO and 72 the claim it recovers (our control number or the payer's).
+    reference: Mapped[str] = mapped_column(String(50), default="")
+    #: PLB04: positive takes money from the deposit, negative adds to it.
+    amount_cents: Mapped[int] = mapped_column()
+    #: The claim PLB03-2 names, when it is one of ours.
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+
+    remittance: Mapped[Remittance] = relationship(back_populates="adjustments")
     claim: Mapped["Claim | None"] = relationship()  # noqa: F821

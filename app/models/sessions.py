@@ -55,6 +55,8 @@ class TherapySession(db.Model):
     minutes: Mapped[int | None] = mapped_column()
     #: Why the minutes differ from start to end (e.g. a telehealth connection dropped). Required then.
     time_correction_note: Mapped[str | None] = mapped_column(Text)
+    #: Why a code lower than the minutes support is billed (the clinician's confirmation). Required then.
+    lower_code_reason: Mapped[str | None] = mapped_column(Text)
     #: CMS place-of-service code: 02, 03, 10, 11, 12, 52, 53, 99.
     place_of_service: Mapped[str] = mapped_column(String(2), default="11")
     modality: Mapped[str] = mapped_column(String(10), default=Modality.IN_PERSON)

@@ -36,6 +36,95 @@
     showToast("Parity could not be reached. Check your connection and try again.", "error");
   });
 
+  // ---------------------------------------------------------------- narrow windows
+  // The header's <details> menu is open in the markup (so it works without script); on phones it starts closed.
+  const PHONE = window.matchMedia("(max-width: 60rem)");
+
+  function fitMenu() {
+    const menu = document.querySelector(".nav-menu");
+    if (menu) menu.open = !PHONE.matches;
+  }
+
+  // Every table in the page sits in a frame that scrolls sideways when the table is wider than the page; a
+  // frame that scrolls is a labelled region reachable with the keyboard (WCAG: scrollable regions focusable).
+  function tableLabel(table) {
+    const caption = table.querySelector("caption");
+    if (caption) return caption.textContent.trim();
+    const named = table.getAttribute("aria-labelledby") && document.getElementById(table.getAttribute("aria-labelledby"));
+    if (named) return named.textContent.trim();
+    const section = table.closest("section, .card, main");
+    const heading = section && section.querySelector("h1, h2, h3");
+    return heading ? heading.textContent.trim() : "Table";
+  }
+
+  function fitTables() {
+    document.querySelectorAll("main table.table").forEach(function (table) {
+      let frame = table.parentElement;
+      if (!frame.classList.contains("table-frame")) {
+        const focused = document.activeElement;
+        frame = document.createElement("div");
+        frame.className = "table-frame";
+        table.parentNode.insertBefore(frame, table);
+        frame.appendChild(table);
+        if (focused && focused !== document.activeElement && table.contains(focused)) focused.focus();
+      }
+      frame.classList.remove("table-frame--scrolls");
+      const scrolls = table.offsetWidth > frame.clientWidth + 1;
+      frame.classList.toggle("table-frame--scrolls", scrolls);
+      if (scrolls) {
+        frame.setAttribute("tabindex", "0");
+        frame.setAttribute("role", "region");
+        frame.setAttribute("aria-label", tableLabel(table) + " (scrolls sideways)");
+      } else {
+        frame.removeAttribute("tabindex");
+        frame.removeAttribute("role");
+        frame.removeAttribute("aria-label");
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { fitMenu(); fitTables(); });
+  PHONE.addEventListener("change", fitMenu);
+  let resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(fitTables, 100);
+  });
+  document.addEventListener("htmx:afterSettle", fitTables);
+
+  // ---------------------------------------------------------------- focus after a swap
+  // A swap that replaces the control a person used must not drop focus to the page: htmx keeps focus on an element
+  // with an id that comes back; otherwise focus goes to the first field the server marked invalid (after a post), else to the
+  // control with the same label in the new content, else to the swapped element itself.
+  let focusBefore = null;
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const active = document.activeElement;
+    focusBefore = active && active !== document.body ? {
+      label: active.getAttribute("aria-label"), text: active.textContent.trim(), tag: active.tagName,
+      targetId: event.detail.target && event.detail.target.id,
+      posted: !!event.detail.requestConfig && event.detail.requestConfig.verb === "post",
+    } : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const was = focusBefore;
+    focusBefore = null;
+    if (!was || !was.targetId) return;
+    const swapped = document.getElementById(was.targetId);
+    if (!swapped) return;
+    const invalid = was.posted && swapped.querySelector('[aria-invalid="true"]');
+    if (invalid) { invalid.focus(); return; }
+    const active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    const same = Array.prototype.find.call(swapped.querySelectorAll(was.tag), function (each) {
+      return was.label ? each.getAttribute("aria-label") === was.label : each.textContent.trim() === was.text;
+    });
+    if (same) { same.focus(); return; }
+    if (!swapped.hasAttribute("tabindex")) swapped.setAttribute("tabindex", "-1");
+    swapped.focus();
+  });
+
   // ---------------------------------------------------------------- code combobox (ARIA 1.2)
   // The input keeps focus; htmx fills its listbox from /codes/search. Arrow keys move
   // aria-activedescendant, Enter picks, Escape closes. A pick copies the option's data-* into the
@@ -60,15 +149,24 @@
     }
   }
 
+  // The combobox's live region says how many matched (to screen readers only) and what a pick or a removal did
+  // (shown beneath the input too: a sighted person needs "not billable" as much as anyone).
+  function say(input, message, shown) {
+    const status = document.getElementById(listboxOf(input).id + "-status");
+    if (!status) return;
+    status.textContent = message;
+    status.classList.toggle("visually-hidden", !shown);
+    status.classList.toggle("combobox-note", !!shown);
+  }
+
   function openListbox(input) {
     const listbox = listboxOf(input);
     const found = options(listbox);
     listbox.hidden = found.length === 0;
     input.setAttribute("aria-expanded", found.length ? "true" : "false");
     setActive(input, null);
-    const status = document.getElementById(listbox.id + "-status");
     const count = listbox.querySelector(".listbox-count");
-    if (status && count) status.textContent = count.textContent;
+    if (count) say(input, count.textContent, false);
   }
 
   function closeListbox(input) {
@@ -87,9 +185,8 @@
       return hidden.value === code;
     });
     const limit = parseInt(list.dataset.limit || "12", 10);
-    const status = document.getElementById(listboxOf(input).id + "-status");
     if (already || list.querySelectorAll("li").length >= limit) {
-      if (status) status.textContent = already ? code + " is already chosen." : "At most " + limit + " can be chosen.";
+      say(input, already ? code + " is already chosen." : "At most " + limit + " can be chosen.", true);
       return;
     }
     const chip = document.createElement("li");
@@ -108,13 +205,12 @@
     remove.textContent = "×";
     chip.append(hidden, label, remove);
     list.appendChild(chip);
-    if (status) status.textContent = code + " added.";
+    say(input, code + " added.", true);
   }
 
   function pick(input, option) {
     if (option.getAttribute("aria-disabled") === "true") {
-      const status = document.getElementById(listboxOf(input).id + "-status");
-      if (status) status.textContent = option.dataset.code + " is a category and cannot be billed: pick a more specific code.";
+      say(input, option.dataset.code + " is a category and cannot be billed: pick a more specific code.", true);
       return;
     }
     if (input.dataset.addTo) {
@@ -212,8 +308,21 @@
       return;
     }
     const removeChip = event.target.closest && event.target.closest("[data-remove-chip]");
-    if (removeChip) removeChip.closest("li").remove();
+    if (removeChip) removeChipOf(removeChip);
   });
+
+  // Removing a chip says so, and moves focus to the next chip's remove button (or the one before, or the search).
+  function removeChipOf(button) {
+    const chip = button.closest("li");
+    const list = chip.parentElement;
+    const code = chip.querySelector('input[type="hidden"]').value;
+    const next = chip.nextElementSibling || chip.previousElementSibling;
+    const input = document.querySelector('[data-add-to="#' + list.id + '"]');
+    chip.remove();
+    const focusTo = (next && next.querySelector("[data-remove-chip]")) || input;
+    if (focusTo) focusTo.focus();
+    if (input) say(input, code + " removed.", true);
+  }
 
   document.addEventListener("focusout", function (event) {
     const input = event.target;

@@ -178,6 +178,51 @@ class RenderingProvider:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CarriedAdjustment:
+    """One CAS reason an earlier payer gave (group CO / PR / OA / PI / CR, a CARC, an amount), as the next payer's
+    claim repeats it (loop 2320 for the claim, 2430 for a line)."""
+
+    group: str
+    reason: str
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineAdjudication:
+    """Loop 2430: what an earlier payer did with one line — SVD (its id, what it paid, the code and units it
+    adjudicated), its line CAS, and DTP*573 (when)."""
+
+    payer_id: str  #: SVD01: the 2330B NM109 of that payer
+    paid_cents: int
+    procedure_code: str
+    units: int
+    adjudicated_on: date
+    modifiers: tuple[str, ...] = ()
+    adjustments: tuple[CarriedAdjustment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OtherPayer:
+    """Loops 2320/2330A/2330B: a payer that adjudicated the claim before the one billed now (the primary on a
+    secondary claim; primary and secondary on a tertiary)."""
+
+    responsibility: str  #: SBR01 of that payer: P, S or T
+    relationship: str  #: SBR02: 18 self, 01 spouse, 19 child, G8 other
+    subscriber: Subscriber  #: 2330A: its subscriber's name and member id
+    payer: Payer  #: 2330B
+    paid_cents: int  #: AMT*D
+    adjudicated_on: date  #: DTP*573 in 2330B
+    adjustments: tuple[CarriedAdjustment, ...] = ()  #: its claim-level CAS
+    remaining_patient_liability_cents: int | None = None  #: AMT*EAF
+
+    def __post_init__(self) -> None:
+        _require(self.responsibility in PAYER_RESPONSIBILITIES,
+                 f"payer responsibility {self.responsibility!r} must be P, S or T")
+        _require(self.relationship in PATIENT_RELATIONSHIPS | {"18"},
+                 f"relationship {self.relationship!r} is not an SBR02 code")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceLine:
     """One 2400 line. `diagnosis_pointers` are 1-based positions in the claim's `diagnoses`."""
 
@@ -189,6 +234,7 @@ class ServiceLine:
     diagnosis_pointers: tuple[int, ...]
     modifiers: tuple[str, ...] = ()
     place_of_service: str = ""  # SV105, only when it differs from the claim's
+    adjudications: tuple[LineAdjudication, ...] = ()  # 2430: what earlier payers did with this line
 
     def __post_init__(self) -> None:
         _require(1 <= len(self.line_id) <= 50, "a line id must be 1 to 50 characters")
@@ -218,6 +264,7 @@ class Claim:
     rendering_provider: RenderingProvider | None = None
     prior_authorization: str = ""
     payer_responsibility: str = "P"
+    other_payers: tuple[OtherPayer, ...] = ()  # 2320/2330: the payers that adjudicated it before this one
     total_charge_cents: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -231,7 +278,14 @@ class Claim:
                  "a replacement or void claim needs the payer's claim control number of the original")
         _require(self.payer_responsibility in PAYER_RESPONSIBILITIES,
                  f"payer responsibility {self.payer_responsibility!r} must be P, S or T")
+        _require(self.payer_responsibility == "P" or bool(self.other_payers),
+                 "a secondary or tertiary claim names the payers that adjudicated it before (loop 2320)")
+        known_payers = {other.payer.payer_id for other in self.other_payers}
         for line in self.lines:
+            for adjudication in line.adjudications:
+                _require(adjudication.payer_id in known_payers,
+                         f"line {line.line_id} carries an adjudication by {adjudication.payer_id}, which is not "
+                         "one of the claim's other payers")
             for pointer in line.diagnosis_pointers:
                 _require(1 <= pointer <= len(self.diagnoses),
                          f"line {line.line_id} points at diagnosis {pointer}, but the claim has "

@@ -108,6 +108,24 @@ class ClaimPayment:
     remark_codes: tuple[str, ...] = ()  #: MOA / MIA remark codes
     patient_name: str = ""  #: NM1*QC "Last, First"
     member_id: str = ""  #: NM1*QC (or IL) NM109
+    crossover_payer_name: str = ""  #: NM1*TT NM103: the payer a claim was forwarded to (CLP02 19–21)
+    crossover_payer_id: str = ""  #: NM1*TT NM109
+
+    @property
+    def forwarded(self) -> bool:
+        """CLP02 19/20/21: processed, and forwarded by the payer to the next one (a crossover)."""
+        return self.status_code in FORWARDED
+
+    @property
+    def processed_as(self) -> int | None:
+        """Which payer the payer says it was (1 primary, 2 secondary, 3 tertiary), when it processed the claim."""
+        return PROCESSED_AS.get(self.status_code)
+
+
+#: CLP02 codes of a processed claim, and which payer each says the payer was.
+PROCESSED_AS = {"1": 1, "2": 2, "3": 3, "19": 1, "20": 2, "21": 3}
+#: CLP02 codes of a claim processed and forwarded to the next payer (NM1*TT names it).
+FORWARDED = frozenset({"19", "20", "21"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

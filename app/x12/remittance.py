@@ -68,7 +68,7 @@ class _Service:
 class _Claim:
     __slots__ = ("patient_control_number", "status", "charge", "paid", "patient_share", "filing_indicator",
                  "payer_claim_number", "adjustments", "services", "remarks", "patient_name", "member_id",
-                 "insured_member_id", "number")
+                 "insured_member_id", "number", "crossover_name", "crossover_id")
 
     def __init__(self, seg: list[str], number: int) -> None:
         self.number = number
@@ -91,6 +91,8 @@ class _Claim:
         self.patient_name = ""
         self.member_id = ""
         self.insured_member_id = ""
+        self.crossover_name = ""
+        self.crossover_id = ""
 
     def build(self) -> ClaimPayment:
         return ClaimPayment(
@@ -99,7 +101,8 @@ class _Claim:
             filing_indicator=self.filing_indicator, payer_claim_number=self.payer_claim_number,
             adjustments=tuple(self.adjustments), services=tuple(service.build() for service in self.services),
             remark_codes=tuple(self.remarks), patient_name=self.patient_name,
-            member_id=self.member_id or self.insured_member_id)
+            member_id=self.member_id or self.insured_member_id, crossover_payer_name=self.crossover_name,
+            crossover_payer_id=self.crossover_id)
 
 
 def _check_claim_balances(claim: _Claim) -> None:
@@ -395,6 +398,8 @@ class _Reader:
             claim.member_id = element(seg, 9)
         elif segment_id == "NM1" and qualifier == "IL":
             claim.insured_member_id = element(seg, 9)
+        elif segment_id == "NM1" and qualifier == "TT":
+            claim.crossover_name, claim.crossover_id = element(seg, 3), element(seg, 9)
         elif segment_id == "MOA":
             claim.remarks.extend(code for code in seg[3:8] if code)
         elif segment_id == "MIA":
@@ -468,6 +473,9 @@ def _claim_segments(claim: ClaimPayment, out: list[str]) -> None:
     last, _, first = claim.patient_name.partition(", ")
     out.append(segment("NM1", "QC", "1", clean(last, 60), clean(first, 35), "", "", "",
                        "MI" if claim.member_id else "", clean(claim.member_id, 80)))
+    if claim.crossover_payer_name:
+        out.append(segment("NM1", "TT", "2", clean(claim.crossover_payer_name, 60), "", "", "", "",
+                           "PI" if claim.crossover_payer_id else "", clean(claim.crossover_payer_id, 80)))
     if claim.remark_codes:
         out.append(segment("MOA", "", "", *claim.remark_codes))
     for service in claim.services:

@@ -25,15 +25,22 @@ KIND_999 = "999"
 KIND_277CA = "277CA"
 KIND_835 = "835"
 KIND_837P = "837P"
-GUIDES = {KIND_999: "005010X231A1", KIND_277CA: "005010X214", KIND_835: "005010X221A1", KIND_837P: "005010X222A1"}
-_KIND_BY_GUIDE = {guide: kind for kind, guide in GUIDES.items()}
+KIND_270 = "270"
+KIND_271 = "271"
+GUIDES = {KIND_999: "005010X231A1", KIND_277CA: "005010X214", KIND_835: "005010X221A1", KIND_837P: "005010X222A1",
+          KIND_270: "005010X279A1", KIND_271: "005010X279A1"}
+_KIND_BY_GUIDE = {guide: kind for kind, guide in GUIDES.items() if kind not in (KIND_270, KIND_271)}
 # The guides before their errata: clearinghouses and payers still send them, and the segments Parity reads are
 # the same.
 _KIND_BY_GUIDE["005010X231"] = KIND_999
 _KIND_BY_GUIDE["005010X221"] = KIND_835
-_TRANSACTION_SET = {KIND_999: "999", KIND_277CA: "277", KIND_835: "835", KIND_837P: "837"}
+_TRANSACTION_SET = {KIND_999: "999", KIND_277CA: "277", KIND_835: "835", KIND_837P: "837", KIND_270: "270",
+                    KIND_271: "271"}
+# 270 and 271 share a guide (005010X279A1): ST01 tells them apart.
+_KIND_BY_SET_AND_GUIDE = {("270", "005010X279A1"): KIND_270, ("271", "005010X279A1"): KIND_271}
 _KIND_NAMES = {KIND_999: "a 999 acknowledgement", KIND_277CA: "a 277CA claim acknowledgement",
-               KIND_835: "an 835 remittance advice", KIND_837P: "an 837P claim file"}
+               KIND_835: "an 835 remittance advice", KIND_837P: "an 837P claim file",
+               KIND_270: "a 270 eligibility inquiry", KIND_271: "a 271 eligibility response"}
 
 # An amount as X12 writes one (type R): optional minus, digits, optional decimal point. Exponents, plus
 # signs and thousands separators are not X12; ASCII digits only (str.isdigit would accept '²').
@@ -223,6 +230,8 @@ def element(segment: Sequence[str], position: int) -> str:
 
 def _kind_of_group(group: FunctionalGroup) -> str:
     kind = _KIND_BY_GUIDE.get(group.version)
+    if kind is None and group.transactions:
+        kind = _KIND_BY_SET_AND_GUIDE.get((group.transactions[0].set_id, group.version))
     for transaction in group.transactions:
         if kind is None or transaction.set_id != _TRANSACTION_SET[kind]:
             raise X12ReadError(_unknown_kind(transaction.set_id, group.version))
@@ -236,8 +245,8 @@ def _unknown_kind(set_id: str, version: str) -> str:
         if set_id == expected_set:
             return (f"This {set_id} file is not {_KIND_NAMES[kind]} Parity reads: its GS08 says {version!r}, "
                     f"not {GUIDES[kind]}.")
-    if version in _KIND_BY_GUIDE:
-        kind = _KIND_BY_GUIDE[version]
+    if version in _KIND_BY_GUIDE or version == GUIDES[KIND_270]:
+        kind = _KIND_BY_GUIDE.get(version, KIND_270)
         return (f"The file's GS08 says {version} ({_KIND_NAMES[kind]}) but its transaction set (ST01) is "
                 f"{set_id!r}.")
     what = f"an X12 {set_id} file" if set_id else "an X12 file"
@@ -245,7 +254,7 @@ def _unknown_kind(set_id: str, version: str) -> str:
 
 
 def kind_of(text: str) -> str:
-    """'999', '277CA', '835' or '837P', from ST01 and GS08; X12ReadError for anything else (or a broken file)."""
+    """'999', '277CA', '835', '837P', '270' or '271', from ST01 and GS08; X12ReadError for anything else (or a broken file)."""
     with collector_paused():
         interchanges = read_interchanges(text)
     kinds = {_kind_of_group(group) for interchange in interchanges for group in interchange.groups}

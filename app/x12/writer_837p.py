@@ -15,13 +15,17 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from app.x12.claim_data import Address, Batch, BillingProvider, Claim, Patient, Subscriber
+from app.x12.claim_data import (Address, Batch, BillingProvider, CarriedAdjustment, Claim, OtherPayer, Patient,
+                                Subscriber)
 
 IMPLEMENTATION_GUIDE = "005010X222A1"
 ELEMENT_SEPARATOR = "*"
 COMPONENT_SEPARATOR = ":"
 REPETITION_SEPARATOR = "^"
 SEGMENT_TERMINATOR = "~"
+
+#: CAS carries up to six (reason, amount, quantity) triples after its group code.
+ADJUSTMENTS_PER_CAS = 6
 
 #: The 2300 loop repeats at most 100 times under one 2000B or 2000C; more claims open another loop.
 CLAIMS_PER_HIERARCHY = 100
@@ -179,6 +183,8 @@ def _claim_segments(claim: Claim, billing_npi: str, out: list[str]) -> None:
         append(_person_name("82", rendering.last_name, rendering.first_name, rendering.middle_name, "", "XX",
                             _identifier(rendering.npi)))
         append(_segment("PRV", "PE", "PXC", _code(rendering.taxonomy)))
+    for other in claim.other_payers:
+        out.extend(_other_payer_segments(other))
     claim_place = claim.place_of_service
     for number, line in enumerate(claim.lines, start=1):
         place = line.place_of_service if line.place_of_service and line.place_of_service != claim_place else ""
@@ -188,6 +194,52 @@ def _claim_segments(claim: Claim, billing_npi: str, out: list[str]) -> None:
                         COMPONENT_SEPARATOR.join(map(str, line.diagnosis_pointers))))
         append(f"DTP*472*D8*{_ccyymmdd(line.service_date)}")
         append(_segment("REF", "6R", _identifier(line.line_id)))
+        for adjudication in line.adjudications:
+            append(_segment("SVD", _identifier(adjudication.payer_id), _dollars(adjudication.paid_cents),
+                            _composite("HC", _code(adjudication.procedure_code), *map(_code, adjudication.modifiers)),
+                            "", str(adjudication.units)))
+            out.extend(_adjustment_segments(adjudication.adjustments))
+            append(f"DTP*573*D8*{_ccyymmdd(adjudication.adjudicated_on)}")
+
+
+def _adjustment_segments(adjustments: tuple[CarriedAdjustment, ...]) -> list[str]:
+    """CAS: one per group (in the order groups first appear), up to six reasons each."""
+    by_group: dict[str, list[CarriedAdjustment]] = {}
+    for adjustment in adjustments:
+        if adjustment.amount_cents:
+            by_group.setdefault(adjustment.group, []).append(adjustment)
+    segments = []
+    for group, entries in by_group.items():
+        for start in range(0, len(entries), ADJUSTMENTS_PER_CAS):
+            elements = [group]
+            for adjustment in entries[start:start + ADJUSTMENTS_PER_CAS]:
+                elements += [_code(adjustment.reason), _signed_dollars(adjustment.amount_cents), ""]
+            segments.append(_segment("CAS", *elements))
+    return segments
+
+
+def _signed_dollars(cents: int) -> str:
+    return f"-{_dollars(-cents)}" if cents < 0 else _dollars(cents)
+
+
+def _other_payer_segments(other: OtherPayer) -> list[str]:
+    """2320 (the other payer's SBR, claim-level CAS, AMT*D paid, AMT*EAF, OI), 2330A its subscriber, 2330B it."""
+    subscriber, payer = other.subscriber, other.payer
+    segments = [_segment("SBR", other.responsibility, other.relationship, _identifier(subscriber.group_number),
+                         "", "", "", "", "", payer.filing_indicator),
+                *_adjustment_segments(other.adjustments),
+                _segment("AMT", "D", _signed_dollars(other.paid_cents))]
+    if other.remaining_patient_liability_cents is not None:
+        segments.append(_segment("AMT", "EAF", _signed_dollars(other.remaining_patient_liability_cents)))
+    segments += [
+        _segment("OI", "", "", "Y", "P", "", "Y"),
+        _person_name("IL", subscriber.last_name, subscriber.first_name, subscriber.middle_name,
+                     subscriber.name_suffix, "MI", _identifier(subscriber.member_id)),
+        _segment("NM1", "PR", "2", _text(payer.name, _LAST_OR_ORGANIZATION), "", "", "", "", "PI",
+                 _identifier(payer.payer_id)),
+        f"DTP*573*D8*{_ccyymmdd(other.adjudicated_on)}",
+    ]
+    return segments
 
 
 def _diagnosis(code: str) -> str:

@@ -52,3 +52,42 @@ def test_biller_fixes_a_needs_review_claim_and_rechecks_it_into_the_queue(page, 
     page.get_by_role("button", name="Recheck").click()
     expect(page.get_by_text("Back in the queue.")).to_be_visible()
     expect(page.locator("h1 .status-badge")).to_have_text("Queued For Submission")
+
+
+def test_bulk_recheck_says_how_many_were_queued_and_how_many_still_need_review(page, live_server):
+    from app.billing import bills
+    from app.extensions import db
+    from app.models import Practice, TherapySession
+
+    make = Factory(live_server)
+    practice = make.practice(tax_id=None)  # every claim goes to Needs Review until the EIN is entered
+    clinician = make.member(practice, Role.CLINICIAN)
+    biller = make.member(practice, Role.BILLER)
+    client = make.client(practice, primary_clinician_id=clinician.id)
+    payer = make.payer(practice, name="MassHealth", telehealth_modifier="GT", filing_indicator="MC")
+    make.policy(client, payer)
+    service = make.service(practice, "90834", price_cents=15000)
+    sessions = []
+    for modality, place, modifiers in (("in_person", "11", []), ("in_person", "11", []), ("video", "10", ["95"])):
+        session = make.session(client, clinician, minutes=45, status="completed", modality=modality,
+                               place_of_service=place)
+        make.line(session, service, modifiers=modifiers)  # the video one lacks GT: still wrong after the EIN
+        make.note(session, signed_diagnoses=[{"code": "F41.1", "description": "Generalized anxiety disorder"}],
+                  signed_at=session.ends_at)
+        sessions.append(session.id)
+    with live_server.app_context():
+        for each in sessions:  # a bill, and a claim, for each session
+            bills.create_from_sessions(db.session.get(Practice, practice.id), [db.session.get(TherapySession, each)])
+        db.session.get(Practice, practice.id).tax_id = "123456789"
+        db.session.commit()
+
+    sign_in(page, biller.email)
+    page.goto("/claims?status=Needs+Review")
+    boxes = page.get_by_role("checkbox", name=re.compile(r"^Select claim"))
+    expect(boxes).to_have_count(3)
+    for index in range(3):
+        boxes.nth(index).check()
+    page.get_by_label("With the ticked claims").select_option("recheck")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#toasts")).to_contain_text("2 claims back in the queue; 1 claim still needs review.")
+    expect(page.get_by_role("checkbox", name=re.compile(r"^Select claim"))).to_have_count(1)

@@ -53,7 +53,7 @@ def test_escape_closes_the_listbox_and_keeps_what_was_typed(page, live_server):
     expect(code).to_have_value("family")
 
 
-def test_toggling_a_service_swaps_the_row_without_reloading(page, live_server):
+def test_toggling_a_service_swaps_the_row_without_reloading_keeps_focus_and_says_so(page, live_server):
     factory = Factory(live_server)
     admin = factory.member(role=Role.ADMIN)
     factory.service(factory.practice_of(admin), "90834")
@@ -63,5 +63,12 @@ def test_toggling_a_service_swaps_the_row_without_reloading(page, live_server):
     switch = page.get_by_role("switch", name="90834 enabled")
     expect(switch).to_have_attribute("aria-checked", "true")
     switch.click()
-    expect(page.get_by_role("switch", name="90834 enabled")).to_have_attribute("aria-checked", "false")
+    expect(switch).to_have_attribute("aria-checked", "false")
     assert page.evaluate("window.notReloaded") is True
+    # Focus stays on the switch that came back, and the outcome is shown and announced (a live region).
+    expect(switch).to_be_focused()
+    expect(page.get_by_role("status").filter(has_text="90834 disabled.")).to_be_visible()
+    page.keyboard.press("Space")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    expect(switch).to_be_focused()
+    expect(page.get_by_role("status").filter(has_text="90834 enabled.")).to_be_visible()

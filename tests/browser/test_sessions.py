@@ -64,3 +64,43 @@ def test_clinician_completes_a_session_with_the_keyboard_and_fixes_a_code_that_d
     expect(page.locator("#session-services")).to_contain_text("90834")
     expect(page.locator("#session-services")).to_contain_text("$150.00")
     expect(page.get_by_text("Completed", exact=True)).to_be_visible()
+
+
+def test_a_lower_code_is_marked_lower_and_accepted_only_with_a_confirmed_reason(page, live_server):
+    make = Factory(live_server)
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    client = make.client(practice, primary_clinician_id=clinician.id, first_name="Robin")
+    for code, price in (("90832", 11000), ("90834", 15000), ("90837", 19000)):
+        make.service(practice, code, price_cents=price, name=f"Psychotherapy {code}")
+    session = make.session(client, clinician, minutes=53)
+    sign_in(page, clinician.email)
+    page.goto(f"/sessions/{session.id}/complete")
+    expect(page.get_by_label("Minutes in session")).to_have_value("53")
+
+    page.locator("#lines-0-code").click()
+    page.keyboard.type("9083")
+    options = page.get_by_role("listbox").get_by_role("option")
+    expect(options).to_have_count(3)
+    expect(options.nth(0)).to_contain_text("90837")
+    expect(options.nth(0)).to_contain_text("fits 53 min")
+    for position in (1, 2):
+        expect(options.nth(position)).to_contain_text("lower than 53 min supports (90837)")
+        expect(options.nth(position)).not_to_contain_text("fits 53 min")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#lines-0-code")).to_have_value("90832")
+    page.get_by_role("button", name="Mark complete").click()
+
+    expect(page.locator("#lines-0-code-error")).to_have_text(re.compile("53 minutes supports 90837, not 90832"))
+    expect(page.locator("#lines-0-units-error")).to_have_count(0)
+    reason = page.get_by_label("Why bill a lower code")
+    expect(reason).to_be_visible()
+    reason.fill("The client's plan authorized 30-minute sessions only")
+    page.get_by_role("button", name="Mark complete").click()
+
+    expect(page).to_have_url(re.compile(rf"/sessions/{session.id}$"))
+    expect(page.locator("#lower-code-reason")).to_have_text("The client's plan authorized 30-minute sessions only")
+    expect(page.locator("#session-services")).to_contain_text("90832")
+

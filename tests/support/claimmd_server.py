@@ -3,7 +3,8 @@
     with ClaimMDServer(account_key="test-key") as server:
         adapter = ClaimMD("test-key", base_url=server.url)
 
-It serves `upload/`, `uploadlist/`, `response/`, `eralist/` and `era835/` under `/services/`, keeps
+It serves `upload/`, `uploadlist/`, `response/`, `eralist/`, `era835/` and `elig/` (a 270 in, the payer's 271
+back as the body, text/plain) under `/services/`, keeps
 everything in memory behind one lock, and has knobs for the failures a real clearinghouse has: refused
 claims and files, HTTP errors, slow answers, and an upload that arrives but whose answer never does.
 
@@ -26,11 +27,15 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
 
-SERVICES = ("upload", "uploadlist", "response", "eralist", "era835")
+from app.x12 import eligibility
+from app.x12.inbound import X12ReadError
+
+SERVICES = ("upload", "uploadlist", "response", "eralist", "era835", "elig")
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,8 @@ class ClaimMDServer:
         self._delays: collections.deque[float] = collections.deque()
         self._raw_answers: collections.deque[RawAnswer] = collections.deque()
         self._drop_next_upload = False
+        self._eligibility: dict[str, tuple[bool | None, tuple[str, str] | None]] = {}
+        self._inquiries: list[str] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -189,6 +196,18 @@ class ClaimMDServer:
             self._eras.append(era)
             return str(era.eraid)
 
+    def answer_eligibility(self, member_id: str, *, active: bool | None = True,
+                           rejection: tuple[str, str] | None = None) -> None:
+        """How the payer answers 270s for this member ID: active (a $25 copay, 20 % coinsurance), inactive, or an
+        AAA rejection (AAA03, AAA04). Member IDs never set answer active."""
+        with self._lock:
+            self._eligibility[member_id] = (active, rejection)
+
+    def inquiries(self) -> list[str]:
+        """The 270s received by `elig/`, in order."""
+        with self._lock:
+            return list(self._inquiries)
+
     # ------------------------------------------------------------ what arrived
 
     def received_claims(self) -> collections.Counter[str]:
@@ -236,6 +255,8 @@ class ClaimMDServer:
                 return self._response_list(fields)
             if service == "eralist":
                 return self._era_list(fields)
+            if service == "elig":
+                return self._elig(files)
             return self._era_835(fields)
 
     def _upload(self, fields: dict[str, str], files: dict[str, tuple[str, str]]) -> dict | None:
@@ -299,6 +320,28 @@ class ClaimMDServer:
         return {"era": [{"eraid": str(era.eraid), "payerid": era.payer_id, "payer_name": era.payer_name,
                          "check_number": era.check_number, "paid_date": era.paid_date,
                          "paid_amount": era.paid_amount, "prov_npi": "", "prov_taxid": ""} for era in chosen]}
+
+    def _elig(self, files: dict[str, tuple[str, str]]) -> dict | RawAnswer:
+        if "File" not in files:
+            return _errors("FILE", "No 270 file was uploaded")
+        text = files["File"][1]
+        try:
+            asked = eligibility.read_270(text)
+        except X12ReadError as error:
+            return _errors("FILE", f"The 270 could not be read: {error}")
+        self._inquiries.append(text)
+        active, rejection = self._eligibility.get(asked.member_id, (True, None))
+        lines = [eligibility.BenefitLine(code="1", plan_name="CLAIMMD TEST PLAN")] if active else \
+            [eligibility.BenefitLine(code="6")]
+        if active:
+            lines += [eligibility.BenefitLine(code="B", service_types=("MH", "A6"), period="27", amount_cents=2500,
+                                              in_network=True),
+                      eligibility.BenefitLine(code="A", service_types=("MH", "A6"), percent=20, in_network=True)]
+        answer = eligibility.write_271(asked, active=active if rejection is None else None, lines=lines,
+                                       rejection=rejection, sender_id="CLAIMMD",
+                                       interchange_control_number=next(self._ids),
+                                       created_at=datetime.now(timezone.utc))
+        return RawAnswer(answer, "text/plain", 200)
 
     def _era_835(self, fields: dict[str, str]) -> dict:
         eraid = fields.get("eraid", "")
@@ -448,6 +491,9 @@ class _Handler(BaseHTTPRequestHandler):
         answer = claimmd._serve(service, fields, files)
         if answer is None:
             self._drop_connection()
+            return
+        if isinstance(answer, RawAnswer):
+            self._send(answer.status, answer.content_type, answer.body)
             return
         self._send_json(answer)
 

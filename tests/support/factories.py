@@ -7,7 +7,7 @@ from functools import cache
 from app.billing import bills
 from app.extensions import db
 from app.models.practice import new_catalog_version
-from app.models import (Bill, BillLine, Claim, X12File, Payment, Remittance, RemittanceClaim, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
+from app.models import (Bill, BillLine, Claim, EligibilityCheck, GoodFaithEstimate, X12File, Payment, Remittance, RemittanceClaim, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
                         ServiceCode, SessionNote, SessionService, TherapySession)
 
 PASSWORD = "correct horse battery"
@@ -180,6 +180,13 @@ class Factory:
                                place_of_service="11", total_charge_cents=15000,
                                **{"snapshot": {"diagnoses": ["F41.1"]}, **values}))
 
+    def estimate(self, client: Client, total_cents: int = 60000, **values) -> GoodFaithEstimate:
+        """An issued Good Faith Estimate as stored (tests of issuing go through app/billing/estimates.py)."""
+        return self.save(GoodFaithEstimate(practice_id=client.practice_id, client_id=client.id, **{
+            "period_start": date.today().replace(day=1), "period_end": date.today().replace(day=28),
+            "total_cents": total_cents, "content": {"number": "GFE-T", "practice": {"legal_name": "Practice"}},
+            "pdf": b"%PDF-1.7 stored", **values}))
+
     def x12_file(self, practice_id: int) -> X12File:
         return self.save(X12File(practice_id=practice_id, kind="837P", interchange_control_number=next(_numbers),
                                  claim_count=1, content="ISA*00~", valid=True, validation_messages=[]))
@@ -201,6 +208,15 @@ class Factory:
                                             "charge_cents": 15000, "paid_cents": 9000, "outcome": "unmatched",
                                             "message": "No claim of this practice has this number.", **values}))
 
+    def eligibility_check(self, policy: InsurancePolicy, **values) -> EligibilityCheck:
+        """A check waiting for its 271 (its 270 is a stand-in: the route matrix only opens its pages)."""
+        return self.save(EligibilityCheck(practice_id=policy.practice_id, client_id=policy.client_id,
+                                          policy_id=policy.id, **{"source": "web", "status": "pending",
+                                                                  "trace_number": f"E{next(_numbers)}",
+                                                                  "service_date": date.today(),
+                                                                  "request_270": "ISA*", "benefits": [],
+                                                                  "messages": [], **values}))
+
     def for_model(self, model: type, practice: Practice):
         """A record of `model` in `practice`: the route matrix uses this for every scoped URL argument."""
         def session():
@@ -218,6 +234,8 @@ class Factory:
                     X12File: lambda: self.x12_file(practice.id),
                     Remittance: lambda: self.remittance(practice.id),
                     RemittanceClaim: lambda: self.remittance_claim(practice.id),
+                    EligibilityCheck: lambda: self.eligibility_check(self.policy(self.client(practice))),
+                    GoodFaithEstimate: lambda: self.estimate(self.client(practice)),
                     SessionService: lambda: self.line(session(), self.service(practice, f"S{next(_numbers):04d}",
                                                                               code_type="Custom"))}
         if model not in builders:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from app import secrets_at_rest
-from app.billing import bills
+from app.billing import bills, era
 from app.config import encryption_key
 from app.extensions import db
 from app.models import Claim, Practice, Role, TherapySession
@@ -42,6 +42,13 @@ class Insured:
             claim = db.session.scalar(db.select(Claim).where(Claim.bill_id == bill.id))
             assert claim is not None and claim.status == "queued", claim and claim.problems
             return claim.id
+
+
+def post_835(app, practice_id: int, payments: list[inbound.ClaimPayment]) -> None:
+    """Post an 835 paying these claim payments, as an upload, and commit."""
+    with app.app_context():
+        era.import_835(db.session.get(Practice, practice_id), remittance_text(payments), source="upload")
+        db.session.commit()
 
 
 def stored_key(app, plain: str) -> str:

@@ -525,13 +525,35 @@ def test_with_minutes_the_codes_that_fit_come_first_and_misfits_are_marked():
     order = [result.code for result in results]
     assert order[:3] == ["90834", "90836", "90839"]  # the minutes' own bands first
     assert order[3:5] == ["90832", "90833"]  # lower codes: allowed
-    misfits = {result.code: result for result in results if result.fits is False}
+    misfits = {result.code: result for result in results if not result.check.allowed}
     assert set(misfits) == {"90837", "90838", "90840"} and order[-3:] == ["90837", "90838", "90840"]
-    assert misfits["90837"].reason == "45 minutes is 90834, not 90837."
+    assert misfits["90837"].check.message == "45 minutes is 90834, not 90837."
+    lower = {result.code: result.check.mark for result in results if result.check.lower_code}
+    assert lower == {"90832": "lower than 45 min supports (90834)", "90833": "lower than 45 min supports (90836)"}
+    assert all(result.fits is False for result in results if result.check.lower_code)
 
 
 def test_without_minutes_nothing_is_marked():
-    assert {(result.fits, result.reason) for result in codes.reference_index().search("9083")} == {(None, None)}
+    assert {result.check for result in codes.reference_index().search("9083")} == {None}
+
+
+@pytest.mark.parametrize("code, verdict, mark", [
+    ("90837", "fits", "fits 53 min"),
+    ("90834", "lower", "lower than 53 min supports (90837)"),
+    ("90832", "lower", "lower than 53 min supports (90837)"),
+    ("90839", "fits", "fits 53 min"),
+    ("90840", "misfit", "does not fit 53 min"),
+])
+def test_one_time_check_marks_a_53_minute_session(code, verdict, mark):
+    check = codes.check_time(code, 53)
+    assert check.verdict == verdict and check.mark.startswith(mark)
+    assert check.allowed is (verdict != "misfit") and check.fits is (verdict == "fits")
+
+
+def test_a_custom_code_has_no_time_rule_and_an_unknown_one_is_refused():
+    assert codes.check_time("LATE-CANCEL", 53, custom=True).fits
+    unknown = codes.check_time("LATE-CANCEL", 53)
+    assert not unknown.allowed and "not a code Parity knows" in unknown.message
 
 
 def test_a_practice_index_holds_custom_codes_and_its_own_names():
@@ -541,7 +563,7 @@ def test_a_practice_index_holds_custom_codes_and_its_own_names():
     [ours] = [result for result in index.search("90834")]
     assert ours.name == "Therapy 45" and ours.item.price_cents == 15000  # a later entry replaces the reference's
     custom = index.search("selfpay", minutes=45)
-    assert custom[0].fits is None and custom[0].reason is None  # no time rule known for a custom code
+    assert custom[0].fits is None and custom[0].check is None  # no time rule known for a custom code
 
 
 def test_unknown_fit_ranks_between_fits_and_misfits():

@@ -401,3 +401,47 @@ def test_are_documents_frozen_with_lists_turned_into_tuples():
 def test_does_a_render_function_refuse_the_wrong_document():
     with pytest.raises(TypeError):
         render_superbill_pdf(bill())
+
+
+def estimate(**changes) -> documents.EstimateDocument:
+    values = dict(number="GFE-7", issued_on=date(2026, 12, 3), period_start=date(2026, 12, 7),
+                  period_end=date(2027, 12, 6), provider=practice(),
+                  client=Party("Alex Rivera", ["45 Elm Street", "Somerville, MA 021441234"]),
+                  client_date_of_birth=date(1990, 3, 14),
+                  lines=[documents.EstimateLine("90791", "Intake evaluation", "Once", 1, 20000, 20000),
+                         documents.EstimateLine("90834", "Psychotherapy, 45 minutes", "Every two weeks", 24, 15000,
+                                                360000)],
+                  diagnoses=[], total_cents=380000)
+    return documents.EstimateDocument(**{**values, **changes})
+
+
+def test_does_a_good_faith_estimate_print_its_services_and_the_dispute_right():
+    text = " ".join(pages_text(documents.render_estimate_pdf(estimate()))).replace("- ", "-")
+    for expected in ("GFE-7", "Alex Rivera", "Intake evaluation", "Every two weeks", "$3,600.00", "$3,800.00",
+                     "Casey Morgan, LMHC", "1234567893", "12-3456789", "Not known yet", "only an estimate",
+                     "$400 or more above this Good Faith Estimate", "patient-provider dispute resolution"):
+        assert expected in text, expected
+    with pytest.raises(TypeError):
+        documents.render_estimate_pdf(bill())
+
+
+def test_does_the_cms1500_grid_place_each_value_where_the_red_form_has_it():
+    sheet = documents.FormSheet(reference="P1C1", page=1, pages=1, fields=[
+        documents.FormField("1a", 8, 50, "HHP987654"), documents.FormField("2", 10, 1, "RIVERA, ALEX")])
+    plain = documents.render_cms1500_pdf([sheet], boxes=(), checks=(), full=False)
+    moved = documents.render_cms1500_pdf([sheet], boxes=(), checks=(), full=False, offset_mm=(25.4, 0))
+    def visit(found):
+        def visitor(text, cm, tm, font, size):
+            if text.strip():
+                found[text.strip()] = (tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5])
+        return visitor
+
+    plain_at, moved_at = {}, {}
+    PdfReader(io.BytesIO(plain)).pages[0].extract_text(visitor_text=visit(plain_at))
+    PdfReader(io.BytesIO(moved)).pages[0].extract_text(visitor_text=visit(moved_at))
+    # Column 50 is 49 tenths of an inch right of column 1; line 8 is 2 sixths of an inch above line 10.
+    assert plain_at["HHP987654"][0] - plain_at["RIVERA, ALEX"][0] == pytest.approx(49 * 7.2, abs=0.01)
+    assert plain_at["HHP987654"][1] - plain_at["RIVERA, ALEX"][1] == pytest.approx(2 * 12, abs=0.01)
+    assert moved_at["HHP987654"][0] - plain_at["HHP987654"][0] == pytest.approx(72, abs=0.01)  # an inch right
+    with pytest.raises(ValueError):
+        documents.render_cms1500_pdf([], boxes=(), checks=(), full=True)

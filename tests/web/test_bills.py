@@ -27,9 +27,10 @@ def world(make, app):
                               "services": services})
 
 
-def complete_session(client, session, code="90834", minutes=45):
+def complete_session(client, session, code="90834", minutes=45, lower_code_reason=""):
     return client.post(f"/sessions/{session.id}/complete", data={"minutes": str(minutes), "lines-0-code": code,
-                                                                 "lines-0-units": "1"})
+                                                                 "lines-0-units": "1",
+                                                                 "lower_code_reason": lower_code_reason})
 
 
 def the_bill(app, **where):
@@ -65,15 +66,17 @@ def test_bill_numbers_are_sequential_per_practice(app, client, make, sign_in, wo
     assert numbers == ["B-1", "B-2", "B-3"]
 
 
-def pended_bill(app, client, make, sign_in, world):
-    session = make.session(world.client, world.clinician, minutes=45)
+def pended_bill(app, client, make, sign_in, world, minutes=45):
+    """A Pended bill for 90834; at more than 52 minutes, a lower code the clinician gave a reason for."""
+    session = make.session(world.client, world.clinician, minutes=minutes)
     sign_in(world.clinician)
-    complete_session(client, session)
+    complete_session(client, session, minutes=minutes,
+                     lower_code_reason="Payer authorized 45 minutes" if minutes > 52 else "")
     return the_bill(app, client_id=world.client.id)
 
 
 def test_editing_a_line_through_htmx_returns_the_row_and_new_totals(app, client, make, sign_in, world):
-    bill = pended_bill(app, client, make, sign_in, world)
+    bill = pended_bill(app, client, make, sign_in, world, minutes=53)
     line_id = db_line_id(app, bill.id)
     response = client.post(f"/bills/{bill.id}/lines/{line_id}", data={f"line-{line_id}-code": "90837",
                                                                       f"line-{line_id}-units": "1"},
@@ -120,8 +123,21 @@ def test_complete_and_void_bills_refuse_edits_with_409(app, client, make, sign_i
         f"line-{other_line}-code": "90837", f"line-{other_line}-units": "1"}).status_code == 409
 
 
-def test_editing_an_open_bill_is_audited(app, client, make, sign_in, world):
+def test_a_code_the_sessions_minutes_do_not_support_is_refused_on_the_bill_as_on_the_session(
+        app, client, make, sign_in, world):
     bill = pended_bill(app, client, make, sign_in, world)
+    line_id = db_line_id(app, bill.id)
+    response = client.post(f"/bills/{bill.id}/lines/{line_id}", data={f"line-{line_id}-code": "90837",
+                                                                      f"line-{line_id}-units": "1"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "45 minutes is 90834, not 90837" in html and f'id="line-{line_id}-code-error"' in html
+    assert the_bill(app, id=bill.id).test_lines[0][0] == "90834"
+
+
+def test_editing_an_open_bill_is_audited(app, client, make, sign_in, world):
+    bill = pended_bill(app, client, make, sign_in, world, minutes=53)
     line_id = db_line_id(app, bill.id)
     client.post(f"/bills/{bill.id}/open")
     client.post(f"/bills/{bill.id}/lines/{line_id}", data={f"line-{line_id}-code": "90837",

@@ -338,9 +338,9 @@ def test_cli_claims_csv_defuses_formulas_and_keeps_amounts_numbers(app, make, in
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
     assert rows[0] == ["patient_control_number", "client", "payer", "date_of_service", "charge", "status",
-                       "insurance_paid", "patient_responsibility"]
+                       "insurance_paid", "patient_responsibility", "payer_order", "frequency", "follows"]
     assert rows[1][1:3] == ["'=HYPERLINK(\"http://x\",\"y\") Doe", "'+Harborview"]
-    assert rows[1][4:] == ["150.00", "Paid", "-5.00", "20.00"]
+    assert rows[1][4:] == ["150.00", "Paid", "-5.00", "20.00", "primary", "1", ""]
 
 
 def test_keyset_pages_stay_stable_when_claims_arrive(app, client, make, sign_in, insured, monkeypatch):
@@ -405,6 +405,35 @@ def test_recheck_from_the_claim_page_queues_a_fixed_claim(app, client, make, sig
     assert client.post(f"/claims/{claim_id}/recheck").status_code == 303
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.QUEUED
+
+
+def test_bulk_recheck_counts_each_outcome_as_it_happened(app, client, make, sign_in, insured):
+    with app.app_context():
+        db.session.get(Practice, insured.practice.id).tax_id = None
+        db.session.commit()
+    fixed = [insured.bill_for(), insured.bill_for()]
+    still = insured.bill_for(modality="video", pos="10")  # the payer also wants modifier 95: not fixed
+    with app.app_context():
+        db.session.get(Practice, insured.practice.id).tax_id = "123456789"
+        db.session.commit()
+    already = insured.bill_for()
+    with app.app_context():
+        claims_by_bill = {bill_id: claim_of(bill_id) for bill_id in [*fixed, still, already]}
+        assert [claims_by_bill[b].status for b in fixed + [still]] == [ClaimStatus.NEEDS_REVIEW] * 3
+        assert claims_by_bill[already].status == ClaimStatus.QUEUED
+    sign_in(biller_of(make, insured))
+    response = client.post("/claims/bulk", data={"action": "recheck",
+                                                  "claim": [claim.id for claim in claims_by_bill.values()]})
+    assert response.status_code == 303
+    page = client.get("/claims").get_data(as_text=True)
+    already_number = claims_by_bill[already].patient_control_number
+    assert (f"2 claims back in the queue; 1 claim still needs review. Not changed (1): {already_number}: "
+            "Only a claim in Needs Review is rechecked.") in page
+    with app.app_context():
+        assert db.session.get(Claim, claims_by_bill[still].id).status == ClaimStatus.NEEDS_REVIEW
+    client.post("/claims/bulk", data={"action": "queue", "claim": [claims_by_bill[still].id]})
+    assert "No claim changed" not in (page := client.get("/claims").get_data(as_text=True))
+    assert "1 claim still needs review." in page and "back in the queue" not in page
 
 
 def test_the_bill_page_says_why_an_insured_clients_bill_has_no_claim(app, client, make, sign_in, insured):

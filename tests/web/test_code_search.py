@@ -83,7 +83,7 @@ def test_every_role_may_search(client, make, sign_in, practice, role):
 @pytest.mark.parametrize("code, minutes, status, text", [
     ("90834", 45, 200, "fits"),
     ("90837", 45, 422, "45 minutes is 90834, not 90837"),
-    ("90834", 53, 422, "53 minutes is 90837, not 90834"),
+    ("90834", 53, 422, "53 minutes supports 90837; 90834 is lower"),
     ("90832", 10, 422, "too short"),
     ("99999", 30, 422, "not a code Parity knows"),
     ("90834", None, 422, "Enter the minutes"),
@@ -99,3 +99,23 @@ def test_validate_says_whether_a_code_fits_the_minutes(client, clinician, code, 
 def test_validate_uses_the_practices_rounding_for_unit_codes(client, clinician, make, practice):
     make.service(practice, "H2019", bill_in_units=True, minutes_per_unit=15, unit_rounding="full_units_only")
     assert "2 units" in client.get("/codes/validate?code=H2019&minutes=40").get_data(as_text=True)
+
+
+def test_at_53_minutes_lower_codes_are_never_marked_as_fitting(client, clinician, make, practice):
+    for code in ("90832", "90834", "90837"):
+        make.service(practice, code)
+    html = client.get("/codes/search?q=9083&context=practice&minutes=53").get_data(as_text=True)
+    assert options(html) == ["90837", "90832", "90834"]
+    notes = dict(re.findall(r'data-code="(\d+)".*?<span class="option-note[^"]*">([^<]*)</span>', html, re.S))
+    assert notes == {"90837": "fits 53 min", "90832": "lower than 53 min supports (90837)",
+                     "90834": "lower than 53 min supports (90837)"}
+
+
+@pytest.mark.parametrize("code", ["90832", "90834", "90837", "90839", "90840"])
+def test_the_listbox_and_validate_give_the_same_answer(client, clinician, make, practice, code):
+    make.service(practice, code)
+    listbox = client.get(f"/codes/search?q={code}&context=practice&minutes=53").get_data(as_text=True)
+    mark = re.search(r'<span class="option-note[^"]*">([^<:]*)', listbox).group(1)
+    validated = client.get(f"/codes/validate?code={code}&minutes=53")
+    assert (validated.status_code == 200) is (mark == "fits 53 min")
+    assert ("lower than" in mark) is ("is lower" in validated.get_data(as_text=True))

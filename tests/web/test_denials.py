@@ -6,11 +6,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from app.billing import bills, era
+from app.billing import bills
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, AuditEvent, Bill, BillStatus, Claim, ClaimEvent, ClaimStatus,
-                        Practice, Remittance, Role)
-from tests.support.insurance import claim_payment, insured, remittance_text
+                        Remittance, Role)
+from tests.support.insurance import claim_payment, insured, post_835
 
 HTMX = {"HX-Request": "true"}
 
@@ -25,18 +25,12 @@ def biller(world, make, sign_in):
     return sign_in(make.member(world.practice, Role.BILLER))
 
 
-def _post_835(app, practice_id: int, payments) -> None:
-    with app.app_context():
-        era.import_835(db.session.get(Practice, practice_id), remittance_text(payments), source="upload")
-        db.session.commit()
-
-
 def denied(app, world, **claim_values) -> int:
     """A claim the automation built from a signed session, then denied by the payer's 835 (CO-197, N54)."""
     claim_id = world.claim(**claim_values)
     with app.app_context():
         payment = claim_payment(db.session.get(Claim, claim_id), status="4")
-    _post_835(app, world.practice.id, [payment])
+    post_835(app, world.practice.id, [payment])
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.DENIED
     return claim_id
@@ -46,7 +40,7 @@ def paid(app, world) -> int:
     claim_id = world.claim()
     with app.app_context():
         payment = claim_payment(db.session.get(Claim, claim_id))
-    _post_835(app, world.practice.id, [payment])
+    post_835(app, world.practice.id, [payment])
     return claim_id
 
 

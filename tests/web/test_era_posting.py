@@ -259,9 +259,9 @@ def test_provider_level_adjustments_are_kept_on_the_remittance(app, world):
     with app.app_context():
         remittance = db.session.get(Remittance, remittance_id)
         assert remittance.total_paid_cents == 10125
-        assert remittance.provider_adjustments[0]["reason"] == "L6"
-        assert remittance.provider_adjustments[0]["amount_cents"] == -125
-        assert remittance.provider_adjustments[0]["reason_text"]
+        [interest] = remittance.adjustments
+        assert (interest.reason, interest.amount_cents, interest.provider_id) == ("L6", -125, "2000000002")
+        assert interest.fiscal_period_date == date(2026, 12, 31) and interest.claim_id is None
 
 
 def test_insurance_money_on_a_bill_the_client_already_paid_becomes_credit(app, world, make):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import jobs, seed
 from app.billing import bills, submissions
 from app.extensions import db
-from app.models import (Bill, BillStatus, Claim, ClaimEvent, ClaimStatus, Client, JobProblem, Payment, PaymentSource,
+from app.models import (Bill, BillStatus, Claim, ClaimEvent, ClaimStatus, Client, GoodFaithEstimate, JobProblem, Payment, PaymentSource,
                         PostingOutcome, Remittance, RemittanceClaim, SandboxClaim, Submission, SubmissionStatus,
                         TherapySession, X12File)
 from app.seed_history import HISTORY_MONTHS, recent_start
@@ -50,11 +50,18 @@ def test_the_demo_has_six_months_of_history_settled_through_the_sandbox(app):
         _the_recent_weeks_wait_for_the_worker(practice_id, today)
         _bills_add_up_and_age(practice_id, today)
         _every_report_and_chart_shows_the_history(practice_id, today)
+        _a_self_pay_client_has_a_good_faith_estimate(practice_id)
         before = _snapshot(practice_id)
         assert seed.seed_demo() is False  # seeding again adds nothing
         db.session.commit()
         assert _snapshot(practice_id) == before
     _the_worker_settles_the_recent_claims(app, practice_id)
+
+
+def _a_self_pay_client_has_a_good_faith_estimate(practice_id):
+    [estimate] = db.session.scalars(select(GoodFaithEstimate).where(GoodFaithEstimate.practice_id == practice_id))
+    assert estimate.client.first_name == "Sam" and not estimate.client.policies
+    assert estimate.pdf.startswith(b"%PDF") and estimate.total_cents == 20000 + 26 * 15000
 
 
 def _every_report_and_chart_shows_the_history(practice_id, today):

@@ -82,15 +82,35 @@ def test_each_rule_is_a_422_beside_its_line_and_nothing_is_saved(app, client, si
     assert saved["status"] == "scheduled" and saved["lines"] == [] and saved["minutes"] == 45
 
 
-def test_a_lower_code_than_the_minutes_support_is_allowed(app, client, sign_in, setting):
+def test_a_lower_code_is_accepted_only_with_the_clinicians_reason_kept_and_audited(app, client, sign_in, setting,
+                                                                                    make):
     sign_in(setting.clinician)
-    session = setting.session
+    session = make.session(setting.client, setting.clinician, minutes=53)
+    refused = complete(client, session, 53, "90832")
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "53 minutes supports 90837, not 90832" in html and 'id="lines-0-code-error"' in html
+    assert 'id="lower_code_reason-error"' in html and 'name="lower_code_reason"' in html
+    assert reload(app, session.id)["status"] == "scheduled"
+    accepted = client.post(f"/sessions/{session.id}/complete", data={
+        "minutes": "53", "lines-0-code": "90832", "lines-0-units": "1",
+        "lower_code_reason": "Client's plan caps this month's sessions at 90832"})
+    assert accepted.status_code == 303
     with app.app_context():
         record = db.session.get(TherapySession, session.id)
-        record.ends_at = record.starts_at + timedelta(minutes=55)
-        record.minutes = 55
-        db.session.commit()
-    assert complete(client, session, 55, "90834").status_code == 303
+        assert record.status == "completed" and record.lower_code_reason.startswith("Client's plan caps")
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "session.lower_code_confirmed"))
+        assert event.details["codes"] == ["90832"] and "plan caps" in event.details["reason"]
+    assert "plan caps" in client.get(f"/sessions/{session.id}").get_data(as_text=True)
+
+
+def test_a_code_too_long_for_the_session_shows_one_message(app, client, sign_in, setting):
+    sign_in(setting.clinician)
+    response = complete(client, setting.session, 45, ("90837", 0))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "45 minutes is 90834, not 90837" in html
+    assert "Units must be at least 1" not in html and 'id="lines-0-units-error"' not in html
 
 
 def test_correcting_the_minutes_needs_a_note_which_is_kept_and_audited(app, client, sign_in, setting):

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.blueprints.services.forms import MoneyField
@@ -30,6 +31,12 @@ class LineEditForm(FlaskForm):
     units = IntegerField("Units", default=1, validators=[InputRequired(), NumberRange(min=1, max=99)])
     price = MoneyField("Price", validators=[Optional()])
     modifiers = StringField("Modifiers", validators=[Optional(), Length(max=20)])
+    #: Set by the Correct the claim page: the change also corrects the claim that left (app/billing/corrections.py).
+    correct_claim = HiddenField()
+
+
+class RemoveLineForm(FlaskForm):
+    correct_claim = HiddenField()
 
 
 class VoidForm(FlaskForm):
@@ -86,3 +93,9 @@ class BillingSettingsForm(FlaskForm):
     remit_to = TextAreaField("Remit-to address", validators=[Optional(), Length(max=500)],
                              description="Printed on bills; empty means the practice address.")
     bill_message = TextAreaField("Message on bills", validators=[Optional(), Length(max=1000)])
+    cms1500_offset_x = DecimalField(
+        "Move right (mm)", places=1, validators=[Optional(), NumberRange(min=-25, max=25, message="Between -25 and 25 mm.")],
+        description="Negative moves the data left. Between -25 and 25 mm, to a tenth.")
+    cms1500_offset_y = DecimalField(
+        "Move down (mm)", places=1, validators=[Optional(), NumberRange(min=-25, max=25, message="Between -25 and 25 mm.")],
+        description="Negative moves the data up. Between -25 and 25 mm, to a tenth.")

@@ -1,23 +1,27 @@
 """Bills, payments and the client's ledger: thin views over app/billing/bills.py."""
 from datetime import date
+from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, make_response, request, url_for
+from flask import Blueprint, abort, flash, make_response, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import access, audit, csv_export, htmx
+from app import access, audit, csv_export, formatting, htmx
 from app.authz import any_member, load, roles
-from app.billing import bill_documents, bills, claims, ledger, worklist
+from app.billing import (bill_documents, bills, claims, corrections, eligibility, ledger, responsibility,
+                         worklist)
 from app.billing.bills import BillProblem, LineChange, LineProblems
+from app.billing.claims import ClaimError
 from app.billing.money import MoneyError, dollars, parse_cents
 from app.blueprints.bills.forms import (AdjustmentForm, BillFilterForm, BillingSettingsForm, LineEditForm,
-                                        PaymentFilterForm, PaymentForm, RefundForm, ReverseForm, VoidForm)
+                                        PaymentFilterForm, PaymentForm, RefundForm, RemoveLineForm, ReverseForm,
+                                        VoidForm)
 from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.forms import show_problems
-from app.models import Bill, BillLine, BillStatus, Claim, Client, Member, Payment, Role, TherapySession
-from app.rendering import csv_response, render_page, see_other
+from app.models import Bill, BillLine, BillStatus, Claim, ClaimStatus, Client, Member, Payment, Role, TherapySession
+from app.rendering import csv_response, pdf_response, render_page, see_other
 
 bp = Blueprint("bills", __name__)
 payments_bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -106,17 +110,40 @@ def index():
 
 
 def _bill_page(bill: Bill, status: int = 200, line_forms: dict | None = None, new_line: LineEditForm | None = None,
-               void_form=None, adjustment_form=None, block=None):
+               void_form=None, adjustment_form=None, block=None, correcting: bool = False):
+    to_correct = corrections.claim_to_correct(bill)
+    correcting = correcting and to_correct is not None
     lines = {line.id: (line_forms or {}).get(line.id) or LineEditForm(
         formdata=None, prefix=f"line-{line.id}", code=line.code, description=line.description, units=line.units,
-        price=dollars(line.price_cents), modifiers=" ".join(line.modifiers)) for line in bill.lines}
-    return render_page("bills/show.html", status=status, block=block, bill=bill, totals=bills.totals(bill),
-                       line_forms=lines, new_line=new_line or LineEditForm(formdata=None, prefix="new-line"),
+        price=dollars(line.price_cents), modifiers=" ".join(line.modifiers), correct_claim="1" if correcting else "")
+        for line in bill.lines}
+    totals = bills.totals(bill)
+    return render_page("bills/show.html", status=status, block=block, bill=bill, totals=totals,
+                       line_forms=lines, new_line=new_line or LineEditForm(
+                           formdata=None, prefix="new-line", correct_claim="1" if correcting else ""),
                        void_form=void_form or VoidForm(formdata=None), confirm=ConfirmForm(),
                        adjustment_form=adjustment_form or AdjustmentForm(formdata=None),
-                       credit=bills.client_credit(bill.client_id), editable=bill.status in bills.EDITABLE,
+                       credit=bills.client_credit(bill.client_id),
+                       editable=bill.status in bills.EDITABLE and (to_correct is None or correcting),
+                       to_correct=to_correct if bill.status in bills.EDITABLE else None, correcting=correcting,
+                       owed_by=responsibility.side_of(bill), sessions=_sessions(bill),
                        may_handle_money=current_user.role in (Role.ADMIN, Role.BILLER),
-                       minutes=_minutes(bill), **_insurance(bill))
+                       minutes=bills.session_minutes(bill), outlook=_outlook(bill), **_insurance(bill))
+
+
+def _outlook(bill: Bill):
+    """For a Pended bill of an insured client: the latest eligibility answer and the client's expected share."""
+    if bill.status != BillStatus.PENDED or claims.primary_policy(bill) is None:
+        return None
+    return eligibility.outlook(bill.client, bills.totals(bill).charges)
+
+
+def _sessions(bill: Bill) -> list[TherapySession]:
+    """The sessions the bill's lines bill, the member may open."""
+    ids = sorted({line.session_id for line in bill.lines if line.session_id})
+    return db.session.scalars(select(TherapySession).where(TherapySession.id.in_(ids),
+                                                           access.session_filter(current_user))
+                              .order_by(TherapySession.starts_at)).all() if ids else []
 
 
 def _insurance(bill: Bill) -> dict:
@@ -130,18 +157,36 @@ def _insurance(bill: Bill) -> dict:
             "claim_problems": claims.eligibility_problems(bill) if insured and not claimed else []}
 
 
-def _minutes(bill: Bill) -> int | None:
-    session_ids = {line.session_id for line in bill.lines if line.session_id}
-    if len(session_ids) != 1:
-        return None
-    return db.session.get(TherapySession, session_ids.pop()).minutes
-
-
 @bp.route("/bills/<int:bill_id>")
 @any_member
 def show(bill_id: int):
     """A bill: lines (editable while Pended or Open), totals, payments, history and actions."""
     return _bill_page(_bill(bill_id))
+
+
+@bp.route("/bills/<int:bill_id>/correct")
+@any_member
+def correct(bill_id: int):
+    """Correct the claim: the bill's lines, editable, where each change also queues a corrected claim."""
+    bill = _bill(bill_id)
+    if bill.status not in bills.EDITABLE:
+        abort(409, f"This bill is {bill.status} and can no longer be edited.")
+    if corrections.claim_to_correct(bill) is None:
+        return see_other(url_for("bills.show", bill_id=bill.id))
+    return _bill_page(bill, correcting=True)
+
+
+def _corrected(bill: Bill, made: list[Claim]):
+    """After a change made through Correct the claim: back to the bill, which lists the corrected claims."""
+    kinds = {"1": "new claim", "7": "replacement", "8": "void"}
+    if made:
+        flash("Claim corrected: " + ", ".join(f"claim {claim.patient_control_number} ({kinds[claim.frequency_code]}, "
+                                              f"{ClaimStatus(claim.status).label})" for claim in made) + ".",
+              "success")
+    else:
+        flash("Saved; the payer reads nothing new, so the claim stands.", "success")
+    url = url_for("bills.show", bill_id=bill.id)
+    return htmx.redirect(make_response("", 200), url) if htmx.is_htmx() else see_other(url)
 
 
 def _change(form: LineEditForm) -> LineChange:
@@ -156,9 +201,15 @@ def _line_response(bill: Bill, line: BillLine | None, form: LineEditForm, status
         if status == 200:
             return see_other(url_for("bills.show", bill_id=bill.id))
         return _bill_page(bill, status, line_forms={line.id: form} if line else None,
-                          new_line=form if line is None else None)
-    return render_page("bills/show.html", status=status, block="line_update", bill=bill, line=line, form=form,
-                       totals=bills.totals(bill), editable=bill.status in bills.EDITABLE, minutes=_minutes(bill))
+                          new_line=form if line is None else None, correcting=bool(form.correct_claim.data))
+    response = make_response(render_page("bills/show.html", status=status, block="line_update", bill=bill, line=line,
+                                         form=form, totals=bills.totals(bill), editable=bill.status in bills.EDITABLE,
+                                         minutes=bills.session_minutes(bill), owed_by=responsibility.side_of(bill)))
+    if line is None:
+        return response
+    if status == 200:
+        return htmx.toast(response, f"Line {line.position} saved: {line.code}, {formatting.cents(line.charge_cents)}.")
+    return htmx.toast(response, f"Line {line.position} not saved: see the fields marked.", "error")
 
 
 @bp.route("/bills/<int:bill_id>/lines/<int:bill_line_id>", methods=["POST"])
@@ -169,9 +220,14 @@ def edit_line(bill_id: int, bill_line_id: int):
     form = LineEditForm(prefix=f"line-{line.id}")
     if form.validate():
         try:
+            if form.correct_claim.data:
+                return _corrected(bill, corrections.change_line(bill, line, _change(form), current_user))
             bills.update_line(bill, line, _change(form), current_user)
         except LineProblems as error:
             show_problems(form, error.problems)
+        except ClaimError as error:
+            db.session.rollback()  # the bill's change is not kept without its corrected claim
+            show_problems(form, {"code": str(error)})
         except BillProblem as error:
             _conflict_or_problem(error, form)
         else:
@@ -192,16 +248,21 @@ def add_line(bill_id: int):
     form = LineEditForm(prefix="new-line")
     if form.validate():
         try:
+            if form.correct_claim.data:
+                return _corrected(bill, corrections.add_line(bill, _change(form), current_user))
             bills.add_line(bill, _change(form), current_user)
         except LineProblems as error:
             show_problems(form, error.problems)
+        except ClaimError as error:
+            db.session.rollback()  # the bill's change is not kept without its corrected claim
+            show_problems(form, {"code": str(error)})
         except BillProblem as error:
             _conflict_or_problem(error, form)
         else:
             return see_other(url_for("bills.show", bill_id=bill.id))
     elif bill.status not in bills.EDITABLE:
         abort(409, f"This bill is {bill.status} and can no longer be edited.")
-    return _bill_page(bill, 422, new_line=form)
+    return _bill_page(bill, 422, new_line=form, correcting=bool(form.correct_claim.data))
 
 
 @bp.route("/bills/<int:bill_id>/lines/<int:bill_line_id>/delete", methods=["POST"])
@@ -209,8 +270,13 @@ def add_line(bill_id: int):
 def remove_line(bill_id: int, bill_line_id: int):
     """Remove a line from a Pended or Open bill."""
     bill, line = _bill_and_line(bill_id, bill_line_id)
+    form = RemoveLineForm()
     try:
+        if form.correct_claim.data:
+            return _corrected(bill, corrections.remove_line(bill, line, current_user))
         bills.remove_line(bill, line, current_user)
+    except ClaimError as error:
+        abort(422, str(error))  # nothing of the removal is kept
     except BillProblem as error:
         _conflict_or_problem(error)
         flash(str(error), "error")
@@ -282,7 +348,7 @@ def apply_credit(bill_id: int):
 def bill_pdf(bill_id: int):
     """The bill as a PDF."""
     bill = _bill(bill_id)
-    return _pdf(bill_documents.bill_pdf(bill), f"bill-{bill.number}.pdf")
+    return pdf_response(bill_documents.bill_pdf(bill), f"bill-{bill.number}.pdf")
 
 
 @bp.route("/bills/<int:bill_id>/superbill.pdf")
@@ -292,14 +358,7 @@ def superbill_pdf(bill_id: int):
     bill = _bill(bill_id)
     if bill.status not in (BillStatus.OPEN, BillStatus.COMPLETE):
         abort(409, "A superbill is available once the bill is Open: open the bill first.")
-    return _pdf(bill_documents.superbill_pdf(bill), f"superbill-{bill.number}.pdf")
-
-
-def _pdf(data: bytes, filename: str) -> Response:
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return pdf_response(bill_documents.superbill_pdf(bill), f"superbill-{bill.number}.pdf")
 
 
 # ---------------------------------------------------------------- creating bills, the client's ledger
@@ -357,7 +416,7 @@ def statement_pdf(client_id: int):
         end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
     except ValueError:
         abort(422, "Dates are YYYY-MM-DD.")
-    return _pdf(bill_documents.statement_pdf(client, start, end), f"statement-{client.last_name.lower()}-{client.id}.pdf")
+    return pdf_response(bill_documents.statement_pdf(client, start, end), f"statement-{client.last_name.lower()}-{client.id}.pdf")
 
 
 # ---------------------------------------------------------------- payments
@@ -503,10 +562,16 @@ def settings():
     """Billing automation, numbering, terms and what bills print."""
     practice = current_user.practice
     form = BillingSettingsForm(obj=practice)
+    if request.method == "GET":  # stored in tenths of a millimetre, shown in millimetres
+        form.cms1500_offset_x.data = Decimal(practice.cms1500_offset_x) / 10
+        form.cms1500_offset_y.data = Decimal(practice.cms1500_offset_y) / 10
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in (
             "bill_on_complete", "open_bills_automatically", "email_bills_when_opened", "payment_terms_days",
-            "remit_to", "bill_message")} | {"bill_prefix": (form.bill_prefix.data or "").strip()}
+            "remit_to", "bill_message")} | {"bill_prefix": (form.bill_prefix.data or "").strip()} | {
+            name: int((getattr(form, name).data * 10).to_integral_value()) for name in ("cms1500_offset_x",
+                                                                                         "cms1500_offset_y")
+            if "".join(getattr(form, name).raw_data or []).strip()}  # left blank: keep the offset
         changed = audit.apply_changes(practice, values)
         if changed:
             audit.record("practice.billing_settings_changed", practice, **changed)

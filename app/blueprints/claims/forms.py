@@ -73,3 +73,34 @@ class WriteOffForm(FlaskForm):
 
     reason = StringField("Write-off reason", validators=[DataRequired(message="Say why the balance is written off."),
                                                          Length(max=500)])
+
+
+def parse_pointers(text: str) -> list[int]:
+    """'1, 3' or '1:3' or '1 3' → [1, 3]; raises ValueError on anything else."""
+    parts = [part for part in text.replace(",", " ").replace(":", " ").split() if part]
+    if not all(part.isdigit() for part in parts):
+        raise ValueError("Diagnosis numbers only, e.g. 1, 3.")
+    return [int(part) for part in parts]
+
+
+def pointers_form(claim, formdata=None) -> FlaskForm:
+    """One field per claim line: the numbers of the diagnoses it points at (the claim's list, 1-based)."""
+
+    class PointersForm(FlaskForm):
+        def validate(self, extra_validators=None) -> bool:
+            ok = super().validate(extra_validators)
+            self.pointers = {}
+            for line in claim.lines:
+                field = self[f"line_{line.id}"]
+                try:
+                    self.pointers[line.id] = parse_pointers(field.data or "")
+                except ValueError as error:
+                    field.errors = [*field.errors, str(error)]
+                    ok = False
+            return ok
+
+    for line in claim.lines:
+        setattr(PointersForm, f"line_{line.id}", StringField(
+            f"Line {line.position} ({line.code})", default=", ".join(map(str, line.diagnosis_pointers)),
+            validators=[Length(max=40)]))
+    return PointersForm(formdata=formdata)

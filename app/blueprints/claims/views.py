@@ -2,6 +2,7 @@
 sending (the clearinghouse job's progress, or 837 batches to download), the denials queue, and each claim
 with its lines, diagnoses, scrubber messages, remittances, timeline and X12."""
 import time
+from collections import Counter
 
 from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
@@ -11,11 +12,13 @@ from sqlalchemy.orm import selectinload
 from app import access, audit, csv_export, htmx, jobs, secrets_at_rest
 from app.authz import any_member, load, roles
 from app.billing import claims as rules
+from app.billing import cms1500
 from app.billing import denials, era, submissions, worklist
 from app.billing.claims import ClaimError
 from app.billing.denials import DenialRefused
 from app.billing.money import dollars
-from app.blueprints.claims.forms import ClaimFilterForm, DenialNoteForm, InsuranceSettingsForm, WriteOffForm
+from app.blueprints.claims.forms import (ClaimFilterForm, DenialNoteForm, InsuranceSettingsForm, WriteOffForm,
+                                        pointers_form)
 from app.blueprints.settings.forms import ConfirmForm
 from app.clearinghouse import NAMES
 from app.config import encryption_key
@@ -23,11 +26,13 @@ from app.extensions import db
 from app.forms import show_problems
 from app.models import (Claim, ClaimEvent, ClaimFile, ClaimStatus, Client, JobProblem, Member, Payer, Role, Submission,
                         X12File)
-from app.rendering import block_for_target, csv_response, render_page, see_other
+from app.rendering import block_for_target, csv_response, pdf_response, render_page, see_other
 from app.x12 import reasons
 
 bp = Blueprint("claims", __name__)
 PAGE_SIZE = 50
+#: The most claims one CMS-1500 PDF prints (a page of the claims list).
+PRINT_LIMIT = PAGE_SIZE
 
 
 def _filters(form: ClaimFilterForm, query, *, with_status: bool = True):
@@ -118,37 +123,124 @@ def _claim(claim_id: int) -> Claim:
 @any_member
 def show(claim_id: int):
     """A claim: lines, diagnoses, scrubber messages with where to fix them, remittances, timeline and its X12."""
-    claim = _claim(claim_id)
+    return _show(_claim(claim_id))
+
+
+def _show(claim: Claim, form=None, status: int = 200):
     files = db.session.scalars(select(X12File).join(ClaimFile, ClaimFile.file_id == X12File.id)
                                .where(ClaimFile.claim_id == claim.id).order_by(X12File.id)).all()
     related = db.session.scalars(select(Claim).where(Claim.original_claim_id == claim.id).order_by(Claim.id)).all()
-    return render_page("claims/show.html", claim=claim, files=files, confirm=ConfirmForm(),
+    # The payers asked about this bill in order (primary, then secondary, then tertiary), with what each paid.
+    payers = db.session.scalars(select(Claim).where(Claim.bill_id == claim.bill_id, Claim.frequency_code != "8")
+                                .order_by(Claim.payer_order, Claim.id)).all()
+    editable = claim.status in (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW) and current_user.role != Role.CLINICIAN
+    return render_page("claims/show.html", status=status, claim=claim, files=files, confirm=ConfirmForm(),
                        status_label=ClaimStatus(claim.status).label, postings=era.postings(claim),
                        original=db.session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None,
+                       follows=db.session.get(Claim, claim.prior_payer_claim_id) if claim.prior_payer_claim_id else None,
+                       payers=payers, payer_order=rules.PAYER_ORDERS,
+                       pointers=(form or pointers_form(claim)) if editable else None,
                        related=related, can_replace=denials.can_replace_or_void(claim),
                        worked=denials.ACTIONS.get(claim.denial_action or ""), clp_status=reasons.describe_clp_status)
+
+
+def _cms1500(claims: list[Claim], filename: str):
+    """The claims on the CMS-1500: the full form, or with ?layout=data only the data, for red pre-printed forms."""
+    layout = "data" if request.values.get("layout") == "data" else "full"
+    practice = current_user.practice
+    try:
+        data = cms1500.pdf(claims, practice, layout=layout, printed_on=worklist.practice_today(practice))
+    except cms1500.NotPrintable as error:
+        abort(409, str(error))
+    audit.record("claims.printed_cms1500", practice, claims=[claim.id for claim in claims],
+                 layout=layout, actor=current_user)
+    return pdf_response(data, filename, inline=True)
+
+
+@bp.route("/claims/<int:claim_id>/cms1500.pdf")
+@roles(Role.ADMIN, Role.BILLER)
+def cms1500_pdf(claim_id: int):
+    """The claim on the CMS-1500 (02/12) paper form, to print or mail to a payer that takes paper."""
+    claim = _claim(claim_id)
+    return _cms1500([claim], f"cms1500-{claim.patient_control_number}.pdf")
+
+
+@bp.route("/claims/cms1500.pdf", methods=["GET", "POST"])
+@roles(Role.ADMIN, Role.BILLER)
+def cms1500_bulk():
+    """The claims named (or ticked on the claims page, posted) on CMS-1500 forms, one PDF: a form each, more
+    for a claim of more than six lines."""
+    ids = sorted({int(value) for value in request.values.getlist("claim") if value.isdigit()})
+    if not ids:
+        abort(422, "Tick the claims to print first.")
+    if len(ids) > PRINT_LIMIT:
+        abort(422, f"Print at most {PRINT_LIMIT} claims at a time.")
+    claims = [_claim(claim_id) for claim_id in ids]
+    return _cms1500(claims, f"cms1500-{len(claims)}-claims.pdf")
+
+
+@bp.route("/claims/<int:claim_id>/pointers", methods=["POST"])
+@roles(Role.ADMIN, Role.BILLER)
+def pointers(claim_id: int):
+    """Choose which diagnoses each line points at (up to four, each one the claim carries)."""
+    claim = _claim(claim_id)
+    form = pointers_form(claim, request.form)
+    if form.validate():
+        try:
+            rules.set_pointers(claim, form.pointers, current_user)
+        except ClaimError as error:
+            line_id = next((line.id for line in claim.lines if f"Line {line.position} " in str(error)), None)
+            target = form[f"line_{line_id}"] if line_id else None
+            if target is None:
+                flash(str(error), "error")
+                return see_other(url_for("claims.show", claim_id=claim.id))
+            target.errors = [*target.errors, str(error).split(": ", 1)[-1]]
+            return _show(claim, form, 422)
+        flash("Diagnosis pointers saved.", "success")
+        return see_other(url_for("claims.show", claim_id=claim.id))
+    return _show(claim, form, 422)
 
 
 def _where(claim: Claim) -> str:
     return "queued" if claim.status == ClaimStatus.QUEUED else "in Needs Review: fix what it lists, then recheck"
 
 
-def _act(claim: Claim, action: str) -> str:
-    if action == "recheck":
-        return "Back in the queue." if rules.recheck(claim, current_user) else "Still needs review."
-    if action == "queue":
-        if claim.status != ClaimStatus.NEEDS_REVIEW:
+#: What an action did to one claim, and how a bulk summary counts it (one claim, several claims).
+OUTCOMES = {
+    "queued": ("claim back in the queue", "claims back in the queue"),
+    "review": ("claim still needs review", "claims still need review"),
+    "voided": ("claim voided with the payer", "claims voided with the payer"),
+    "replaced": ("claim replaced", "claims replaced"),
+}
+
+
+def _act(claim: Claim, action: str) -> tuple[str, str]:
+    """Do the action; the outcome (a key of OUTCOMES) and what happened, in words."""
+    if action == "recheck" or action == "queue":
+        if action == "queue" and claim.status != ClaimStatus.NEEDS_REVIEW:
             raise ClaimError("Only a claim in Needs Review can be queued again.")
-        return "Back in the queue." if rules.recheck(claim, current_user) else "Still needs review."
+        if rules.recheck(claim, current_user):
+            return "queued", "Back in the queue."
+        return "review", "Still needs review."
     if action not in ("void", "replace"):
         raise ClaimError("Unknown action.")
     # A refused replacement or void may have written part of its work: the savepoint takes it back.
     with db.session.begin_nested():
         if action == "void":
             made = denials.void_at_payer(claim, current_user)
-            return f"Void claim {made.patient_control_number} (frequency 8) is {_where(made)}."
+            return "voided", f"Void claim {made.patient_control_number} (frequency 8) is {_where(made)}."
         made = denials.resubmit_corrected(claim, current_user)
-        return f"Replacement claim {made.patient_control_number} (frequency 7) is {_where(made)}."
+        return "replaced", f"Replacement claim {made.patient_control_number} (frequency 7) is {_where(made)}."
+
+
+def bulk_summary(outcomes: Counter, refused: list[str]) -> str:
+    """Each outcome counted in its own words ("2 claims back in the queue; 1 claim still needs review"), then the
+    claims the action did not apply to and why."""
+    parts = [f"{count} {OUTCOMES[kind][count != 1]}" for kind in OUTCOMES if (count := outcomes[kind])]
+    summary = "; ".join(parts) + "." if parts else "No claim changed."
+    if refused:
+        summary += f" Not changed ({len(refused)}): " + "; ".join(refused[:5]) + ("; …" if len(refused) > 5 else ".")
+    return summary
 
 
 @bp.route("/claims/<int:claim_id>/<any(recheck, queue, void, replace):action>", methods=["POST"])
@@ -157,7 +249,7 @@ def act(claim_id: int, action: str):
     """Recheck a claim after a fix, queue it, or correct and replace (frequency 7) or void (8) it with the payer."""
     claim = _claim(claim_id)
     try:
-        flash(_act(claim, action), "success")
+        flash(_act(claim, action)[1], "success")
     except ClaimError as error:
         flash(str(error), "error")
     return see_other(url_for("claims.show", claim_id=claim.id))
@@ -166,19 +258,18 @@ def act(claim_id: int, action: str):
 @bp.route("/claims/bulk", methods=["POST"])
 @roles(Role.ADMIN, Role.BILLER)
 def bulk():
-    """Apply queue, recheck or void to the ticked claims."""
+    """Apply queue, recheck or void to the ticked claims, and say what happened to them, outcome by outcome."""
     action = request.form.get("action", "")
     ids = [int(value) for value in request.form.getlist("claim") if value.isdigit()]
-    done, refused = 0, []
+    outcomes, refused = Counter(), []
     for claim_id in ids:
         claim = _claim(claim_id)
         try:
-            _act(claim, action)
-            done += 1
+            outcomes[_act(claim, action)[0]] += 1
         except ClaimError as error:
             refused.append(f"{claim.patient_control_number}: {error}")
-    flash(f"{done} claim{'s' if done != 1 else ''} updated." + (" Not changed: " + "; ".join(refused[:5])
-                                                                 if refused else ""), "success" if done else "error")
+    changed = outcomes.total() - outcomes["review"]
+    flash(bulk_summary(outcomes, refused), "success" if changed else "info" if outcomes else "error")
     return see_other(request.form.get("next") or url_for("claims.index"))
 
 

@@ -1,9 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, EmailField, FieldList, Form, FormField, HiddenField, IntegerField,
+                     SelectField, StringField)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from app import forms as checks
+from app.billing import estimates
 from app.billing.clients import PRIORITIES, RELATIONS, SEXES, SUBSCRIBER_RELATIONSHIPS
+from app.blueprints.remittances.forms import X12UploadForm
 from app.blueprints.services.forms import MoneyField
 
 SEX_CHOICES = list(SEXES.items())
@@ -75,3 +79,34 @@ class PolicyForm(checks.address_fields("subscriber_"), FlaskForm):
     subscriber_last_name = StringField("Last name", validators=[Optional(), Length(max=100)])
     subscriber_date_of_birth = DateField("Date of birth", validators=[Optional()])
     subscriber_sex = SelectField("Sex", choices=[("", "Choose…"), *SEX_CHOICES], validators=[Optional()])
+
+
+class CheckEligibilityForm(FlaskForm):
+    """Check eligibility now: a POST that carries only its CSRF token."""
+
+
+class EligibilityResponseForm(X12UploadForm):
+    """The 271 a person got back for a downloaded 270 (the files clearinghouse)."""
+
+    file = FileField("271 eligibility response", validators=[FileRequired(message="Choose the 271 file to upload.")],
+                     description="The file your clearinghouse or payer gave back for this 270 (.271, .txt or .x12).")
+class EstimateLineForm(Form):
+    """One service of the catalog on a Good Faith Estimate: how many times and how often (0: not expected)."""
+
+    service_id = HiddenField()
+    quantity = IntegerField("Times", default=0, validators=[Optional(), NumberRange(
+        min=0, max=estimates.MAX_QUANTITY, message=f"From 0 to {estimates.MAX_QUANTITY}.")])
+    frequency = SelectField("How often", choices=list(estimates.FREQUENCIES.items()), default="weekly")
+
+
+class EstimateForm(FlaskForm):
+    """A Good Faith Estimate: who provides the services, the months it covers, the services and diagnoses."""
+
+    clinician = SelectField("Clinician", choices=[], validate_choice=False)
+    start = DateField("Starting", validators=[InputRequired("Enter the date the services start.")])
+    months = IntegerField("Months it covers", default=estimates.MAX_MONTHS, validators=[
+        InputRequired("Enter 1 to 12 months."), NumberRange(min=1, max=estimates.MAX_MONTHS,
+                                                            message="From 1 to 12 months.")])
+    diagnoses = StringField("Diagnosis codes, when known", validators=[Optional(), Length(max=200)],
+                            description="ICD-10-CM codes separated by commas, e.g. F41.1, F32.A.")
+    lines = FieldList(FormField(EstimateLineForm))

@@ -1,23 +1,28 @@
 """Clients: the list and search, each client's overview, sessions, billing and insurance, contacts."""
 from collections.abc import Callable
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from app import access
-from app.authz import any_member, load
+from app import access, audit, htmx, mail
+from app.authz import any_member, load, roles
 from app.billing import clients as rules
+from app.billing import eligibility, estimates
 from app.billing.clients import ClientProblems
 from app.billing.money import dollars
-from app.blueprints.clients.forms import ClientForm, ClientSearchForm, ContactForm, PolicyForm
+from app.blueprints.clients.forms import (CheckEligibilityForm, ClientForm, ClientSearchForm, ContactForm,
+                                         EligibilityResponseForm, EstimateForm, PolicyForm)
+from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.forms import show_problems
-from app.models import Client, Contact, InsurancePolicy, Member, Payer, Role, TherapySession
-from app.rendering import render_page, see_other
+from app.models import (Client, Contact, EligibilityCheck, GoodFaithEstimate, InsurancePolicy, Member, Payer, Role,
+                        ServiceCode, TherapySession)
+from app.rendering import pdf_response, render_page, see_other
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
+billing_staff = roles(Role.ADMIN, Role.BILLER)
 #: The most recent sessions the client page lists.
 SESSIONS_SHOWN = 100
 #: Code → words, for the pages.
@@ -126,9 +131,96 @@ def show(client_id: int):
         .options(selectinload(TherapySession.clinician)).order_by(TherapySession.starts_at.desc())
         .limit(SESSIONS_SHOWN)).all()
     today = rules.practice_today(client.practice_id)
+    issued = db.session.scalars(select(GoodFaithEstimate).where(GoodFaithEstimate.client_id == client.id)
+                                .order_by(GoodFaithEstimate.id.desc())).all()
     return render_page("clients/show.html", client=client, sessions=sessions, today=today,
                        needs_billing_contact=rules.needs_billing_contact(client, today),
-                       sees_account=access.sees_account(current_user, client), **LABELS)
+                       sees_account=access.sees_account(current_user, client), **_eligibility_context(client),
+                       estimates=issued, over_estimate=estimates.over_estimate(client.practice_id, client_id=client.id),
+                       confirm=ConfirmForm(), **LABELS)
+
+
+# ---------------------------------------------------------------- eligibility
+
+
+def _eligibility_context(client: Client, *, upload_form: EligibilityResponseForm | None = None,
+                         problem: str | None = None) -> dict:
+    """What the client page's eligibility block shows: the newest answer with its date, a check still waiting,
+    and for the files clearinghouse the 270 to download and the 271 upload."""
+    latest = eligibility.latest_for_client(client)
+    pending = eligibility.pending_for_client(client)
+    today = rules.practice_today(client.practice_id)
+    return {"eligibility_latest": latest, "eligibility_pending": pending,
+            "eligibility_policy": eligibility.primary_policy(client, today),
+            "eligibility_summary": eligibility.summary, "eligibility_lines": eligibility.printable,
+            "eligibility_by_hand": current_user.practice.clearinghouse == "files",
+            "check_form": CheckEligibilityForm(), "upload_form": upload_form or EligibilityResponseForm(formdata=None),
+            "eligibility_problem": problem}
+
+
+def _eligibility_block(client: Client, status: int = 200, **context):
+    return render_page("clients/show.html", status=status, block="client_eligibility", client=client,
+                       **_eligibility_context(client, **context))
+
+
+@bp.route("/<int:client_id>/eligibility")
+@any_member
+def eligibility_status(client_id: int):
+    """The client's eligibility block: the latest answer, or a check still waiting (polled while it is)."""
+    return _eligibility_block(_client(client_id))
+
+
+@bp.route("/<int:client_id>/policies/<int:policy_id>/eligibility", methods=["POST"])
+@billing_staff
+def check_eligibility(client_id: int, policy_id: int):
+    """Check eligibility now: write the 270 and send it (or, for the files clearinghouse, offer it to download)."""
+    client, policy, _ = _client_and(InsurancePolicy, client_id, policy_id)
+    if CheckEligibilityForm().validate_on_submit():
+        try:
+            if current_user.practice.clearinghouse == "files":
+                eligibility.start_check(policy, source="web", actor=current_user)
+            else:
+                eligibility.request_check(policy, actor=current_user)
+        except eligibility.EligibilityProblem as error:
+            return _eligibility_block(client, 422, problem=str(error))
+    if htmx.is_htmx():
+        return _eligibility_block(client)
+    return see_other(url_for("clients.show", client_id=client.id, _anchor="client-eligibility"))
+
+
+@bp.route("/<int:client_id>/eligibility/<int:check_id>/270")
+@billing_staff
+def eligibility_inquiry(client_id: int, check_id: int):
+    """The check's 270, to send through another clearinghouse."""
+    _, check, elsewhere = _client_and(EligibilityCheck, client_id, check_id)
+    if elsewhere:
+        return elsewhere
+    response = make_response(check.request_270)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{check.trace_number}.270"'
+    return response
+
+
+@bp.route("/<int:client_id>/eligibility/<int:check_id>/271", methods=["POST"])
+@billing_staff
+def upload_eligibility_response(client_id: int, check_id: int):
+    """Upload the 271 received for a check's 270; one that does not read changes nothing (422)."""
+    client, check, _ = _client_and(EligibilityCheck, client_id, check_id)
+    form = EligibilityResponseForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            eligibility.record_answer(check, form.text, actor=current_user)
+        except eligibility.EligibilityProblem as error:
+            show_problems(form, {"file": str(error)})
+            # The form stands beside a check still waiting; for one already answered, say it above.
+            problem = None if check.status in ("pending", "failed") else str(error)
+        else:
+            if htmx.is_htmx():
+                return _eligibility_block(client)
+            flash("Eligibility response read.", "success")
+            return see_other(url_for("clients.show", client_id=client.id, _anchor="client-eligibility"))
+    return _eligibility_block(client, 422, upload_form=form, problem=problem)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -211,3 +303,81 @@ def edit_policy(client_id: int, policy_id: int):
     form = _policy_form(client, policy)
     return (_submitted(form, lambda: rules.update_policy(policy, _policy_values(form)), "Policy saved.", client)
             or _policy_page(form, client, policy))
+
+
+# ---------------------------------------------------------------- Good Faith Estimates
+
+
+def _estimate_form(client: Client) -> tuple[EstimateForm, list[ServiceCode]]:
+    services = db.session.scalars(select(ServiceCode).where(ServiceCode.practice_id == client.practice_id,
+                                                            ServiceCode.enabled.is_(True))
+                                  .order_by(ServiceCode.code)).all()
+    form = EstimateForm()
+    if not form.is_submitted():
+        form.start.data = rules.practice_today(client.practice_id)
+        form.clinician.data = str(client.primary_clinician_id or "")
+        for service in services:
+            form.lines.append_entry({"service_id": str(service.id), "quantity": 0, "frequency": "weekly"})
+    clinicians = db.session.scalars(select(Member).where(Member.practice_id == client.practice_id,
+                                                         Member.role == Role.CLINICIAN, Member.active.is_(True))
+                                    .order_by(Member.name)).all()
+    form.clinician.choices = [("", "The practice")] + [(str(member.id), member.name) for member in clinicians]
+    return form, services
+
+
+@bp.route("/<int:client_id>/good-faith-estimates/new", methods=["GET", "POST"])
+@any_member
+def new_estimate(client_id: int):
+    """Issue a Good Faith Estimate for a client without insurance or not using it: the practice's services
+    expected over up to 12 months, with their prices; it is kept as issued, PDF and all."""
+    client = _client(client_id)
+    form, services = _estimate_form(client)
+    by_id = {str(service.id): service for service in services}
+    if form.validate_on_submit():
+        clinician = db.session.get(Member, int(form.clinician.data)) if (form.clinician.data or "").isdigit() \
+            else None
+        planned = [estimates.Planned(int(entry.service_id.data), entry.quantity.data or 0, entry.frequency.data)
+                   for entry in form.lines if entry.service_id.data in by_id]
+        codes = [code.strip() for code in (form.diagnoses.data or "").split(",") if code.strip()]
+        try:
+            with db.session.begin_nested():  # a refused estimate leaves nothing behind
+                estimate = estimates.issue(current_user.practice, client, clinician, planned, codes,
+                                           form.start.data, form.months.data,
+                                           issued_on=rules.practice_today(client.practice_id), actor=current_user)
+        except estimates.EstimateProblems as error:
+            show_problems(form, {(None if name == "lines" else name): message
+                                 for name, message in error.problems.items()})
+        else:
+            flash(f"Good Faith Estimate {estimate.content['number']} issued.", "success")
+            return see_other(url_for("clients.show", client_id=client.id) + "#client-estimates")
+    return render_page("clients/estimate.html", status=_form_status(), form=form, client=client, services=by_id)
+
+
+@bp.route("/<int:client_id>/good-faith-estimates/<int:gfe_id>.pdf")
+@any_member
+def estimate_pdf(client_id: int, gfe_id: int):
+    """The Good Faith Estimate exactly as it was issued."""
+    client, estimate, elsewhere = _client_and(GoodFaithEstimate, client_id, gfe_id)
+    if elsewhere is not None:
+        return elsewhere
+    return pdf_response(estimate.pdf, f"good-faith-estimate-{estimate.id}.pdf", inline=True)
+
+
+@bp.route("/<int:client_id>/good-faith-estimates/<int:gfe_id>/email", methods=["POST"])
+@any_member
+def email_estimate(client_id: int, gfe_id: int):
+    """Email the estimate, as issued, to the client's billing contact (or the client), as bills are emailed."""
+    client, estimate, _ = _client_and(GoodFaithEstimate, client_id, gfe_id)
+    contact = client.billing_contact
+    to = (contact.email if contact else client.email) or ""
+    if not to:
+        flash(f"{'The billing contact' if contact else 'The client'} has no email address: add one first.", "error")
+        return see_other(url_for("clients.show", client_id=client.id) + "#client-estimates")
+    number = estimate.content["number"]
+    mail.queue(current_user.practice, to=to, subject=f"Your Good Faith Estimate {number} from "
+               f"{estimate.content['practice']['legal_name']}", template="mail/good_faith_estimate.txt",
+               estimate=estimate, recipient=contact.name if contact else client.legal_name,
+               attachment=(f"good-faith-estimate-{estimate.id}.pdf", estimate.pdf))
+    audit.record("estimate.emailed", estimate, actor=current_user, to=to)
+    flash(f"Good Faith Estimate {number} is on its way to {to}.", "success")
+    return see_other(url_for("clients.show", client_id=client.id) + "#client-estimates")

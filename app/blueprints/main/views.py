@@ -6,9 +6,9 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from app import health, jobs
+from app import access, health, jobs
 from app.authz import any_member, public
-from app.billing import worklist
+from app.billing import eligibility, estimates, worklist
 from app.blueprints.claims.views import sending_context
 from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
@@ -33,14 +33,19 @@ def home():
     with a button that sends them; and, for admins, what the practice's setup still lacks."""
     member = current_user
     items = worklist.counts_for(member, jobs.failed_job_count if member.role == Role.ADMIN else None)
+    coverage = eligibility.needing_attention(member.practice_id, access.client_filter(member))
+    context = {"practice": member.practice, "work_items": items, "coverage_problems": coverage,
+               "eligibility_summary": eligibility.summary,
+               "nothing_to_do": all(item.count == 0 for item in items) and not coverage,
+               "over_estimate": estimates.over_estimate(member.practice_id, visible=access.client_filter(member))}
     try:
         sending = sending_context()  # "Send queued claims now" and its progress, for admins and billers
     except RedisError:  # the home page still renders without Redis (the work list says it could not check)
         sending = {"sending": None}
-    context = {"practice": member.practice, "work_items": items,
-               "nothing_to_do": all(item.count == 0 for item in items), "confirm": ConfirmForm(), **sending}
+    context.update(confirm=ConfirmForm(), **sending)
     if member.role == Role.ADMIN:
         context["identity_gaps"] = _identity_gaps(member.practice)
+        context["backup_problem"] = jobs.backup_problem()
         context["members_by_role"] = dict(db.session.execute(
             select(Member.role, func.count(Member.id))
             .where(Member.practice_id == member.practice_id, Member.active.is_(True))

@@ -104,8 +104,11 @@ def show(remittance_id: int):
     lines = db.session.scalars(select(RemittanceClaim).where(RemittanceClaim.remittance_id == remittance.id)
                                .options(selectinload(RemittanceClaim.claim))
                                .order_by(RemittanceClaim.id)).all()
+    posted = sum(line.paid_cents for line in lines if line.outcome in (PostingOutcome.PAID, PostingOutcome.REVERSED))
     return render_page("remittances/show.html", remittance=remittance, lines=lines, methods=PAYMENT_METHODS,
-                       clp_status=reasons.describe_clp_status)
+                       clp_status=reasons.describe_clp_status, plb_reason=reasons.describe_provider_adjustment,
+                       claims_paid=sum(line.paid_cents for line in lines), posted=posted,
+                       provider_adjusted=sum(plb.amount_cents for plb in remittance.adjustments))
 
 
 # ---------------------------------------------------------------- the unmatched queue

@@ -164,5 +164,5 @@ def validate():
     if minutes is None or minutes < 0:
         return render_page("codes/_fit.html", status=422, ok=False, message="Enter the minutes spent in session.")
     check = catalog.time_check(current_user.practice_id, code, minutes)
-    return render_page("codes/_fit.html", status=200 if check.fits else 422, ok=check.fits, message=check.message,
-                       units=check.units)
+    return render_page("codes/_fit.html", status=200 if check.fits else 422, ok=check.fits,
+                       lower=check.lower_code, message=check.message, units=check.units)

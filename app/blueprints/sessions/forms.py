@@ -69,6 +69,9 @@ class CompleteForm(LinesForm):
     minutes = IntegerField("Minutes in session", validators=[InputRequired(), NumberRange(min=0, max=720)])
     time_correction_note = TextAreaField("Why the minutes differ", validators=[Optional(), Length(max=2000)],
                                          description="Required when the minutes differ from start to end.")
+    lower_code_reason = TextAreaField("Why bill a lower code", validators=[Optional(), Length(max=2000)],
+                                      description="Required to bill a code lower than the minutes support, "
+                                                  "e.g. the payer's limit for this client.")
 
 
 class NoteForm(FlaskForm):

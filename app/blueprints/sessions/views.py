@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access
 from app.authz import any_member, load, roles
-from app.billing import codes, diagnoses, worklist
+from app.billing import codes, diagnoses, eligibility, worklist
 from app.billing import sessions as rules
 from app.billing.money import dollars
 from app.billing.sessions import Booking, LineInput, SessionProblems
@@ -18,7 +18,7 @@ from app.blueprints.settings.forms import ConfirmForm
 from app.extensions import db
 from app.formatting import practice_zone
 from app.forms import show_problems
-from app.models import Client, Member, Role, ServiceCode, SessionStatus, TherapySession
+from app.models import Bill, BillLine, Claim, Client, Member, Role, ServiceCode, SessionStatus, TherapySession
 from app.models.types import utcnow
 from app.rendering import render_page, see_other
 
@@ -214,10 +214,22 @@ def show(session_id: int):
     """Show a session: time, place, services, diagnoses, and the note to those who may read it."""
     session = _session(session_id)
     return render_page("sessions/show.html", session=session, policy=rules.primary_policy(session),
+                       outlook=_outlook(session),
                        may_edit=access.may_edit_session(current_user, session),
                        may_read_note=access.may_read_note_text(current_user, session),
                        status_form=StatusForm(status=session.status), confirm=ConfirmForm(),
-                       places=rules.PLACES_OF_SERVICE)
+                       places=rules.PLACES_OF_SERVICE, **_billing(session))
+
+
+def _billing(session: TherapySession) -> dict:
+    """The bills that bill the session and their claims, those the member may open."""
+    billed = select(BillLine.bill_id).where(BillLine.session_id == session.id)
+    session_bills = db.session.scalars(select(Bill).where(Bill.id.in_(billed), access.bill_filter(current_user))
+                                       .order_by(Bill.id)).all()
+    session_claims = db.session.scalars(select(Claim).where(Claim.bill_id.in_(billed),
+                                                            access.claim_filter(current_user))
+                                        .order_by(Claim.id)).all()
+    return {"session_bills": session_bills, "session_claims": session_claims}
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
@@ -257,6 +269,18 @@ def change_status(session_id: int):
 # ---------------------------------------------------------------- Mark Session Complete
 
 
+def _outlook(session: TherapySession):
+    """The client's latest eligibility answer and their expected share of this session's rate (its lines, or the
+    booked service's price)."""
+    if rules.primary_policy(session) is None:
+        return None
+    rate = sum(line.price_cents * line.units for line in session.lines)
+    if not rate and session.booked_service_id:
+        service = db.session.get(ServiceCode, session.booked_service_id)
+        rate = service.price_cents if service else 0
+    return eligibility.outlook(session.client, rate)
+
+
 def _complete_form(session: TherapySession) -> CompleteForm:
     if request.method == "POST":
         return CompleteForm()
@@ -268,7 +292,7 @@ def _complete_form(session: TherapySession) -> CompleteForm:
         lines = [{"units": 1, "modifiers": modifier or ""}]
     return CompleteForm(formdata=None, minutes=session.minutes if session.minutes is not None
                         else session.scheduled_minutes, time_correction_note=session.time_correction_note,
-                        lines=lines)
+                        lower_code_reason=session.lower_code_reason, lines=lines)
 
 
 @bp.route("/<int:session_id>/complete", methods=["GET", "POST"])
@@ -280,14 +304,14 @@ def complete(session_id: int):
     if form.validate_on_submit():
         try:
             rules.complete_session(session, _line_inputs(form), form.minutes.data, form.time_correction_note.data,
-                                   current_user)
+                                   current_user, form.lower_code_reason.data)
         except SessionProblems as error:
             show_problems(form, error.problems)
         else:
             flash("Session marked complete.", "success")
             return see_other(url_for("sessions.show", session_id=session.id))
     return render_page("sessions/complete.html", status=422 if request.method == "POST" else 200, form=form,
-                       session=session, modifier=rules.suggested_modifier(session), places=rules.PLACES_OF_SERVICE)
+                       session=session, outlook=_outlook(session), modifier=rules.suggested_modifier(session), places=rules.PLACES_OF_SERVICE)
 
 
 @bp.route("/lines/new")

@@ -14,7 +14,8 @@ TIME_ZONES = [("America/New_York", "Eastern"), ("America/Chicago", "Central"), (
 
 class PracticeForm(FlaskForm):
     legal_name = StringField("Legal name", validators=[DataRequired(), Length(max=200)])
-    tax_id = StringField("Tax ID (EIN)", validators=[Optional(), checks.ein])
+    tax_id = StringField("Tax ID", validators=[checks.tax_id("tax_id_is_ssn")])
+    tax_id_is_ssn = BooleanField("Bill under this SSN (a sole provider without an EIN)")
     group_npi = StringField("Group NPI", validators=[Optional(), checks.npi(kind=2)])
     taxonomy = StringField("Taxonomy code", validators=[Optional(), checks.taxonomy])
     address_line1 = StringField("Address", validators=[DataRequired(), Length(max=200)])
