@@ -186,6 +186,18 @@ class StatementEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementService:
+    """One service line on a statement: its charge, insurance's payment, adjustments and the client's share."""
+    service_date: date
+    code: str
+    description: str
+    charge_cents: int
+    insurance_paid_cents: int
+    adjustments_cents: int
+    client_share_cents: int
+
+
+@dataclass(frozen=True, slots=True)
 class StatementDocument:
     """A client's account activity over a period, with the balance running row by row."""
     provider: ProviderIdentity
@@ -200,9 +212,15 @@ class StatementDocument:
     credit_on_account_cents: int = 0
     remit_to_lines: tuple[str, ...] = ()
     message: str = ""
+    #: The services of the period, one row per line, with their totals; the client's balance by age.
+    services: tuple[StatementService, ...] = ()
+    aging: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
-        _as_tuples(self, "entries", "remit_to_lines")
+        _as_tuples(self, "entries", "remit_to_lines", "services", "aging")
+
+    def services_total(self, field_name: str) -> int:
+        return sum(getattr(service, field_name) for service in self.services)
 
     @property
     def total_charges_cents(self) -> int:

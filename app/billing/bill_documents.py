@@ -123,7 +123,11 @@ def statement_document(client: Client, start: date | None, end: date | None) -> 
         closing_balance_cents=body[-1].balance if body else opening,
         credit_on_account_cents=bills.client_credit(client.id),
         remit_to_lines=tuple((practice.remit_to or "").splitlines() or practice_address),
-        message=practice.bill_message or "")
+        message=practice.bill_message or "",
+        services=tuple(docs.StatementService(line.service_date, line.code, line.description, line.charge,
+                                             line.insurance_paid, line.adjustments, line.client_share)
+                       for line in ledger.service_lines(client.id, start, end)),
+        aging=tuple(ledger.aging(ledger.service_lines(client.id), date.today())))
 
 
 def bill_pdf(bill: Bill) -> bytes:

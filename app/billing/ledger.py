@@ -7,6 +7,7 @@ denial not worked yet) is followed by an entry that takes that balance off the c
 the payer decides: so the final balance equals the client's side of the open bills (as aging and the bill page
 put it) minus the client's credit.
 """
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,9 +16,10 @@ from sqlalchemy.orm import selectinload
 
 from app.billing import bills as bill_rules
 from app.billing import responsibility
+from app.billing.summaries import line_weight, split
 from app.extensions import db
-from app.models import (Adjustment, Bill, BillLine, BillStatus, Client, Payment, Refund, SessionStatus,
-                        TherapySession)
+from app.models import (Adjustment, Allocation, Bill, BillLine, BillStatus, Client, Payment, PaymentSource, Refund,
+                        SessionStatus, TherapySession)
 
 ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
 #: The entry that takes a balance insurance holds off the client's.
@@ -82,6 +84,73 @@ def entries(client_id: int, start: date | None = None, end: date | None = None) 
     if start and opening is None:
         result.append(Entry(start, "Opening balance", 0, 0, running))
     return result
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    """One service on a client's statement: its charge, what insurance paid and what was adjusted off it (each
+    bill-level amount split over the bill's lines pro rata, as the reports split them: summaries.split), so the
+    client's share of it, what they paid toward it and what of it they still owe."""
+    service_date: date
+    bill_number: str
+    code: str
+    description: str
+    charge: int
+    insurance_paid: int
+    adjustments: int  #: contractual adjustments, write-offs and other adjustments
+    client_paid: int
+
+    @property
+    def client_share(self) -> int:
+        return self.charge - self.insurance_paid - self.adjustments
+
+    @property
+    def balance(self) -> int:
+        return self.client_share - self.client_paid
+
+
+def service_lines(client_id: int, start: date | None = None, end: date | None = None) -> list[ServiceLine]:
+    """Every service line of the client's issued bills whose date of service falls in the period, oldest first."""
+    query = select(Bill).where(Bill.client_id == client_id, Bill.status.in_(ISSUED)).options(selectinload(Bill.lines))
+    if start:
+        query = query.where(Bill.service_date >= start)
+    if end:
+        query = query.where(Bill.service_date <= end)
+    issued = db.session.scalars(query.order_by(Bill.service_date, Bill.id)).all()
+    ids = [bill.id for bill in issued]
+    paid: dict[tuple[int, str], int] = defaultdict(int)
+    for bill_id, source, amount in db.session.execute(
+            select(Allocation.bill_id, Payment.source, func.sum(Allocation.amount_cents))
+            .join(Payment, Payment.id == Allocation.payment_id).where(Allocation.bill_id.in_(ids))
+            .group_by(Allocation.bill_id, Payment.source)):
+        paid[(bill_id, source)] = amount
+    adjusted = dict(db.session.execute(select(Adjustment.bill_id, func.sum(Adjustment.amount_cents))
+                                       .where(Adjustment.bill_id.in_(ids)).group_by(Adjustment.bill_id)).all())
+    result = []
+    for bill in issued:
+        weights = [(str(index), line_weight(line.price_cents, line.units)) for index, line in enumerate(bill.lines)]
+        insurance, adjustments, client = ([part for _, part in split(amount, weights)] for amount in (
+            paid[(bill.id, PaymentSource.INSURANCE)], adjusted.get(bill.id, 0), paid[(bill.id, PaymentSource.CLIENT)]))
+        for index, line in enumerate(bill.lines):
+            result.append(ServiceLine(line.service_date, bill.number or "", line.code, line.description or "",
+                                      line.charge_cents, insurance[index], adjustments[index], client[index]))
+    return result
+
+
+#: The statement's aging: what the client still owes, by days since the date of service.
+AGING_BUCKETS = (("0–30 days", 0, 30), ("31–60 days", 31, 60), ("61–90 days", 61, 90), ("Over 90 days", 91, None))
+
+
+def aging(lines: list[ServiceLine], today: date) -> list[tuple[str, int]]:
+    """What is still owed on these lines in each of AGING_BUCKETS."""
+    totals = {label: 0 for label, *_ in AGING_BUCKETS}
+    for line in lines:
+        age = max(0, (today - line.service_date).days)
+        for label, low, high in AGING_BUCKETS:
+            if age >= low and (high is None or age <= high):
+                totals[label] += line.balance
+                break
+    return list(totals.items())
 
 
 def balance(client_id: int) -> int:

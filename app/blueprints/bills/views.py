@@ -402,7 +402,8 @@ def client_ledger(client_id: int):
               csv_export.amount(e.credit) if e.credit else None, csv_export.amount(e.balance)] for e in entries]),
             f"ledger-{client.last_name.lower()}-{client.id}.csv")
     return render_page("bills/ledger.html", client=client, entries=entries, credit=bills.client_credit(client.id),
-                       unbilled=ledger.unbilled_sessions(client.id))
+                       unbilled=ledger.unbilled_sessions(client.id),
+                       statement=bill_documents.statement_document(client, None, None))
 
 
 @bp.route("/clients/<int:client_id>/statement.pdf")
