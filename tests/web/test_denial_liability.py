@@ -3,25 +3,12 @@ the client; PR amounts are. The queue offers only the right actions, the server 
 client", and the queue's and the home page's counts follow each action."""
 import json
 
-import pytest
 from sqlalchemy import select
 
 from app.billing import bills
 from app.extensions import db
-from app.models import Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Payer, Role
-from tests.web.test_denials import HTMX, denied, work
-
-
-@pytest.fixture
-def world(make, app):
-    from tests.support.insurance import insured
-
-    return insured(make, app)
-
-
-@pytest.fixture
-def biller(world, make, sign_in):
-    return sign_in(make.member(world.practice, Role.BILLER))
+from app.models import Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Payer
+from tests.web.test_denials import HTMX, biller, denied, work, world  # noqa: F401  (biller and world: fixtures)
 
 
 def medicaid(app, world) -> None:
