@@ -328,7 +328,7 @@ class Sandbox:
             return eligibility.write_271(asked, active=None, payer_unavailable=True, **answer)
         if member.endswith("R"):
             return eligibility.write_271(asked, active=None, rejection=("75", "N"), **answer)
-        if member.endswith("C"):
+        if member.endswith("X"):
             return eligibility.write_271(asked, active=False, lines=[eligibility.BenefitLine(
                 code="6", messages=("Coverage ended; ask the client for their current insurance.",))], **answer)
         return eligibility.write_271(asked, active=True, lines=self._benefits(asked.member_id, member), group_name=
