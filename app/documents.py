@@ -195,6 +195,8 @@ class StatementService:
     insurance_paid_cents: int
     adjustments_cents: int
     client_share_cents: int
+    #: Insurance has not decided this service yet: the client's share is not owed (shown as awaiting insurance).
+    awaiting_insurance: bool = False
 
 
 @dataclass(frozen=True, slots=True)

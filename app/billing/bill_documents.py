@@ -125,7 +125,8 @@ def statement_document(client: Client, start: date | None, end: date | None) -> 
         remit_to_lines=tuple((practice.remit_to or "").splitlines() or practice_address),
         message=practice.bill_message or "",
         services=tuple(docs.StatementService(line.service_date, line.code, line.description, line.charge,
-                                             line.insurance_paid, line.adjustments, line.client_share)
+                                             line.insurance_paid, line.adjustments, line.client_share,
+                                             line.awaiting_insurance)
                        for line in ledger.service_lines(client.id, start, end)),
         aging=tuple(ledger.aging(ledger.service_lines(client.id), date.today())))
 

@@ -99,9 +99,13 @@ class ServiceLine:
     insurance_paid: int
     adjustments: int  #: contractual adjustments, write-offs and other adjustments
     client_paid: int
+    #: Insurance holds the bill (responsibility.side): the client owes nothing on it until the payer decides.
+    awaiting_insurance: bool = False
 
     @property
     def client_share(self) -> int:
+        if self.awaiting_insurance:
+            return 0
         return self.charge - self.insurance_paid - self.adjustments
 
     @property
@@ -126,6 +130,7 @@ def service_lines(client_id: int, start: date | None = None, end: date | None = 
         paid[(bill_id, source)] = amount
     adjusted = dict(db.session.execute(select(Adjustment.bill_id, func.sum(Adjustment.amount_cents))
                                        .where(Adjustment.bill_id.in_(ids)).group_by(Adjustment.bill_id)).all())
+    owed_by = responsibility.sides(issued)
     result = []
     for bill in issued:
         weights = [(str(index), line_weight(line.price_cents, line.units)) for index, line in enumerate(bill.lines)]
@@ -133,7 +138,8 @@ def service_lines(client_id: int, start: date | None = None, end: date | None = 
             paid[(bill.id, PaymentSource.INSURANCE)], adjusted.get(bill.id, 0), paid[(bill.id, PaymentSource.CLIENT)]))
         for index, line in enumerate(bill.lines):
             result.append(ServiceLine(line.service_date, bill.number or "", line.code, line.description or "",
-                                      line.charge_cents, insurance[index], adjustments[index], client[index]))
+                                      line.charge_cents, insurance[index], adjustments[index], client[index],
+                                      owed_by[bill.id] == responsibility.Side.INSURANCE))
     return result
 
 

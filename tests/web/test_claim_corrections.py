@@ -259,7 +259,9 @@ def test_a_denied_claims_balance_is_insurances_on_aging_ledger_statement_and_bil
         assert bill.status == BillStatus.OPEN
         assert _sides(world.practice.id, client_id) == (15000, 0)
         assert ledger.balance(client_id) == 0
-        assert bill_documents.statement_document(bill.client, None, None).closing_balance_cents == 0
+        statement = bill_documents.statement_document(bill.client, None, None)
+        assert statement.closing_balance_cents == 0 and sum(amount for _, amount in statement.aging) == 0
+        assert [service.awaiting_insurance for service in statement.services] == [True]
     assert 'id="bill-owed-by">Insurance' in client.get(f"/bills/{bill_id}").get_data(as_text=True)
     with app.app_context():
         denials.bill_client(db.session.get(Claim, claim_id))
@@ -267,5 +269,7 @@ def test_a_denied_claims_balance_is_insurances_on_aging_ledger_statement_and_bil
         bill = db.session.get(Bill, bill_id)
         assert _sides(world.practice.id, client_id) == (0, 15000)
         assert ledger.balance(client_id) == 15000
-        assert bill_documents.statement_document(bill.client, None, None).closing_balance_cents == 15000
+        statement = bill_documents.statement_document(bill.client, None, None)
+        assert statement.closing_balance_cents == 15000 == sum(amount for _, amount in statement.aging)
+        assert [(s.awaiting_insurance, s.client_share_cents) for s in statement.services] == [(False, 15000)]
     assert 'id="bill-owed-by">Client' in client.get(f"/bills/{bill_id}").get_data(as_text=True)
