@@ -22,10 +22,20 @@ install_parity() {  # $1: extras: "" (requirements.txt) or "[dev]" (requirements
     # The lock holds every package, the build backend and pip included, each with its hashes: nothing
     # is resolved or fetched unlocked, and Parity itself is built with the locked setuptools. The locked
     # pip goes first, on its own: the one a new virtualenv comes with installs the rest half as fast.
-    .venv/bin/python -m pip install --quiet --require-hashes --no-deps \
-      -r <(awk '/^[^ #]/ { keep = /^pip==/ } keep' "$lock")
-    .venv/bin/python -m pip install --quiet --require-hashes --no-deps -r "$lock"
-    .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+    # What pip and the build backend print (an editable install's notices among it) is shown only when a step
+    # fails, so that `make run` opens quietly.
+    local output
+    output=$(mktemp)
+    if ! { .venv/bin/python -m pip install --quiet --require-hashes --no-deps \
+             -r <(awk '/^[^ #]/ { keep = /^pip==/ } keep' "$lock") &&
+           .venv/bin/python -m pip install --quiet --require-hashes --no-deps -r "$lock" &&
+           .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .; } >"$output" 2>&1; then
+      cat "$output" >&2
+      rm -f "$output"
+      echo "Installing the locked packages ($lock) failed: see above." >&2
+      return 1
+    fi
+    rm -f "$output"
     echo "$fingerprint" > "$stamp"
   fi
 }
