@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         env["LOG_LEVEL"] = "INFO"
     env.setdefault("PUBLIC_URL", f"http://{host}:{port}")
     app = create_app()  # reads the environment, creates instance/ and the secret key once
+    # Its own lines (the embedded Redis starting and stopping) as the children's: problems on the console only.
+    logs.configure(app.instance_path, "supervisor", level="INFO" if verbose else None)
     env["PARITY_INSTANCE_PATH"] = app.instance_path
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = start_embedded(app.instance_path)

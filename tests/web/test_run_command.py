@@ -1,4 +1,5 @@
-"""`make run`'s supervisor as a real process: it migrates, seeds the demo, starts embedded Redis, a worker
+"""`make run` as a real process (`bash scripts/run.sh`, the one line `make run` runs: the locked packages installed
+when they changed, then the supervisor): it migrates, seeds the demo, starts embedded Redis, a worker
 and the web server; the console shows the banner once, last, and then nothing while all is well (the logs go
 to instance/logs/); every demo role can sign in; the demo's claims wait for a person's click and then go round
 the sandbox loop; Ctrl-C stops everything it started."""
@@ -9,7 +10,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -86,7 +86,7 @@ def test_run_command_serves_the_demo_quietly_and_ctrl_c_leaves_no_process_behind
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "LOG_LEVEL"}}
     env |= {"PARITY_INSTANCE_PATH": str(instance), "PORT": str(port), "WEB_CONCURRENCY": "1"}
     log = open(tmp_path / "run.log", "w")
-    supervisor = subprocess.Popen([sys.executable, "-m", "app.supervisor"], cwd=ROOT, env=env, stdout=log,
+    supervisor = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=log,
                                   stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     console = tmp_path / "run.log"
