@@ -5,7 +5,8 @@ voided bills drop out; money applied to a voided bill went back to credit, so th
 An Open bill whose balance insurance holds (`responsibility.side`: a claim the payer has not decided, or a
 denial not worked yet) is followed by an entry that takes that balance off the client's, on the same day, until
 the payer decides: so the final balance equals the client's side of the open bills (as aging and the bill page
-put it) minus the client's credit.
+put it) minus the client's credit. Insurance money and adjustments on a bill the client has not been sent yet (Pended
+while a secondary payer decides) show with the bill when it is issued, never before it.
 """
 from collections import defaultdict
 from dataclasses import dataclass
@@ -51,19 +52,27 @@ def entries(client_id: int, start: date | None = None, end: date | None = None) 
             raw.append(Entry(bill.issued_at.date(), f"{AWAITING} (bill {bill.number})", max(-waiting, 0),
                              max(waiting, 0), order=1))
     payments = db.session.scalars(select(Payment).where(Payment.client_id == client_id)).all()
+    held, shown_from = _insurance_money_on_unissued_bills(client_id)
     for payment in payments:
         label = "Insurance payment" if payment.source == "insurance" else f"Payment ({payment.method})"
         if payment.reference:
             label += f", ref {payment.reference}"
-        raw.append(Entry(payment.received_on, label, 0, payment.amount_cents, order=2))
+        # Insurance money on a bill the client has not been sent (Pended while the next payer decides) is not
+        # theirs to see yet: it shows with the bill, never before it.
+        amount = payment.amount_cents - held.get(payment.id, 0)
+        if amount:
+            raw.append(Entry(max(payment.received_on, shown_from.get(payment.id, payment.received_on)), label, 0,
+                             amount, order=2))
         if payment.reversed_at is not None:
             raw.append(Entry(payment.reversed_at.date(), f"Payment reversed: {payment.reversal_reason}",
                              payment.amount_cents, 0, order=3))
-    adjustments = db.session.scalars(select(Adjustment).join(Bill).where(Bill.client_id == client_id,
-                                                                         Bill.status.in_(ISSUED))).all()
-    for adjustment in adjustments:
-        raw.append(Entry(adjustment.created_at.date(), f"{adjustment.kind.replace('_', '-').capitalize()}: "
-                         f"{adjustment.reason}", 0, adjustment.amount_cents, order=4))
+    adjustments = db.session.execute(select(Adjustment, Bill.issued_at).join(Bill).where(
+        Bill.client_id == client_id, Bill.status.in_(ISSUED))).all()
+    for adjustment, issued_at in adjustments:
+        # One made while the bill was still Pended (a payer's contractual adjustment) shows with the bill.
+        day = max(adjustment.created_at.date(), issued_at.date()) if issued_at else adjustment.created_at.date()
+        raw.append(Entry(day, f"{adjustment.kind.replace('_', '-').capitalize()}: {adjustment.reason}", 0,
+                         adjustment.amount_cents, order=4))
     for refund in db.session.scalars(select(Refund).where(Refund.client_id == client_id)).all():
         raw.append(Entry(refund.refunded_on, f"Refund ({refund.method})", refund.amount_cents, 0, order=5))
     raw.sort(key=lambda entry: (entry.day, entry.order))
@@ -157,6 +166,22 @@ def aging(lines: list[ServiceLine], today: date) -> list[tuple[str, int]]:
                 totals[label] += line.balance
                 break
     return list(totals.items())
+
+
+def _insurance_money_on_unissued_bills(client_id: int) -> tuple[dict[int, int], dict[int, date]]:
+    """For the client's insurance payments: what they apply to bills not issued yet (by payment id), and the
+    day the latest issued bill they pay was issued (a payment is shown no earlier)."""
+    held: dict[int, int] = defaultdict(int)
+    shown_from: dict[int, date] = {}
+    for payment_id, amount, status, issued_at in db.session.execute(
+            select(Allocation.payment_id, Allocation.amount_cents, Bill.status, Bill.issued_at)
+            .join(Payment, Payment.id == Allocation.payment_id).join(Bill, Bill.id == Allocation.bill_id)
+            .where(Payment.client_id == client_id, Payment.source == PaymentSource.INSURANCE)):
+        if status in ISSUED and issued_at is not None:
+            shown_from[payment_id] = max(shown_from.get(payment_id, issued_at.date()), issued_at.date())
+        elif status != BillStatus.VOID:
+            held[payment_id] += amount
+    return held, shown_from
 
 
 def balance(client_id: int) -> int:
