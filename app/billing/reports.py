@@ -15,9 +15,9 @@ Common rules
   that covers the session (a session on no such bill is self-pay); revenue and aging by the bill's payer;
   claim outcomes by `Claim.payer_id` (self-pay has no claims, so that report is empty for payer 0).
 - Days and months are the practice's (`Practice.timezone`): every fact is dated by the practice's local day
-  (timestamps converted when the fact is worked out; payments' received-on and refunds' refunded-on are local
-  days already). A date range is inclusive; its whole months are read from the month totals and the days before
-  the first and after the last whole month from the day totals.
+  (timestamps converted when the fact is worked out; bills' and claims' dates of service, payments' received-on
+  and refunds' refunded-on are dates already). A date range is inclusive; its whole months are read from the
+  month totals and the days before the first and after the last whole month from the day totals.
   Note: `ledger.entries` dates timestamped entries (bills issued, adjustments, reversals) by their UTC date,
   the reports by the practice's date, so the two differ for entries made between local and UTC midnight.
 
@@ -29,13 +29,15 @@ Service trends (`service_trends`)
   share of the three together, rounded to 4 places (all 0 in a month without any).
 
 Revenue (`revenue`): the ledger's entries (app/billing/ledger.py), summed for the period:
-- charges: lines of Open and Complete bills issued in the period (the ledger drops Pended and Void bills);
+- charges: lines of Open and Complete bills whose date of service is in the period (the month of service, even
+  for a bill held Pended until the payer answers; the day it was issued for a bill without a date of service;
+  the ledger drops Pended and Void bills too, but dates a bill by its issue);
 - insurance_paid / client_paid: payments of that source received in the period, less payments of that
   source reversed in the period; client_paid also less refunds made in the period;
 - adjustments (kinds contractual and adjustment) and write_offs (kind write-off): recorded in the period,
   on Open and Complete bills.
-  So, without filters, `totals` equals what `ledger.entries` shows over all clients for the same days, and
-  `by_month` sums to `totals`.
+  So, without filters, `totals` equals what `ledger.entries` shows over all clients for the same days, but for
+  charges (by date of service here, by issue there), and `by_month` sums to `totals`.
 - By code, payer and clinician every amount is attributed to bills, then to bill lines:
   - a charge is its line's;
   - an adjustment or write-off is its bill's;
@@ -294,8 +296,8 @@ def service_trends(f: ReportFilter) -> ServiceTrends:
 
 
 def revenue(f: ReportFilter) -> Revenue:
-    """Charges, insurance and client payments, adjustments and write-offs in the period, as the ledger counts
-    them, by month, code, payer and clinician."""
+    """Charges (by date of service), insurance and client payments, adjustments and write-offs in the period, the
+    money as the ledger counts it, by month, code, payer and clinician."""
     calendar = _Calendar.of(f.practice_id, f.start, f.end)
     filtered = f.clinician_id is not None or f.payer_id is not None
     by_month: dict[int, dict[str, int]] = {index: defaultdict(int) for index in range(len(calendar.months))}

@@ -13,11 +13,13 @@ A practice's time-zone change rebuilds its summaries, since days are the practic
 the first report opened before it runs (`ensure_built`).
 
 Facts (measure: what is counted; day: the practice's local day):
-- bill: `charges` (each line of an Open or Complete bill, on the day it was issued); `adjustments` and
-  `write_offs` (of Open and Complete bills, on the day recorded); `insurance_paid` / `client_paid` through the
-  bill's allocations (an allocation that applies money on its payment's received-on day, one that takes money
-  back on the day it was made). Each amount but charges is split over the bill's lines pro rata to their
-  charges by cumulative integer division, so the parts add up to the amount exactly (see `split`).
+- bill: `charges` (each line of an Open or Complete bill, on its date of service, so a bill held Pended until the
+  payer answers still charges in the month of service; on the day it was issued if it has no date of service);
+  `adjustments` and `write_offs` (of Open and Complete bills, on the day recorded); `insurance_paid` /
+  `client_paid` through the bill's allocations (an allocation that applies money on its payment's received-on
+  day, one that takes money back on the day it was made). Each amount but charges is split over the bill's lines
+  pro rata to their charges by cumulative integer division, so the parts add up to the amount exactly (see
+  `split`).
   Code: the line's; payer: the payer of the bill's original claim (0: self-pay); clinician: the bill's.
 - payment and refund: `ledger_insurance_paid` / `ledger_client_paid`, money as the ledger counts it (received,
   less reversed on the day of the reversal, less refunds): what reached no bill is the difference.
@@ -512,8 +514,10 @@ def _bill_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
         weights = [(code, line_weight(price, units)) for code, price, units in bill_lines]
         facts = found.facts[bill_id]
         issued = status in ISSUED
-        if issued and issued_at is not None:
-            day = zones.day(practice_id, issued_at)
+        # Charges fall on the bill's date of service (a date, used as it is); the issue day only without one.
+        charged_on = service_date or (zones.day(practice_id, issued_at) if issued_at is not None else None)
+        if issued and charged_on is not None:
+            day = charged_on
             for code, price, units in bill_lines:
                 facts[(practice_id, day, "charges", code, payer_id, clinician_id)] += price * units
         if issued:

@@ -1,7 +1,8 @@
-"""The reports' summaries (app/billing/summaries.py): days follow the practice's time zone when it changes, a
-practice that existed before the summaries gets them when its reports are first opened, and a bill's facts
-follow its edits. The random-practice reconciliation (tests/web/test_reports_reconcile.py) and the concurrent
-payments (tests/web/test_bill_concurrency.py) compare them with a rebuild too."""
+"""The reports' summaries (app/billing/summaries.py): a bill's charges fall on its date of service (the issue day
+only without one), days follow the practice's time zone when it changes, a practice that existed before the
+summaries gets them when its reports are first opened, and a bill's facts follow its edits. The random-practice
+reconciliation (tests/web/test_reports_reconcile.py) and the concurrent payments (tests/web/test_bill_concurrency.py)
+compare them with a rebuild too."""
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
@@ -18,17 +19,22 @@ from tests.support.summaries import assert_summaries_match_a_rebuild, summaries_
 
 #: 03:30 UTC on March 10: still March 9 in New York, already March 10 in Tokyo.
 ISSUED = datetime(2026, 3, 10, 3, 30, tzinfo=timezone.utc)
+#: 14:00 UTC on March 9: March 9 in New York, Los Angeles and Tokyo alike.
+SERVED = datetime(2026, 3, 9, 14, 0, tzinfo=timezone.utc)
 
 
-def _open_bill(make, practice, price_cents=15000) -> int:
+def _open_bill(make, practice, price_cents=15000, *, code="90834", served=SERVED, issued=ISSUED, dated=True) -> int:
+    """An Open bill for one session at `served`, issued at `issued`; without a date of service unless `dated`."""
     clinician = make.member(practice, Role.CLINICIAN)
     client = make.client(practice)
-    service = make.service(practice, "90834", price_cents=price_cents)
-    session = make.session(client, clinician, status="completed")
+    service = make.service(practice, code, price_cents=price_cents)
+    session = make.session(client, clinician, starts_at=served, status="completed")
     make.line(session, service)
     bill = bills.create_from_sessions(db.session.get(Practice, practice.id),
                                       [db.session.get(TherapySession, session.id)], open_now=True)
-    bill.issued_at = ISSUED
+    bill.issued_at = issued
+    if not dated:
+        bill.service_date = None
     db.session.commit()
     return bill.id
 
@@ -37,11 +43,49 @@ def _charges_on(practice_id: int, day: date) -> int:
     return reports.revenue(ReportFilter(practice_id=practice_id, start=day, end=day)).totals.charges
 
 
+def _charges_in(practice_id: int, first: date, last: date) -> int:
+    return reports.revenue(ReportFilter(practice_id=practice_id, start=first, end=last)).totals.charges
+
+
+def test_a_bills_charges_fall_on_its_date_of_service_not_the_day_it_was_issued(app, make):
+    practice = make.practice(timezone="Asia/Tokyo")
+    with app.app_context():
+        # Served on March 9, issued at 03:30 UTC on March 10 (12:30 on March 10 in Tokyo): counts on March 9.
+        _open_bill(make, practice)
+        assert (_charges_on(practice.id, date(2026, 3, 9)), _charges_on(practice.id, date(2026, 3, 10))) == (15000, 0)
+        # Served on March 31 and held Pended until the payer answered on April 2: March's charge, not April's.
+        bill_id = _open_bill(make, practice, 12000, code="90837",
+                             served=datetime(2026, 3, 31, 5, 0, tzinfo=timezone.utc),
+                             issued=datetime(2026, 4, 2, 1, 0, tzinfo=timezone.utc))
+        assert db.session.get(Bill, bill_id).service_date == date(2026, 3, 31)
+        assert _charges_in(practice.id, date(2026, 3, 1), date(2026, 3, 31)) == 27000
+        assert _charges_in(practice.id, date(2026, 4, 1), date(2026, 4, 30)) == 0
+        by_month = reports.revenue(ReportFilter(practice_id=practice.id, start=date(2026, 3, 1),
+                                                end=date(2026, 4, 30))).by_month
+        assert {month: money.charges for month, money in by_month if money.charges} == {date(2026, 3, 1): 27000}
+        # A bill's date of service that changes moves its charges with it.
+        db.session.get(Bill, bill_id).service_date = date(2026, 4, 1)
+        db.session.commit()
+        assert _charges_in(practice.id, date(2026, 3, 1), date(2026, 3, 31)) == 15000
+        assert _charges_in(practice.id, date(2026, 4, 1), date(2026, 4, 30)) == 12000
+        assert_summaries_match_a_rebuild(practice.id)
+
+
+def test_a_bill_without_a_date_of_service_charges_on_the_day_it_was_issued(app, make):
+    practice = make.practice(timezone="Asia/Tokyo")
+    with app.app_context():
+        _open_bill(make, practice, dated=False)  # issued 12:30 on March 10 in Tokyo
+        assert (_charges_on(practice.id, date(2026, 3, 9)), _charges_on(practice.id, date(2026, 3, 10))) == (0, 15000)
+        assert_summaries_match_a_rebuild(practice.id)
+
+
 def test_a_time_zone_change_moves_entries_to_the_practices_new_days(app, make):
     practice = make.practice(timezone="America/New_York")
     with app.app_context():
+        # A date of service is the practice's day already and stays; the issue day of a bill without one moves.
         _open_bill(make, practice)
-        assert (_charges_on(practice.id, date(2026, 3, 9)), _charges_on(practice.id, date(2026, 3, 10))) == (15000, 0)
+        _open_bill(make, practice, 12000, code="90837", dated=False)
+        assert (_charges_on(practice.id, date(2026, 3, 9)), _charges_on(practice.id, date(2026, 3, 10))) == (27000, 0)
         record = db.session.get(Practice, practice.id)
         identity = {field: getattr(record, field) for field in accounts.IDENTITY_FIELDS}
         accounts.update_practice_identity(record, identity | {"timezone": "Asia/Tokyo"})
@@ -49,7 +93,8 @@ def test_a_time_zone_change_moves_entries_to_the_practices_new_days(app, make):
         assert db.session.get(Practice, practice.id).reports_built_at is None
         assert f"report-summaries-{practice.id}" in jobs.queue().job_ids  # the worker rebuilds them …
         # … unless a report page comes first; then the job has nothing left to do.
-        assert (_charges_on(practice.id, date(2026, 3, 9)), _charges_on(practice.id, date(2026, 3, 10))) == (0, 15000)
+        assert (_charges_on(practice.id, date(2026, 3, 9)),
+                _charges_on(practice.id, date(2026, 3, 10))) == (15000, 12000)
         db.session.commit()
         assert jobs.rebuild_report_summaries(practice.id) == "already built"
         assert_summaries_match_a_rebuild(practice.id)
@@ -58,7 +103,7 @@ def test_a_time_zone_change_moves_entries_to_the_practices_new_days(app, make):
 def test_the_rebuild_job_rebuilds_a_practice_whose_time_zone_changed(app, make):
     practice = make.practice(timezone="America/New_York")
     with app.app_context():
-        _open_bill(make, practice)
+        _open_bill(make, practice, dated=False)  # charges on the issue day: 23:30 on March 9 in New York
         record = db.session.get(Practice, practice.id)
         identity = {field: getattr(record, field) for field in accounts.IDENTITY_FIELDS}
         accounts.update_practice_identity(record, identity | {"timezone": "America/Los_Angeles"})

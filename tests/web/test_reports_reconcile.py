@@ -1,10 +1,10 @@
 """The reports (app/billing/reports.py) agree with the ledger and the bills: over random practices built through
 the domain functions (sessions billed by the automation, claims posted with real 835s, payments, refunds,
 reversals, adjustments, voids, bill edits plain and through Correct the claim, replacements and voids of claims),
-revenue equals what the client ledgers show for the same days and aging equals the sum of the receivable bills'
-balances; after every step each client's statement, ledger and side of aging agree, each bill's claim says what
-the bill says, and the summaries equal a rebuild. Plus: clinician scoping, time-band shares, first-pass acceptance,
-denial reasons in plain words and days to payment."""
+revenue equals what the client ledgers show for the same days (charges: the bills' lines by date of service)
+and aging equals the sum of the receivable bills' balances; after every step each client's statement, ledger and
+side of aging agree, each bill's claim says what the bill says, and the summaries equal a rebuild. Plus: clinician
+scoping, time-band shares, first-pass acceptance, denial reasons in plain words and days to payment."""
 from __future__ import annotations
 
 import itertools
@@ -298,15 +298,22 @@ def build(world: World, operations: list[tuple], check=None) -> None:
 
 
 def ledger_money(world: World, start: date, end: date) -> Money:
-    """The period's entries of every client's ledger, classified as the revenue report's fields."""
+    """The period's entries of every client's ledger, classified as the revenue report's fields; charges are the
+    lines of the Open and Complete bills whose date of service is in the period (the ledger dates a bill by its
+    issue, the revenue report by its month of service)."""
     sums = dict.fromkeys(FIELDS, 0)
+    for bill in db.session.scalars(select(Bill).where(Bill.practice_id == world.practice_id,
+                                                      Bill.status.in_((BillStatus.OPEN, BillStatus.COMPLETE)))):
+        assert bill.service_date is not None, bill.number
+        if start <= bill.service_date <= end:
+            sums["charges"] += sum(line.charge_cents for line in bill.lines)
     for client_id in world.client_ids:
         for entry in ledger.entries(client_id, start, end):
             text = entry.description
             if text == "Opening balance" or text.startswith(ledger.AWAITING):
                 continue  # not money that moved: the part of a bill insurance holds
             if text.startswith("Bill "):
-                sums["charges"] += entry.charge
+                continue  # counted above, by date of service
             elif text.startswith("Insurance payment"):
                 sums["insurance_paid"] += entry.credit
             elif text.startswith("Payment reversed: Reversed by the payer"):
@@ -420,8 +427,8 @@ def test_revenue_equals_the_ledger_and_aging_equals_the_open_balances(app, make,
         db.session.commit()
         build(world, operations, check=money_agrees)
         today = datetime.now(ZoneInfo(ZONE)).date()
-        # Timestamped entries (bills issued, adjustments, reversals) are all made now, so only the last
-        # period holds them, whichever side of midnight UTC the test runs; dated entries spread over all.
+        # Timestamped entries (adjustments, reversals) are all made now, so only the last period holds them,
+        # whichever side of midnight UTC the test runs; dated entries (charges by service, payments) spread over all.
         periods = [(today - timedelta(days=150), today - timedelta(days=61)),
                    (today - timedelta(days=60), today - timedelta(days=3)),
                    (today - timedelta(days=2), today + timedelta(days=2)),

@@ -94,7 +94,7 @@ def _every_report_and_chart_shows_the_history(practice_id, today):
 def _the_history_is_dated_as_it_happened(practice_id, zone, today):
     """Bill events, payments and ledger entries carry the dates they would have had: no ledger runs negative
     (a payment before its bill), nothing but today's own work is dated today, a bill opened by the biller is
-    opened on the day of its visit, and the revenue report puts no charges in a month before they were made."""
+    opened on the day of its visit, and the revenue report puts each bill's charges in its month of service."""
     from app.billing import ledger, reports
     from app.billing.reports_data import ReportFilter
 
@@ -116,13 +116,21 @@ def _the_history_is_dated_as_it_happened(practice_id, zone, today):
     for payment in db.session.scalars(select(Payment).where(Payment.practice_id == practice_id)):
         served = [allocation.bill.service_date for allocation in payment.allocations]
         assert payment.received_on < today and all(day <= payment.received_on for day in served), payment.id
-    # The revenue report counts a bill's charges when it is issued: this month, only this month's visits and
-    # bills the payer's answer opened this month.
-    first = today.replace(day=1)
-    counted = [bill for bill in issued if bill.issued_at.astimezone(zone).date() >= first]
-    assert all(bill.service_date >= first or bill.id in claimed for bill in counted)
-    month = ReportFilter(practice_id=practice_id, start=first, end=today + timedelta(days=1))
-    assert reports.revenue(month).totals.charges == sum(line.charge_cents for bill in counted for line in bill.lines)
+    # The revenue report counts a bill's charges in its month of service, even an insured bill the payer's answer
+    # opened a month or more later: each month's charges are those of the Open and Complete bills served in it.
+    charged = db.session.scalars(select(Bill).where(Bill.practice_id == practice_id,
+                                                    Bill.status.in_((BillStatus.OPEN, BillStatus.COMPLETE)))).all()
+    assert charged and all(bill.service_date is not None for bill in charged)
+    assert any(bill.issued_at.astimezone(zone).date().replace(day=1) > bill.service_date.replace(day=1)
+               for bill in charged)  # some bills are charged in a month before the one they were opened in
+    expected = Counter()
+    for bill in charged:
+        expected[bill.service_date.replace(day=1)] += sum(line.charge_cents for line in bill.lines)
+    last = max(today + timedelta(days=1), *(bill.service_date for bill in charged))
+    report = reports.revenue(ReportFilter(practice_id=practice_id, start=min(expected), end=last))
+    by_month = {month: money.charges for month, money in report.by_month}
+    assert {month: cents for month, cents in by_month.items() if cents} == +expected
+    assert report.totals.charges == sum(expected.values())
 
 
 def _sessions_every_month(practice_id, zone, today):
