@@ -5,8 +5,9 @@ voided bills drop out; money applied to a voided bill went back to credit, so th
 An Open bill whose balance insurance holds (`responsibility.side`: a claim the payer has not decided, or a
 denial not worked yet) is followed by an entry that takes that balance off the client's, on the same day, until
 the payer decides: so the final balance equals the client's side of the open bills (as aging and the bill page
-put it) minus the client's credit. Insurance money and adjustments on a bill the client has not been sent yet (Pended
-while a secondary payer decides) show with the bill when it is issued, never before it.
+put it) minus the client's credit. Insurance money on a bill the client has not been sent yet (Pended while a
+secondary payer decides) is left out until the bill is issued; then the earlier payers' money and adjustments show
+with the bill, never before it.
 """
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from app.billing import bills as bill_rules
 from app.billing import responsibility
 from app.billing.summaries import line_weight, split
 from app.extensions import db
-from app.models import (Adjustment, Allocation, Bill, BillLine, BillStatus, Client, Payment, PaymentSource, Refund,
-                        SessionStatus, TherapySession)
+from app.models import (Adjustment, Allocation, Bill, BillLine, BillStatus, Claim, Client, Payment, PaymentSource,
+                        Refund, SessionStatus, TherapySession)
 
 ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
 #: The entry that takes a balance insurance holds off the client's.
@@ -68,9 +69,12 @@ def entries(client_id: int, start: date | None = None, end: date | None = None) 
                              payment.amount_cents, 0, order=3))
     adjustments = db.session.execute(select(Adjustment, Bill.issued_at).join(Bill).where(
         Bill.client_id == client_id, Bill.status.in_(ISSUED))).all()
+    followed = _bills_a_later_payer_followed(client_id)
     for adjustment, issued_at in adjustments:
-        # One made while the bill was still Pended (a payer's contractual adjustment) shows with the bill.
-        day = max(adjustment.created_at.date(), issued_at.date()) if issued_at else adjustment.created_at.date()
+        # One an earlier payer made while the bill waited, Pended, for the next payer shows with the bill.
+        day = adjustment.created_at.date()
+        if adjustment.bill_id in followed and issued_at:
+            day = max(day, issued_at.date())
         raw.append(Entry(day, f"{adjustment.kind.replace('_', '-').capitalize()}: {adjustment.reason}", 0,
                          adjustment.amount_cents, order=4))
     for refund in db.session.scalars(select(Refund).where(Refund.client_id == client_id)).all():
@@ -168,17 +172,24 @@ def aging(lines: list[ServiceLine], today: date) -> list[tuple[str, int]]:
     return list(totals.items())
 
 
+def _bills_a_later_payer_followed(client_id: int) -> set[int]:
+    """The client's bills with a secondary or tertiary claim: they stayed Pended after the primary paid."""
+    return set(db.session.scalars(select(Claim.bill_id).where(Claim.client_id == client_id, Claim.payer_order > 1)))
+
+
 def _insurance_money_on_unissued_bills(client_id: int) -> tuple[dict[int, int], dict[int, date]]:
-    """For the client's insurance payments: what they apply to bills not issued yet (by payment id), and the
-    day the latest issued bill they pay was issued (a payment is shown no earlier)."""
+    """For the client's insurance payments: what they apply to bills not issued yet (by payment id), and, for a
+    bill that waited for a later payer, the day it was issued (its earlier payers' money is shown no earlier)."""
     held: dict[int, int] = defaultdict(int)
     shown_from: dict[int, date] = {}
-    for payment_id, amount, status, issued_at in db.session.execute(
-            select(Allocation.payment_id, Allocation.amount_cents, Bill.status, Bill.issued_at)
+    followed = _bills_a_later_payer_followed(client_id)
+    for payment_id, amount, bill_id, status, issued_at in db.session.execute(
+            select(Allocation.payment_id, Allocation.amount_cents, Bill.id, Bill.status, Bill.issued_at)
             .join(Payment, Payment.id == Allocation.payment_id).join(Bill, Bill.id == Allocation.bill_id)
             .where(Payment.client_id == client_id, Payment.source == PaymentSource.INSURANCE)):
         if status in ISSUED and issued_at is not None:
-            shown_from[payment_id] = max(shown_from.get(payment_id, issued_at.date()), issued_at.date())
+            if bill_id in followed:
+                shown_from[payment_id] = max(shown_from.get(payment_id, issued_at.date()), issued_at.date())
         elif status != BillStatus.VOID:
             held[payment_id] += amount
     return held, shown_from
