@@ -251,7 +251,7 @@ def list_claims(status, practice_ref, output_format) -> None:
     claims = db.session.scalars(_claims_query(status, practice_ref)).all()
     followed = {claim.original_claim_id or claim.prior_payer_claim_id for claim in claims} - {None}
     numbers = dict(db.session.execute(select(Claim.id, Claim.patient_control_number)
-                                      .where(Claim.id.in_(sorted(followed)))).tuples().all()) if followed else {}
+                                      .where(Claim.id.in_(sorted(followed)))).all()) if followed else {}
     rows = [[claim.patient_control_number, claim.client.legal_name, claim.payer.name, claim.service_date.isoformat(),
              csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
              csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents),
