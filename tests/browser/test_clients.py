@@ -26,6 +26,8 @@ def test_clinician_adds_a_minor_with_a_guardian_as_billing_contact(page, live_se
     page.get_by_label("ZIP code").fill("0213")
     page.get_by_role("button", name="Add client").click()
     expect(page.locator("#zip_code-error")).to_contain_text("5-digit ZIP")  # swapped in place, nothing saved
+    # Once the swap settles, focus goes to the field the server marked invalid; typing before that would land there.
+    expect(page.get_by_label("ZIP code")).to_be_focused()
     page.get_by_label("Street address").fill("41 Beacon Street")
     page.get_by_label("City").fill("Cambridge")
     page.get_by_label("State").fill("MA")
