@@ -43,6 +43,7 @@ def test_adding_a_member_with_a_bad_npi_shows_the_error_beside_the_field_without
     expect(page.locator("#npi-error")).to_contain_text("check digit")
     expect(page.get_by_label("Individual NPI")).to_have_attribute("aria-invalid", "true")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the 422 form in place
+    expect(page.get_by_label("Individual NPI")).to_be_focused()  # settled: typing now lands where aimed
     page.get_by_label("Individual NPI").fill("1234567893")
     page.get_by_label("First password").fill("long enough password")  # never echoed back in a page
     page.get_by_role("button", name="Add member").click()
