@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit, bulk
 from app.after_commit import request_job
-from app.billing import catalog, claims, codes
+from app.billing import catalog, claims, codes, dates
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine, BillStatus,
@@ -151,13 +151,13 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
     first = min(sessions, key=lambda session: session.starts_at)
     bill = Bill(practice_id=practice.id, number=next_number(practice), client_id=first.client_id,
                 clinician_id=first.clinician_id, status=BillStatus.PENDED,
-                service_date=first.starts_at.date())
+                service_date=dates.service_day(first.starts_at, practice.timezone))
     position = 0
     for session in sorted(sessions, key=lambda s: s.starts_at):
         for line in session.lines:
             position += 1
             bill.lines.append(BillLine(practice_id=practice.id, session_id=session.id, service_id=line.service_id,
-                                       position=position, service_date=session.starts_at.date(),
+                                       position=position, service_date=dates.service_day(session.starts_at, practice.timezone),
                                        place_of_service=session.place_of_service, code=line.code,
                                        description=line.description, units=line.units, price_cents=line.price_cents,
                                        modifiers=list(line.modifiers)))
@@ -228,7 +228,7 @@ def open_bill(bill: Bill, actor: Member | None = None, *, balance: int | None = 
     practice = db.session.get(Practice, bill.practice_id)
     bill.status = BillStatus.OPEN
     bill.issued_at = utcnow()
-    bill.due_date = date.today() + timedelta(days=practice.payment_terms_days)
+    bill.due_date = dates.today(practice.timezone) + timedelta(days=practice.payment_terms_days)
     bill.issued_identity = _identity(bill)
     _event(bill, "opened", f"Due {bill.due_date:%b %-d, %Y}.", actor)
     audit.record("bill.opened", bill, number=bill.number, actor=actor)
@@ -392,7 +392,7 @@ def add_line(bill: Bill, change: LineChange, actor: Member | None = None, *, cor
     sessions = {line.session_id for line in bill.lines}
     line = BillLine(practice_id=bill.practice_id, bill_id=bill.id, service_id=service.id, position=position,
                     session_id=next(iter(sessions)) if len(sessions) == 1 else None,
-                    service_date=bill.service_date or date.today(),
+                    service_date=bill.service_date or dates.practice_today(bill.practice_id),
                     place_of_service=bill.lines[0].place_of_service if bill.lines else "11", code=service.code,
                     description=(change.description or service.description or service.name).strip(),
                     units=change.units, price_cents=service.price_cents if change.price_cents is None
@@ -526,7 +526,7 @@ def record_payment(client: Client, amount_cents: int, method: str, received_on: 
         raise BillProblem("A payment must be more than $0.00.", field="amount")
     if method not in set(PaymentMethod):
         raise BillProblem("Choose cash, check, card, ACH or other.", field="method")
-    if received_on > date.today():
+    if received_on > dates.practice_today(client.practice_id):
         raise BillProblem("A payment cannot be dated in the future.", field="received_on")
     payment = Payment(practice_id=client.practice_id, client_id=client.id, source=source, method=method,
                       received_on=received_on, amount_cents=amount_cents, reference=(reference or "").strip() or None,
