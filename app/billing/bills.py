@@ -140,10 +140,11 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
     if len(clients) != 1:
         raise BillProblem("A bill covers sessions of one client.", field="sessions")
     for session in sessions:
+        served = dates.service_day(session.starts_at, practice.timezone)
         if session.status != SessionStatus.COMPLETED and not session.booked_service_id:
-            raise BillProblem(f"The session of {session.starts_at:%b %-d} is not completed yet.", field="sessions")
+            raise BillProblem(f"The session of {served:%b %-d} is not completed yet.", field="sessions")
         if not session.lines:
-            raise BillProblem(f"The session of {session.starts_at:%b %-d} has no services to bill.", field="sessions")
+            raise BillProblem(f"The session of {served:%b %-d} has no services to bill.", field="sessions")
     already = _billed_session_ids([session.id for session in sessions])
     if already:
         raise BillProblem("A session on this bill is already on another bill; void that bill first.",
@@ -154,10 +155,11 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
                 service_date=dates.service_day(first.starts_at, practice.timezone))
     position = 0
     for session in sorted(sessions, key=lambda s: s.starts_at):
+        served = dates.service_day(session.starts_at, practice.timezone)
         for line in session.lines:
             position += 1
             bill.lines.append(BillLine(practice_id=practice.id, session_id=session.id, service_id=line.service_id,
-                                       position=position, service_date=dates.service_day(session.starts_at, practice.timezone),
+                                       position=position, service_date=served,
                                        place_of_service=session.place_of_service, code=line.code,
                                        description=line.description, units=line.units, price_cents=line.price_cents,
                                        modifiers=list(line.modifiers)))
@@ -170,6 +172,26 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
     if not bill.booked_session_id and not any(session.booked_service_id for session in sessions):
         claims.claim_for_bill(bill, actor)
     return bill
+
+
+def session_moved(session: TherapySession, actor: Member | None = None) -> None:
+    """A booked session moved: the lines billing it on a Pended or Open bill (a paid-in-advance booking's) take
+    its new date of service, unless the bill's claim has left, whose payer has the date it was sent with."""
+    day = dates.service_day(session.starts_at, dates.zone_name(session.practice_id))
+    billed = db.session.scalars(select(Bill).where(
+        Bill.id.in_(select(BillLine.bill_id).where(BillLine.session_id == session.id)),
+        Bill.status.in_(EDITABLE)).order_by(Bill.id)).all()
+    for bill in billed:
+        claim = claims.current_claim(bill.id)
+        moving = [line for line in bill.lines if line.session_id == session.id and line.service_date != day]
+        if not moving or claims.has_left(claim):
+            continue
+        for line in moving:
+            line.service_date = day
+        bill.service_date = min(line.service_date for line in bill.lines)
+        db.session.flush()
+        _event(bill, "rescheduled", f"Date of service {day:%b %-d, %Y}: the session moved.", actor)
+        _lines_changed(bill, claim, actor)
 
 
 def bill_for_completed_session(session: TherapySession, actor: Member | None) -> Bill | None:

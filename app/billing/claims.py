@@ -74,7 +74,8 @@ def signed_diagnoses(bill: Bill) -> tuple[list[str], list[Problem]]:
     for session in _sessions(bill):
         note = db.session.scalar(select(SessionNote).where(SessionNote.session_id == session.id))
         if note is None or not note.is_signed:
-            problems.append(Problem(f"The note of the {session.starts_at:%b %-d} session is not signed: claims use "
+            served = dates.service_day(session.starts_at, dates.zone_name(session.practice_id))
+            problems.append(Problem(f"The note of the {served:%b %-d} session is not signed: claims use "
                                     "the diagnoses of signed notes only.", f"/sessions/{session.id}/note"))
             continue
         for entry in note.signed_diagnoses or []:
@@ -242,8 +243,9 @@ def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str 
                   status=ClaimStatus.QUEUED, frequency_code=frequency_code,
                   original_claim_id=original.id if original else None,
                   payer_claim_number=original.payer_claim_number if original else None,
-                  patient_control_number=uuid.uuid4().hex[:20], service_date=bill.service_date or dates.practice_today(bill.practice_id),
-                  place_of_service="11", total_charge_cents=0, snapshot={})
+                  patient_control_number=uuid.uuid4().hex[:20],
+                  service_date=bill.service_date or dates.practice_today(bill.practice_id), place_of_service="11",
+                  total_charge_cents=0, snapshot={})
     db.session.add(claim)
     db.session.flush()
     # CLM01: short, unique, and readable over the phone with a payer.

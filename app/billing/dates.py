@@ -21,9 +21,14 @@ def zone(name: str | None) -> ZoneInfo:
     return ZoneInfo(name or DEFAULT_ZONE)
 
 
+def local_day(moment: datetime, zone_name: str | None) -> date:
+    """The practice's day at `moment` (an aware time, as stored): when a bill was issued, a payment recorded."""
+    return moment.astimezone(zone(zone_name)).date()
+
+
 def service_day(starts_at: datetime, zone_name: str | None) -> date:
     """The date of service of a session starting at `starts_at` (UTC): its day where the practice is."""
-    return starts_at.astimezone(zone(zone_name)).date()
+    return local_day(starts_at, zone_name)
 
 
 def today(zone_name: str | None) -> date:

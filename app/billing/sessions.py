@@ -121,6 +121,7 @@ def reschedule(session: TherapySession, booking: Booking) -> None:
     session.place_of_service, session.modality = booking.place_of_service, booking.modality
     session.clinician_id = booking.clinician_id
     audit.record("session.rescheduled", session, starts_at=booking.starts_at.isoformat())
+    bills.session_moved(session)
 
 
 def set_status(session: TherapySession, status: SessionStatus) -> None:

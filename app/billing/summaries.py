@@ -449,7 +449,7 @@ class _Zones:
     def day(self, practice_id: int, moment: datetime) -> date:
         if practice_id not in self.zones:
             self.zones[practice_id] = self.session.scalar(select(Practice.timezone).where(Practice.id == practice_id))
-        return dates.service_day(moment, self.zones[practice_id])
+        return dates.local_day(moment, self.zones[practice_id])
 
 
 @dataclass

@@ -65,13 +65,13 @@ def sent_claims():
 def correct_service_dates(connection) -> set[int]:
     """Recompute the dates of service of unsent open bills and their claims; the practices whose dates changed."""
     zones = dict(connection.execute(sa.select(practices.c.id, practices.c.timezone)).all())
-    held = sa.select(claims.c.bill_id).where(sent_claims())
+    held = sa.exists().where(claims.c.bill_id == bills.c.id, sent_claims())
     rows = connection.execute(
         sa.select(bills.c.id, bills.c.practice_id, bills.c.service_date, bill_lines.c.id, bill_lines.c.session_id,
                   bill_lines.c.service_date, sessions.c.starts_at)
         .select_from(bills.join(bill_lines, bill_lines.c.bill_id == bills.c.id)
                      .outerjoin(sessions, sessions.c.id == bill_lines.c.session_id))
-        .where(bills.c.status.in_(OPEN_BILLS), bills.c.id.not_in(held))
+        .where(bills.c.status.in_(OPEN_BILLS), ~held)
         .order_by(bills.c.id, bill_lines.c.id)).all()
     by_bill: dict[int, list] = defaultdict(list)
     for row in rows:
@@ -79,16 +79,16 @@ def correct_service_dates(connection) -> set[int]:
     changed_practices: set[int] = set()
     for bill_id, lines in by_bill.items():
         practice_id, old_bill_day = lines[0][1], lines[0][2]
-        zone_name = zones.get(practice_id)
-        from_sessions = {line_id: service_day(starts_at, zone_name)
-                         for _, _, _, line_id, session_id, _, starts_at in lines if starts_at is not None}
+        old_days = {line_id: line_day for _, _, _, line_id, _, line_day, _ in lines}
+        from_sessions = {line_id: service_day(starts_at, zones.get(practice_id))
+                         for _, _, _, line_id, _, _, starts_at in lines if starts_at is not None}
         if not from_sessions:
             continue
         new_bill_day = min(from_sessions.values())
-        new_days = {line_id: from_sessions.get(line_id, new_bill_day if line_day == old_bill_day else line_day)
-                    for _, _, _, line_id, _, line_day, _ in lines}
-        moved = {line_id: day for line_id, day in new_days.items()
-                 if day != next(line[5] for line in lines if line[3] == line_id)}
+        # A line added by hand took the bill's date of service; it keeps following it.
+        new_days = {line_id: from_sessions.get(line_id, new_bill_day if day == old_bill_day else day)
+                    for line_id, day in old_days.items()}
+        moved = {line_id: day for line_id, day in new_days.items() if day != old_days[line_id]}
         if not moved and new_bill_day == old_bill_day:
             continue
         changed_practices.add(practice_id)

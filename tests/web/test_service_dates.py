@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from app.billing import bills, claims as claim_rules, dates, reports, sessions as session_rules
 from app.billing.reports_data import ReportFilter
 from app.extensions import db
-from app.models import Bill, Claim, Practice, Role, TherapySession
+from app.models import Bill, Claim, InsurancePolicy, Practice, Role, TherapySession
 
 #: The last day of a month; Eastern and Pacific standard time (UTC-5 and UTC-8) that evening.
 DAY = date(2026, 11, 30)
@@ -92,6 +92,36 @@ def test_a_paid_in_advance_booking_is_billed_on_the_local_day(app, make):
         db.session.commit()
         bill = db.session.scalar(db.select(Bill).where(Bill.booked_session_id == session.id))
         assert bill.service_date == DAY and [line.service_date for line in bill.lines] == [DAY]
+        # Moved to the next evening: the bill, still Open with no claim, follows the session's local day.
+        later = starts.replace(day=2)
+        session_rules.reschedule(session, session_rules.Booking(
+            client_id=person.id, clinician_id=clinician.id, starts_at=later, ends_at=later.replace(hour=8, minute=15),
+            place_of_service="11", modality="in_person", booked_service_id=service.id))
+        db.session.commit()
+        bill = db.session.get(Bill, bill.id)
+        assert bill.service_date == date(2026, 12, 1) and [line.service_date for line in bill.lines] == [bill.service_date]
+
+
+def test_the_nightly_eligibility_batch_counts_sessions_by_the_practice_s_days(app, make):
+    """The batch looks three days ahead in the practice's days: an evening session on the third day is in it
+    (it starts on the fourth day in UTC), one just after midnight on the fourth day is not."""
+    from datetime import timedelta
+
+    from app.billing import eligibility
+
+    practice = make.practice(timezone="America/Los_Angeles")
+    clinician = make.member(practice, Role.CLINICIAN)
+    evening, after_midnight = make.client(practice), make.client(practice)
+    today = DAY
+    third_evening = datetime(2026, 12, 4, 7, 30, tzinfo=timezone.utc)  # Dec 3, 11:30 pm in Los Angeles
+    for person, starts in ((evening, third_evening), (after_midnight, third_evening + timedelta(hours=1))):
+        make.policy(person)
+        make.session(person, clinician, starts_at=starts, status="scheduled")
+    with app.app_context():
+        due = eligibility.due_for_nightly(practice.id, today)
+        policies = dict(db.session.execute(db.select(InsurancePolicy.id, InsurancePolicy.client_id)
+                                           .where(InsurancePolicy.id.in_(due))).all())
+    assert sorted(policies.values()) == [evening.id]
 
 
 # ---------------------------------------------------------------- the migration that corrects stored dates
