@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 from pypdf import PdfReader
 
-from app.billing import bills, claims as claim_rules, dates, reports, sessions as session_rules
+from app.billing import bills, claims as claim_rules, cms1500, dates, reports, sessions as session_rules
 from app.billing.reports_data import ReportFilter
 from app.extensions import db
 from app.models import Bill, Claim, InsurancePolicy, Practice, Role, TherapySession
@@ -64,6 +64,9 @@ def test_an_evening_session_is_billed_claimed_printed_and_reported_on_its_local_
         assert export.files and not export.rejected
         segments = [segment.split("*") for segment in export.files[0].content.split("~") if segment.strip()]
         assert [s[3] for s in segments if s[0].strip() == "DTP" and s[1] == "472"] == ["20261130"]
+        sheet = cms1500.sheets(claim, db.session.get(Practice, practice.id), printed_on=date(2026, 12, 3))[0]
+        boxes = {(field.line, field.col): field.text for field in sheet.fields}
+        assert [boxes[(44, col)] for col in (1, 4, 7, 10, 13, 16)] == ["11", "30", "26"] * 2  # 24A, from and to
         db.session.rollback()
         revenue = reports.revenue(ReportFilter(practice_id=practice.id, start=date(2026, 11, 1), end=date(2026, 12, 31)))
         assert [(month, money.charges) for month, money in revenue.by_month] == [(date(2026, 11, 1), 15000),
