@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import accounts, backups, csv_export, jobs, practice_export, seed, throttle, two_factor
 from app.accounts import MemberDetails, RuleViolation
-from app.billing import catalog, diagnoses, eligibility, era, submissions, summaries
+from app.billing import catalog, dates, diagnoses, eligibility, era, submissions, summaries
 from app.billing import claims as claim_rules
 from app.clearinghouse.base import ClearinghouseError
 from app.extensions import db
@@ -362,7 +362,7 @@ def check_eligibility(client_id, practice_ref, x12_dir) -> None:
     client = db.session.get(Client, client_id)
     if client is None or (practice_ref and client.practice_id != _practice(practice_ref).id):
         raise click.BadParameter(f"no client {client_id} in that practice", param_hint="CLIENT_ID")
-    policy = eligibility.primary_policy(client, datetime.date.today())
+    policy = eligibility.primary_policy(client, dates.practice_today(client.practice_id))
     if policy is None:
         raise click.ClickException(f"{client.display_name} has no primary insurance policy.")
     try:

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, has_request_context
 from flask_login import current_user
 
+from app.billing import dates
 from app.billing.identity import digits_only
 from app.billing.money import dollars
 
@@ -21,14 +22,14 @@ def cents(value: int | None) -> str:
 def practice_zone() -> ZoneInfo:
     """The signed-in member's practice time zone (Eastern when nobody is signed in)."""
     if has_request_context() and current_user and current_user.is_authenticated:
-        return ZoneInfo(current_user.practice.timezone)
-    return ZoneInfo("America/New_York")
+        return dates.zone(current_user.practice.timezone)
+    return dates.zone(None)
 
 
 def timestamp(value: datetime | None, zone: str | None = None) -> str:
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(zone) if zone else practice_zone()).strftime("%b %-d, %Y %-I:%M %p")
+    return value.astimezone(dates.zone(zone) if zone else practice_zone()).strftime("%b %-d, %Y %-I:%M %p")
 
 
 def clock(value: datetime | None) -> str:

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import audit, backups, clearinghouse, logs, mail, metrics, practice_export, secrets_at_rest
 from app.after_commit import request_job, rolled_back, savepoint_started, take
-from app.billing import acknowledgements, eligibility, era, submissions, summaries
+from app.billing import acknowledgements, dates, eligibility, era, submissions, summaries
 from app.billing.bill_documents import bill_pdf
 from app.clearinghouse.base import ClearinghouseError, ClearinghouseUnavailable
 from app.config import encryption_key
@@ -506,7 +505,7 @@ NIGHTLY_HOUR = 2
 
 def _enqueue_nightly_eligibility(practice: Practice) -> bool:
     """From the tick: queue the practice's nightly batch once per local day (the job id is the day)."""
-    local = datetime.now(ZoneInfo(practice.timezone))
+    local = datetime.now(dates.zone(practice.timezone))
     if local.hour < NIGHTLY_HOUR:
         return False
     day = local.date().isoformat()

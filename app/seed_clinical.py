@@ -7,12 +7,11 @@ enforces. Part of `flask seed-demo`; added once, when the demo practice has no c
 import contextlib
 import unicodedata
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from app import clearinghouse
-from app.billing import bills, eligibility, estimates
+from app.billing import bills, dates, eligibility, estimates
 from app.extensions import db
 from app.memory import collector_paused
 from app.models import (Bill, BillStatus, Claim, Client, Contact, InsurancePolicy, Member, Payer, Practice,
@@ -95,7 +94,7 @@ def _check_eligibility(practice: Practice, people: dict) -> None:
     adapter = clearinghouse.for_practice(practice, claimmd_account_key=None, claimmd_url="", claimmd_timeout=1.0)
     for key in ELIGIBILITY_CHECKED:
         client = db.session.get(Client, people["clients"][key])
-        policy = eligibility.primary_policy(client, date.today())
+        policy = eligibility.primary_policy(client, dates.today(practice.timezone))
         if policy is not None:
             eligibility.run_check(eligibility.start_check(policy, source="web"), adapter)
 
@@ -105,7 +104,7 @@ def _add_estimate(practice: Practice, people: dict) -> None:
     sam = db.session.get(Client, people["clients"]["sam"])
     services = {service.code: service for service in db.session.scalars(select(ServiceCode).where(
         ServiceCode.practice_id == practice.id, ServiceCode.code.in_(("90791", "90834"))))}
-    start = date.today() - timedelta(days=28)
+    start = dates.today(practice.timezone) - timedelta(days=28)
     estimates.issue(practice, sam, sam.primary_clinician,
                     [estimates.Planned(services["90791"].id, 1, "once"),
                      estimates.Planned(services["90834"].id, 26, "every_two_weeks")],
@@ -138,7 +137,7 @@ def _add_people(practice: Practice) -> dict:
                            relation="guardian", is_billing_contact=True, phone="6175550177",
                            email="claudette.baptiste@example.org", address_line1="41 Beacon Street",
                            city="Cambridge", state="MA", zip_code="021394307"))
-    start = date.today() - timedelta(days=400)
+    start = dates.today(practice.timezone) - timedelta(days=400)
     for key, *_, payer_index, member_id, _ in CLIENTS:
         if payer_index is None:
             continue
@@ -177,7 +176,7 @@ def _add_recent_weeks(practice: Practice, people: dict) -> None:
     maya, daniel, eleanor, minor, priya, sam = (clients[key] for key in ("maya", "daniel", "eleanor", "minor",
                                                                           "priya", "sam"))
     lucas, robert, tomas = clients["lucas"], clients["robert"], clients["tomas"]
-    today = date.today()
+    today = dates.today(practice.timezone)
     # (days ago, hour, client, clinician, minutes, modality, lines, diagnoses, sign?, status)
     plan = [
         (29, 9, maya, casey, 60, "in_person", [("90791",)], ["F41.1"], True, None),
@@ -219,7 +218,7 @@ def _add_recent_weeks(practice: Practice, people: dict) -> None:
 
 def _when(clock: Clock, practice: Practice, day: date, hour: int, minute: int = 0):
     """`Clock.at` the practice's local time on `day`, never later than now."""
-    moment = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(practice.timezone))
+    moment = datetime.combine(day, time(hour, minute), tzinfo=dates.zone(practice.timezone))
     return clock.at(min(moment, utcnow()))
 
 
@@ -229,7 +228,7 @@ def seed_billing(practice: Practice) -> bool:
     """Move the recent weeks' bills through every status: most older bills opened and paid, one paid in part,
     one self-pay client paying ahead and keeping credit, one bill voided; the newest stay Pended for
     clinicians to review. Called once by seed_clinical, after the history (whose bills are older)."""
-    since = recent_start(date.today())
+    since = recent_start(dates.today(practice.timezone))
     pended = db.session.scalars(select(Bill).where(Bill.practice_id == practice.id, Bill.status == BillStatus.PENDED,
                                                    Bill.service_date >= since)
                                 .order_by(Bill.service_date, Bill.id)).all()
@@ -237,7 +236,7 @@ def seed_billing(practice: Practice) -> bool:
         return False
     admin = db.session.scalar(select(Member).where(Member.practice_id == practice.id, Member.role == "admin"))
     older, newest = pended[:-4], pended[-4:]
-    clock, today = Clock(practice.id), date.today()
+    clock, today = Clock(practice.id), dates.today(practice.timezone)
 
     def paid_on(bill: Bill, days_after: int) -> date:
         """A payment some days after the visit, never before it and never later than yesterday."""

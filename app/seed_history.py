@@ -35,12 +35,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, bindparam, case, event, literal, or_, select, update
 
 from app import jobs
-from app.billing import bills, claims as claim_rules, clients as client_rules, denials, era
+from app.billing import bills, claims as claim_rules, clients as client_rules, dates, denials, era
 from app.extensions import db
 from app.models import (Allocation, Adjustment, Bill, BillEvent, BillLine, BillStatus, Claim, ClaimEvent, ClaimStatus,
                         Client, InsurancePolicy, Member, NoteAddendum, Payer, Payment, PaymentSource, Practice,
@@ -162,7 +161,8 @@ class Clock:
     """Runs a step of the history, then moves what it wrote to the moment the step stands for."""
 
     def __init__(self, practice_id: int) -> None:
-        terms = db.session.get(Practice, practice_id).payment_terms_days
+        practice = db.session.get(Practice, practice_id)
+        terms, self.zone_name = practice.payment_terms_days, practice.timezone
         since, moment = bindparam("since", type_=UTCDateTime()), bindparam("moment", type_=UTCDateTime())
         day, due = bindparam("day", type_=Date()), bindparam("due", type_=Date())
         self.terms = timedelta(days=terms)
@@ -200,7 +200,8 @@ class Clock:
             db.session.flush()
         finally:
             event.remove(db.engine, "before_cursor_execute", note)
-        values = {"since": since, "moment": moment, "day": moment.date(), "due": moment.date() + self.terms}
+        day = dates.service_day(moment, self.zone_name)
+        values = {"since": since, "moment": moment, "day": day, "due": day + self.terms}
         for table in sorted(written & self.statements.keys()):
             for statement in self.statements[table]:
                 db.session.execute(statement, values)
@@ -214,12 +215,12 @@ class History:
         self.practice_id = practice_id
         self.client_ids: dict[str, int] = people["clients"]
         self.member_ids: dict[str, int] = people["members"]  # by email
-        self.today = date.today()
+        self.today = dates.practice_today(practice_id)
         self.start = history_start(self.today)
         self.end = recent_start(self.today)
         self.monday = self.start - timedelta(days=self.start.weekday())
         self.weeks = (self.end - self.monday).days // 7 + (1 if (self.end - self.monday).days % 7 else 0)
-        self.zone = ZoneInfo(self.practice.timezone)
+        self.zone = dates.zone(self.practice.timezone)
         self.clock = Clock(practice_id)
         self.due: list[tuple[date, int, Callable[[date], None]]] = []
         self.seen: dict[str, int] = {}  # sessions so far per client

@@ -2,20 +2,15 @@
 written and signed, so the practice's automation makes its bill and claim. Shared by the demo's history
 (app/seed_history.py) and its recent weeks (app/seed_clinical.py)."""
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from app.billing import sessions as rules
+from app.billing import dates, sessions as rules
 from app.billing.sessions import Booking, LineInput
 from app.extensions import db
 from app.models import Client, Member, Practice, SessionStatus, TherapySession
 
 
-def _zone(practice: Practice) -> ZoneInfo:
-    return ZoneInfo(practice.timezone)
-
-
 def _at(practice: Practice, day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=_zone(practice))
+    return datetime.combine(day, time(hour, minute), tzinfo=dates.zone(practice.timezone))
 
 
 def record_session(practice: Practice, day: date, hour: int, client: Client, clinician: Member, minutes: int,

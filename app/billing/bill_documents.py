@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import select
 
 from app import documents as docs
-from app.billing import bills, ledger
+from app.billing import bills, dates, ledger
 from app.billing.claims import primary_policy
 from app.extensions import db
 from app.models import Bill, Client, Practice, SessionNote
@@ -45,13 +45,15 @@ def _lines(bill: Bill, diagnoses: tuple) -> tuple[docs.DocumentLine, ...]:
 
 
 def _payments(bill: Bill) -> tuple[docs.PaymentEntry, ...]:
-    entries = [docs.PaymentEntry(allocation.created_at.date(),
+    zone_name = dates.zone_name(bill.practice_id)
+    entries = [docs.PaymentEntry(dates.local_day(allocation.created_at, zone_name),
                                  f"{allocation.payment.source.capitalize()} payment ({allocation.payment.method}"
                                  f"{', ref ' + allocation.payment.reference if allocation.payment.reference else ''})"
                                  if allocation.amount_cents > 0 else "Returned to credit", allocation.amount_cents)
                for allocation in bill.allocations]
-    entries += [docs.PaymentEntry(adjustment.created_at.date(), f"{adjustment.kind.replace('_', '-').capitalize()}: "
-                                  f"{adjustment.reason}", adjustment.amount_cents) for adjustment in bill.adjustments]
+    entries += [docs.PaymentEntry(dates.local_day(adjustment.created_at, zone_name),
+                                  f"{adjustment.kind.replace('_', '-').capitalize()}: {adjustment.reason}",
+                                  adjustment.amount_cents) for adjustment in bill.adjustments]
     return tuple(sorted(entries, key=lambda entry: entry.entry_date))
 
 
@@ -62,9 +64,9 @@ def bill_document(bill: Bill) -> docs.BillDocument:
     # (the superbill, which the client sends to an insurer, carries those).
     diagnoses = ()
     bill_to = identity["bill_to"]
+    issued_on = dates.local_day(bill.issued_at, dates.zone_name(bill.practice_id)) if bill.issued_at else None
     return docs.BillDocument(
-        number=bill.number, status=bill.status.capitalize(),
-        issued_on=bill.issued_at.date() if bill.issued_at else None, due_on=bill.due_date,
+        number=bill.number, status=bill.status.capitalize(), issued_on=issued_on, due_on=bill.due_date,
         provider=_provider(identity), bill_to=docs.Party(bill_to["name"], tuple(bill_to.get("address") or ()),
                                                          email=bill_to.get("email") or ""),
         client_name=identity["client"]["name"], client_date_of_birth=date.fromisoformat(
@@ -93,13 +95,14 @@ def superbill_document(bill: Bill) -> docs.SuperbillDocument:
                           phone=client.phone or ""),
         client_date_of_birth=date.fromisoformat(identity["client"]["date_of_birth"]), lines=_lines(bill, diagnoses),
         diagnoses=diagnoses, total_charges_cents=totals.charges, amount_paid_cents=totals.paid,
-        issued_on=date.today(), insurance=insurance, bill_number=bill.number)
+        issued_on=dates.practice_today(bill.practice_id), insurance=insurance, bill_number=bill.number)
 
 
 def statement_document(client: Client, start: date | None, end: date | None) -> docs.StatementDocument:
     practice = db.session.get(Practice, client.practice_id)
-    start = start or date(date.today().year, 1, 1)
-    end = end or date.today()
+    today = dates.today(practice.timezone)
+    start = start or date(today.year, 1, 1)
+    end = end or today
     rows = ledger.entries(client.id, start, end)
     opening = rows[0].balance if rows and rows[0].description == "Opening balance" else 0
     body = [row for row in rows if row.description != "Opening balance"]
@@ -115,7 +118,7 @@ def statement_document(client: Client, start: date | None, end: date | None) -> 
                                      group_npi=practice.group_npi or "", taxonomy=practice.taxonomy or "",
                                      address_lines=tuple(practice_address), phone=practice.phone or "")
     return docs.StatementDocument(
-        provider=provider, period_start=start, period_end=end, issued_on=date.today(),
+        provider=provider, period_start=start, period_end=end, issued_on=today,
         bill_to=docs.Party(contact.name if contact else client.legal_name, tuple(address), email=bill_to.email or ""),
         client_name=client.legal_name, opening_balance_cents=opening,
         entries=tuple(docs.StatementEntry(row.day, row.description, row.charge or None, row.credit or None,
@@ -128,7 +131,7 @@ def statement_document(client: Client, start: date | None, end: date | None) -> 
                                              line.insurance_paid, line.adjustments, line.client_share,
                                              line.awaiting_insurance)
                        for line in ledger.service_lines(client.id, start, end)),
-        aging=tuple(ledger.aging(ledger.service_lines(client.id), date.today())))
+        aging=tuple(ledger.aging(ledger.service_lines(client.id), today)))
 
 
 def bill_pdf(bill: Bill) -> bytes:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit, bulk
 from app.after_commit import request_job
-from app.billing import catalog, claims, codes
+from app.billing import catalog, claims, codes, dates
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillCounter, BillEvent, BillLine, BillStatus,
@@ -140,10 +140,11 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
     if len(clients) != 1:
         raise BillProblem("A bill covers sessions of one client.", field="sessions")
     for session in sessions:
+        served = dates.service_day(session.starts_at, practice.timezone)
         if session.status != SessionStatus.COMPLETED and not session.booked_service_id:
-            raise BillProblem(f"The session of {session.starts_at:%b %-d} is not completed yet.", field="sessions")
+            raise BillProblem(f"The session of {served:%b %-d} is not completed yet.", field="sessions")
         if not session.lines:
-            raise BillProblem(f"The session of {session.starts_at:%b %-d} has no services to bill.", field="sessions")
+            raise BillProblem(f"The session of {served:%b %-d} has no services to bill.", field="sessions")
     already = _billed_session_ids([session.id for session in sessions])
     if already:
         raise BillProblem("A session on this bill is already on another bill; void that bill first.",
@@ -151,13 +152,14 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
     first = min(sessions, key=lambda session: session.starts_at)
     bill = Bill(practice_id=practice.id, number=next_number(practice), client_id=first.client_id,
                 clinician_id=first.clinician_id, status=BillStatus.PENDED,
-                service_date=first.starts_at.date())
+                service_date=dates.service_day(first.starts_at, practice.timezone))
     position = 0
     for session in sorted(sessions, key=lambda s: s.starts_at):
+        served = dates.service_day(session.starts_at, practice.timezone)
         for line in session.lines:
             position += 1
             bill.lines.append(BillLine(practice_id=practice.id, session_id=session.id, service_id=line.service_id,
-                                       position=position, service_date=session.starts_at.date(),
+                                       position=position, service_date=served,
                                        place_of_service=session.place_of_service, code=line.code,
                                        description=line.description, units=line.units, price_cents=line.price_cents,
                                        modifiers=list(line.modifiers)))
@@ -170,6 +172,26 @@ def create_from_sessions(practice: Practice, sessions: list[TherapySession], act
     if not bill.booked_session_id and not any(session.booked_service_id for session in sessions):
         claims.claim_for_bill(bill, actor)
     return bill
+
+
+def session_moved(session: TherapySession, actor: Member | None = None) -> None:
+    """A booked session moved: the lines billing it on a Pended or Open bill (a paid-in-advance booking's) take
+    its new date of service, unless the bill's claim has left, whose payer has the date it was sent with."""
+    day = dates.service_day(session.starts_at, dates.zone_name(session.practice_id))
+    billed = db.session.scalars(select(Bill).where(
+        Bill.id.in_(select(BillLine.bill_id).where(BillLine.session_id == session.id)),
+        Bill.status.in_(EDITABLE)).order_by(Bill.id)).all()
+    for bill in billed:
+        claim = claims.current_claim(bill.id)
+        moving = [line for line in bill.lines if line.session_id == session.id and line.service_date != day]
+        if not moving or claims.has_left(claim):
+            continue
+        for line in moving:
+            line.service_date = day
+        bill.service_date = min(line.service_date for line in bill.lines)
+        db.session.flush()
+        _event(bill, "rescheduled", f"Date of service {day:%b %-d, %Y}: the session moved.", actor)
+        _lines_changed(bill, claim, actor)
 
 
 def bill_for_completed_session(session: TherapySession, actor: Member | None) -> Bill | None:
@@ -228,7 +250,7 @@ def open_bill(bill: Bill, actor: Member | None = None, *, balance: int | None = 
     practice = db.session.get(Practice, bill.practice_id)
     bill.status = BillStatus.OPEN
     bill.issued_at = utcnow()
-    bill.due_date = date.today() + timedelta(days=practice.payment_terms_days)
+    bill.due_date = dates.today(practice.timezone) + timedelta(days=practice.payment_terms_days)
     bill.issued_identity = _identity(bill)
     _event(bill, "opened", f"Due {bill.due_date:%b %-d, %Y}.", actor)
     audit.record("bill.opened", bill, number=bill.number, actor=actor)
@@ -392,7 +414,7 @@ def add_line(bill: Bill, change: LineChange, actor: Member | None = None, *, cor
     sessions = {line.session_id for line in bill.lines}
     line = BillLine(practice_id=bill.practice_id, bill_id=bill.id, service_id=service.id, position=position,
                     session_id=next(iter(sessions)) if len(sessions) == 1 else None,
-                    service_date=bill.service_date or date.today(),
+                    service_date=bill.service_date or dates.practice_today(bill.practice_id),
                     place_of_service=bill.lines[0].place_of_service if bill.lines else "11", code=service.code,
                     description=(change.description or service.description or service.name).strip(),
                     units=change.units, price_cents=service.price_cents if change.price_cents is None
@@ -526,7 +548,7 @@ def record_payment(client: Client, amount_cents: int, method: str, received_on: 
         raise BillProblem("A payment must be more than $0.00.", field="amount")
     if method not in set(PaymentMethod):
         raise BillProblem("Choose cash, check, card, ACH or other.", field="method")
-    if received_on > date.today():
+    if received_on > dates.practice_today(client.practice_id):
         raise BillProblem("A payment cannot be dated in the future.", field="received_on")
     payment = Payment(practice_id=client.practice_id, client_id=client.id, source=source, method=method,
                       received_on=received_on, amount_cents=amount_cents, reference=(reference or "").strip() or None,

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, bulk
-from app.billing import catalog, codes, diagnoses
+from app.billing import catalog, codes, dates, diagnoses
 from app.billing.identity import ein_is_valid, npi_is_valid, taxonomy_is_valid, zip9_is_valid
 from app.billing.places import TELEHEALTH_PLACES
 from app.extensions import db
@@ -62,7 +62,7 @@ def _sessions(bill: Bill) -> list[TherapySession]:
 
 
 def primary_policy(bill: Bill) -> InsurancePolicy | None:
-    day = bill.service_date or date.today()
+    day = bill.service_date or dates.practice_today(bill.practice_id)
     policies = [policy for policy in bill.client.policies if policy.is_active_on(day)]
     return min(policies, key=lambda policy: policy.priority) if policies else None
 
@@ -74,7 +74,8 @@ def signed_diagnoses(bill: Bill) -> tuple[list[str], list[Problem]]:
     for session in _sessions(bill):
         note = db.session.scalar(select(SessionNote).where(SessionNote.session_id == session.id))
         if note is None or not note.is_signed:
-            problems.append(Problem(f"The note of the {session.starts_at:%b %-d} session is not signed: claims use "
+            served = dates.service_day(session.starts_at, dates.zone_name(session.practice_id))
+            problems.append(Problem(f"The note of the {served:%b %-d} session is not signed: claims use "
                                     "the diagnoses of signed notes only.", f"/sessions/{session.id}/note"))
             continue
         for entry in note.signed_diagnoses or []:
@@ -242,8 +243,9 @@ def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str 
                   status=ClaimStatus.QUEUED, frequency_code=frequency_code,
                   original_claim_id=original.id if original else None,
                   payer_claim_number=original.payer_claim_number if original else None,
-                  patient_control_number=uuid.uuid4().hex[:20], service_date=bill.service_date or date.today(),
-                  place_of_service="11", total_charge_cents=0, snapshot={})
+                  patient_control_number=uuid.uuid4().hex[:20],
+                  service_date=bill.service_date or dates.practice_today(bill.practice_id), place_of_service="11",
+                  total_charge_cents=0, snapshot={})
     db.session.add(claim)
     db.session.flush()
     # CLM01: short, unique, and readable over the phone with a payer.
@@ -518,7 +520,8 @@ def scrub(claim: Claim) -> list[Problem]:
                                  f"/clients/{claim.client_id}/edit"))
     elif not subscriber["birth_date"] or not subscriber["address"]["line1"] or not subscriber["address"]["zip_code"]:
         found.append(Problem("The subscriber's date of birth and address are missing from the policy.", policy_fix))
-    if claim.service_date > date.today() or any(line.service_date > date.today() for line in claim.lines):
+    today = dates.practice_today(claim.practice_id)
+    if claim.service_date > today or any(line.service_date > today for line in claim.lines):
         found.append(Problem("The date of service is in the future.", f"/bills/{claim.bill_id}"))
     if claim.total_charge_cents <= 0:
         found.append(Problem("The claim's total charge is $0.", f"/bills/{claim.bill_id}"))

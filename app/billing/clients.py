@@ -6,12 +6,12 @@ its problems at once and a refused change saves nothing. Functions flush and aud
 transaction (the request wrapper, a CLI command or a job) commits.
 """
 from collections.abc import Iterable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import func, select
 
 from app import audit
+from app.billing.dates import practice_today
 from app.billing.identity import digits_only
 from app.extensions import db
 from app.models import (Client, Contact, InsurancePolicy, Member, Payer, Practice, Role, Sex,
@@ -125,10 +125,6 @@ def _birth_date_problem(born: date | None, today: date) -> str | None:
     return None
 
 
-def practice_today(practice_id: int) -> date:
-    """Today where the practice is (a date of birth entered late at night is not "in the future")."""
-    zone = db.session.scalar(select(Practice.timezone).where(Practice.id == practice_id))
-    return datetime.now(ZoneInfo(zone or "America/New_York")).date()
 
 
 # ---------------------------------------------------------------- payers

@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, select
 
 from app import audit
 from app.after_commit import request_job
+from app.billing import dates
 from app.billing.claims import next_interchange_number
 from app.billing.money import spoken
 from app.clearinghouse.base import ClearinghouseError, ClearinghouseUnavailable
@@ -83,7 +84,7 @@ def build_inquiry(policy: InsurancePolicy, *, service_date: date, trace_number: 
 def start_check(policy: InsurancePolicy, *, source: str, service_date: date | None = None,
                 actor: Member | None = None) -> EligibilityCheck:
     """Write and gate the 270 for `policy` and keep it as a pending check (flushed, audited)."""
-    day = service_date or date.today()
+    day = service_date or dates.practice_today(policy.practice_id)
     now = datetime.now(timezone.utc)
     trace = f"E{policy.practice_id}{secrets.token_hex(5).upper()}"
     text = x12.write_270(build_inquiry(policy, service_date=day, trace_number=trace,
@@ -327,8 +328,9 @@ def needing_attention(practice_id: int, visible_clients=None, limit: int = 20) -
 def due_for_nightly(practice_id: int, today: date) -> list[int]:
     """Primary policies of clients with a session in the next NIGHTLY_LOOKAHEAD_DAYS days whose newest check
     (of any outcome but pending) is older than STALE_AFTER, or who have none."""
-    soon = datetime.combine(today + timedelta(days=NIGHTLY_LOOKAHEAD_DAYS + 1), datetime.min.time(), timezone.utc)
-    start = datetime.combine(today, datetime.min.time(), timezone.utc)
+    zone_name = dates.zone_name(practice_id)
+    soon = dates.day_starts(today + timedelta(days=NIGHTLY_LOOKAHEAD_DAYS + 1), zone_name)
+    start = dates.day_starts(today, zone_name)
     fresh_since = datetime.now(timezone.utc) - STALE_AFTER
     recent_check = exists().where(EligibilityCheck.policy_id == InsurancePolicy.id,
                                   EligibilityCheck.created_at >= fresh_since)

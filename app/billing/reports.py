@@ -112,7 +112,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, and_, case, func, literal, or_, select, text, tuple_
 
-from app.billing import summaries
+from app.billing import dates, summaries
 from app.billing.summaries import ALL_CLINICIANS, ALL_CODES, ALL_PAYERS
 from app.billing.reports_data import (TIME_BANDS, Aging, AgingGroup, AgingLine, BandShare,
                                       ClaimOutcomes, Money, PayerOutcome, ReasonCount, ReportFilter, Revenue,
@@ -151,7 +151,7 @@ class _Calendar:
         practice = db.session.get(Practice, practice_id)
         if practice is not None and practice.reports_built_at is None:
             summaries.ensure_built(db.session, practice_id)
-        zone = ZoneInfo(practice.timezone if practice else "America/New_York")
+        zone = dates.zone(practice.timezone if practice else None)
         months, month = [], start.replace(day=1)
         while month <= end:
             months.append(month)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app import audit
-from app.billing import bills, catalog, claims, codes, diagnoses
+from app.billing import bills, catalog, claims, codes, dates, diagnoses
 from app.billing.places import PLACES_OF_SERVICE, TELEHEALTH_PLACES
 from app.extensions import db
 from app.models import (InsurancePolicy, Member, Modality, NoteAddendum, Practice, Role, ServiceCode, SessionNote,
@@ -34,8 +34,8 @@ def minutes_between(starts_at: datetime, ends_at: datetime) -> int:
 
 
 def primary_policy(session: TherapySession) -> InsurancePolicy | None:
-    """The client's primary policy in force on the session's date, if any."""
-    day = session.starts_at.date()
+    """The client's primary policy in force on the session's date (the practice's day), if any."""
+    day = dates.service_day(session.starts_at, dates.zone_name(session.practice_id))
     policies = [policy for policy in session.client.policies if policy.is_active_on(day)]
     return min(policies, key=lambda policy: policy.priority) if policies else None
 
@@ -121,6 +121,7 @@ def reschedule(session: TherapySession, booking: Booking) -> None:
     session.place_of_service, session.modality = booking.place_of_service, booking.modality
     session.clinician_id = booking.clinician_id
     audit.record("session.rescheduled", session, starts_at=booking.starts_at.isoformat())
+    bills.session_moved(session)
 
 
 def set_status(session: TherapySession, status: SessionStatus) -> None:

@@ -50,14 +50,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, event, insert, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.after_commit import request_job
-from app.billing import responsibility
+from app.billing import dates, responsibility
 from app.executemany import insert_rows
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Allocation, Bill, BillLine, BillStatus, Claim, ClaimEvent,
@@ -445,14 +444,12 @@ class _Zones:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.zones: dict[int, ZoneInfo] = {}
+        self.zones: dict[int, str | None] = {}
 
     def day(self, practice_id: int, moment: datetime) -> date:
-        zone = self.zones.get(practice_id)
-        if zone is None:
-            name = self.session.scalar(select(Practice.timezone).where(Practice.id == practice_id))
-            zone = self.zones[practice_id] = ZoneInfo(name or "America/New_York")
-        return moment.astimezone(zone).date()
+        if practice_id not in self.zones:
+            self.zones[practice_id] = self.session.scalar(select(Practice.timezone).where(Practice.id == practice_id))
+        return dates.local_day(moment, self.zones[practice_id])
 
 
 @dataclass

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 
 from app import access, audit
+from app.billing import dates
 from app.extensions import db
 from app.models import (Bill, BillStatus, Claim, ClaimStatus, JobProblem, Member, PostingOutcome,
                         Practice, RemittanceClaim, Role, SessionNote, SessionStatus, TherapySession)
@@ -46,7 +46,7 @@ class WorkItem:
 
 def practice_today(practice: Practice) -> date:
     """Today where the practice is: a bill due today is not yet past its terms."""
-    return datetime.now(ZoneInfo(practice.timezone or "America/New_York")).date()
+    return dates.today(practice.timezone)
 
 
 def overdue_bill(today: date):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access, audit, csv_export, formatting, htmx
 from app.authz import any_member, load, roles
-from app.billing import (bill_documents, bills, claims, corrections, eligibility, ledger, responsibility,
+from app.billing import (bill_documents, bills, claims, corrections, dates, eligibility, ledger, responsibility,
                          worklist)
 from app.billing.bills import BillProblem, LineChange, LineProblems
 from app.billing.claims import ClaimError
@@ -453,12 +453,14 @@ def index():
     csv = request.args.get("format") == "csv"
     payments = db.session.scalars(_payments(form).limit(None if csv else PAYMENTS_SHOWN + 1)).all()
     if csv:
+        zone_name = current_user.practice.timezone
         return csv_response(csv_export.csv_text(
             ["received_on", "client", "from", "method", "reference", "amount", "applied", "reversed_on",
              "reversal_reason"],
             [[p.received_on.isoformat(), p.client.legal_name, p.source, p.method, p.reference,
               csv_export.amount(p.amount_cents), csv_export.amount(sum(a.amount_cents for a in p.allocations)),
-              p.reversed_at.date().isoformat() if p.reversed_at else None, p.reversal_reason] for p in payments]),
+              dates.local_day(p.reversed_at, zone_name).isoformat() if p.reversed_at else None, p.reversal_reason]
+             for p in payments]),
             "payments.csv")
     return render_page("payments/index.html", form=form, payments=payments[:PAYMENTS_SHOWN],
                        more=len(payments) > PAYMENTS_SHOWN)
@@ -487,7 +489,7 @@ def new():
     from_bill = _bill(form.bill_id.data) if form.bill_id.data else None
     if request.method == "GET":
         form.client_id.data = from_bill.client_id if from_bill else request.args.get("client", type=int)
-        form.received_on.data = date.today()
+        form.received_on.data = dates.practice_today(current_user.practice_id)
         if from_bill is not None:
             form.amount.data = dollars(bills.totals(from_bill).balance)
     client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
@@ -550,7 +552,7 @@ def refund(client_id: int):
     client = load(Client, client_id)
     form = RefundForm()
     if request.method == "GET":
-        form.refunded_on.data = date.today()
+        form.refunded_on.data = dates.practice_today(current_user.practice_id)
     if form.validate_on_submit():
         try:
             bills.refund(client, form.amount.cents, form.method.data, form.refunded_on.data, form.reference.data,
