@@ -6,7 +6,8 @@ The console shows only problems; every job's start and end is in instance/logs/w
 LOG_LEVEL=INFO shows them on the console too.
 
 Each job runs in a forked work horse; the database pool is discarded in the child so that no
-connection is shared across processes.
+connection is shared across processes. What every horse would otherwise build for itself (the ICD-10-CM search
+index) is ready in the worker before the first fork (app/warm.py).
 """
 import os
 import socket
@@ -15,7 +16,7 @@ import sys
 from rq import Worker
 
 from app import create_app
-from app import audit, logs
+from app import audit, logs, warm
 from app.extensions import db
 from app.jobs import queue, queue_missing_report_builds, schedule_next_backup, schedule_next_tick
 from app.redis_conn import get_redis
@@ -46,6 +47,7 @@ def main() -> int:
         # Summaries an upgrade left to build (or a time zone change whose job was lost) are built in the
         # background, not by the first report someone opens.
         queue_missing_report_builds()
+        warm.before_fork(app.instance_path)  # the ICD-10-CM index, shared by every work horse rather than built in each
         worker = ParityWorker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
         # RQ logs each job at INFO: into the file always, onto the console only when LOG_LEVEL asks.
         worker.work(with_scheduler=True, logging_level="INFO")

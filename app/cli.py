@@ -1,5 +1,5 @@
 """Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`, `flask claims …`,
-`flask remittances …`, `flask reports build`, `flask eligibility check`, `flask backup …`."""
+`flask remittances …`, `flask reports build`, `flask eligibility check`, `flask diagnoses …`, `flask backup …`."""
 import datetime
 import os
 import sys
@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import accounts, backups, csv_export, jobs, practice_export, seed, throttle, two_factor
+from app import accounts, backups, csv_export, jobs, practice_export, seed, throttle, two_factor, warm
 from app.accounts import MemberDetails, RuleViolation
 from app.billing import catalog, dates, diagnoses, eligibility, era, submissions, summaries
 from app.billing import claims as claim_rules
@@ -444,6 +444,14 @@ def check_diagnoses(context: click.Context) -> None:
                    f"{'are' if codes != 1 else 'is'} not billable in the {diagnoses.RELEASE_NAME}.", err=True)
         context.exit(1)
     click.echo(f"Every diagnosis code in use is billable in the {diagnoses.RELEASE_NAME}.")
+
+
+@diagnoses_cli.command("index")
+def index_diagnoses() -> None:
+    """Build the diagnosis search index into the instance folder's cache/ now (after an upgrade), so the web
+    server's and the worker's next start only load it."""
+    diagnoses.preload(warm.cache_dir(current_app.instance_path))
+    click.echo(f"The {diagnoses.RELEASE_NAME} search index is in {warm.cache_dir(current_app.instance_path)}/.")
 
 
 # --- flask backup … -------------------------------------------------------------------------------------

@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         _flask("db", "upgrade", env=env, verbose=verbose)
         _flask("seed-demo", "--if-empty", env=env, verbose=verbose)
         _flask("reports", "build", env=env, verbose=verbose)  # practices from before the summaries get them once
+        # Built once here (seconds, only after an install or upgrade): the web server and the worker then load it.
+        _flask("diagnoses", "index", env=env, verbose=verbose)
         children.append(_start("worker", [sys.executable, "worker.py"], env))
         children.append(_start("web", [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_config",
                                        "--bind", f"{host}:{port}", "--workers", os.environ.get("WEB_CONCURRENCY", "2"),

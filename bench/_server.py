@@ -24,8 +24,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def demo_server(workers: int = 1, database_url: str | None = None):
-    """Yield the base URL of a freshly seeded demo Parity served by gunicorn."""
+def demo_server(workers: int = 1, database_url: str | None = None, config: str | None = "deploy/gunicorn.conf.py"):
+    """Yield the base URL of a freshly seeded demo Parity served by gunicorn, with production's settings
+    (`config`; None: gunicorn's defaults, without Parity's hooks)."""
     sys.path.insert(0, str(ROOT))
     from app.redis_conn import start_embedded, stop_embedded
 
@@ -39,8 +40,9 @@ def demo_server(workers: int = 1, database_url: str | None = None):
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(flask + ["seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-                               str(workers), "app:create_app()"], cwd=ROOT, env=env,
+    demo_server.started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", *(["-c", config] if config else []), "--bind",
+                               f"127.0.0.1:{port}", "--workers", str(workers), "app:create_app()"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60

@@ -6,12 +6,16 @@ BIND (127.0.0.1:5000) and WEB_CONCURRENCY (4) from the environment. No access lo
 request itself, with its request id and without the query string (searches carry names); gunicorn's own lines
 go through Parity's handler too (JSON with LOG_FORMAT=json). With PROMETHEUS_MULTIPROC_DIR set, the folder is
 emptied when the server starts and an exited worker's files are marked dead, so /metrics sums what counts.
+The master loads the ICD-10-CM search index (or builds it once into the instance folder's cache/) before it
+forks the workers, which share it: no worker's first diagnosis search waits for it (app/warm.py).
 """
 import os
 import shutil
 from pathlib import Path
 
 from prometheus_client import multiprocess
+
+from app import warm
 
 bind = os.environ.get("BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -36,6 +40,10 @@ def on_starting(server):
     if directory:  # counts from an earlier run of this server would be summed in
         for entry in Path(directory).iterdir():
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def when_ready(server):
+    warm.before_fork()
 
 
 def child_exit(server, worker):

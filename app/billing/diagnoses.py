@@ -5,6 +5,11 @@ pyproject.toml: the fiscal year it covers is CODE_SET_FISCAL_YEAR (docs/dependen
 move to the next one). Importing that package parses its XML (1–2 s), so nothing is loaded until the
 first call; then one immutable reference per process serves every request and thread.
 
+Building that reference takes seconds (the package's XML, then the word index), so a server builds it once:
+`preload(cache_dir)` in the process that forks the others (gunicorn's master, the RQ worker before its work
+horses), which share it copy-on-write, and a copy pickled into `cache_dir` (the instance folder's cache/), keyed by
+the package's version and this module's source, lets the next start load it in a fraction of a second.
+
 Codes come in dotted form ("F32.9"); input may be any case, with or without the dot. Chapters ("5")
 and blocks ("F40-F48") are groupings of the classification, not codes: they are never returned, and
 `normalize` rejects them. A code is billable when it is a leaf of the tree: "F43.8" has children
@@ -13,7 +18,12 @@ and blocks ("F40-F48") are groupings of the classification, not codes: they are 
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
+import importlib.metadata
+import logging
+import os
+import pickle
 import re
 import sys
 import threading
@@ -25,10 +35,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.memory import collector_paused
 from app.models import Claim, NoteAddendum, SessionNote
 
 MAX_DIAGNOSES_PER_CLAIM = 12  # the 837P HI segments hold 12 diagnoses per claim
@@ -113,17 +125,70 @@ class _Reference:
 # --- Loading ------------------------------------------------------------------------------------------
 
 _load_lock = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
-def preload() -> None:
-    """Build the reference now (at app or worker start) rather than on the first request."""
-    _reference()
+def preload(cache_dir: str | os.PathLike | None = None) -> None:
+    """Have the reference ready now (at server or worker start) rather than on the first request: loaded from
+    the copy in `cache_dir` when there is one for this package version and this code, else built and a copy
+    saved there for the next start."""
+    with _load_lock:
+        if _loaded or _build_reference.cache_info().currsize:  # already here (or in the parent before the fork)
+            return
+        path = None if cache_dir is None else Path(cache_dir) / _cache_name()
+        copy = _load_copy(path) if path else None
+        if copy is not None:
+            _loaded.append(copy)
+            return
+        reference = _build_reference()
+        if path:
+            _save_copy(path, reference)
 
 
 def _reference() -> _Reference:
     # functools.cache alone would let two threads racing on the first request both build it.
     with _load_lock:
-        return _build_reference()
+        return _loaded[0] if _loaded else _build_reference()
+
+
+#: The reference loaded from the cache by preload(), when it was: then nothing is built.
+_loaded: list[_Reference] = []
+
+
+def _cache_name() -> str:
+    """The copy's file name: a new package release or any change to this module (how the index is built and
+    ranked) names another file, so a stale copy is never read."""
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"icd10cm-{importlib.metadata.version('simple_icd_10_cm')}-{source}.pickle"
+
+
+def _load_copy(path: Path) -> _Reference | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        with collector_paused():  # a few hundred thousand objects, none in a cycle
+            reference = pickle.loads(data)  # noqa: S301 - our own file in the instance folder, like the database
+    except Exception:  # a copy cut short or from another Python: built again and saved over  # noqa: BLE001
+        _log.warning("diagnosis index copy %s is unreadable; building it again", path)
+        return None
+    return reference if isinstance(reference, _Reference) else None
+
+
+def _save_copy(path: Path, reference: _Reference) -> None:
+    """Written under a temporary name and renamed, so a process starting meanwhile reads all or nothing; copies
+    for other versions are removed. A folder that cannot be written only costs the next start the build."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(pickle.dumps(reference, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(partial, path)
+        for old in path.parent.glob("icd10cm-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as error:
+        _log.warning("diagnosis index not saved to %s: %s", path, error)
 
 
 @functools.cache

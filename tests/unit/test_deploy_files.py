@@ -67,7 +67,7 @@ def test_the_gunicorn_settings_load_and_drop_the_access_log():
     exec(compile((ROOT / "deploy" / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)
     assert settings["accesslog"] is None
     assert settings["logconfig_dict"]["loggers"]["gunicorn.access"]["propagate"] is False
-    assert callable(settings["child_exit"]) and callable(settings["on_starting"])
+    assert callable(settings["child_exit"]) and callable(settings["on_starting"]) and callable(settings["when_ready"])
 
 
 def test_the_nginx_site_replaces_forwarded_for_and_hides_metrics():

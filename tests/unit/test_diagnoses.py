@@ -1,7 +1,10 @@
 """ICD-10-CM reference, search and claim checks (the FY2026 release the simple-icd-10-cm package ships)."""
 import re
+import subprocess
+import sys
 from datetime import date
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +213,38 @@ def test_does_a_problem_before_the_release_say_the_older_code_set_was_not_checke
 
 def test_is_a_valid_code_before_the_release_passed_without_pretending_to_check():
     assert diagnoses.validate_for_claim(["F41.1"], date_of_service=date(2024, 3, 1)) == []
+
+
+# --- The index built once, then loaded ----------------------------------------------------------------
+
+_PROCESS = """
+import sys
+from app.billing import diagnoses
+diagnoses.preload(sys.argv[1])
+print("loaded" if diagnoses._loaded else "built", diagnoses.search("gener anx")[0].code)
+"""
+
+
+def _start(cache_dir) -> list[str]:
+    """A fresh process's preload into `cache_dir`: how it got the index, and its first answer."""
+    done = subprocess.run([sys.executable, "-c", _PROCESS, str(cache_dir)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], check=True)
+    return done.stdout.split()
+
+
+def test_does_a_second_start_load_the_index_the_first_one_built(tmp_path):
+    assert _start(tmp_path) == ["built", "F41.1"]
+    [copy] = tmp_path.glob("icd10cm-*.pickle")
+    assert metadata.version("simple_icd_10_cm") in copy.name
+    assert _start(tmp_path) == ["loaded", "F41.1"]
+
+
+def test_is_a_damaged_or_stale_copy_built_again_and_replaced(tmp_path):
+    assert _start(tmp_path) == ["built", "F41.1"]
+    [copy] = tmp_path.glob("icd10cm-*.pickle")
+    copy.write_bytes(copy.read_bytes()[:1000])  # cut short, as by a full disk
+    stale = tmp_path / "icd10cm-0.0.1-0000000000000000.pickle"
+    stale.write_bytes(b"from an earlier release")
+    assert _start(tmp_path) == ["built", "F41.1"]
+    assert list(tmp_path.glob("icd10cm-*.pickle")) == [copy] and copy.stat().st_size > 1_000_000
+    assert _start(tmp_path) == ["loaded", "F41.1"]

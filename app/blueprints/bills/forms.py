@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from app.blueprints.services.forms import MoneyField
+from app.forms import ManyOptionsSelect
 from app.models import AdjustmentKind, BillStatus, PaymentMethod
 
 METHOD_CHOICES = [(method.value, method.label) for method in PaymentMethod]
@@ -52,7 +53,7 @@ class AdjustmentForm(FlaskForm):
 
 
 class PaymentForm(FlaskForm):
-    client_id = SelectField("Client", coerce=int, validators=[InputRequired()])
+    client_id = SelectField("Client", coerce=int, validators=[InputRequired()], widget=ManyOptionsSelect())
     source = SelectField("From", choices=[("client", "Client"), ("insurance", "Insurance")])
     method = SelectField("Method", choices=METHOD_CHOICES)
     received_on = DateField("Received on", validators=[DataRequired()])
