@@ -298,6 +298,21 @@ PAYER_ORDERS = {1: "primary", 2: "secondary", 3: "tertiary"}
 RESPONSIBILITY = {1: "P", 2: "S", 3: "T"}
 
 
+#: The columns the claims exports (the claims page's CSV, `flask claims list`) append after their own.
+LINEAGE_COLUMNS = ["payer_order", "frequency", "follows"]
+
+
+def lineage(claims: list[Claim]) -> dict[int, list]:
+    """Each claim's LINEAGE_COLUMNS: its payer order (primary, secondary, tertiary), frequency (1, 7, 8) and the
+    control number of the claim it replaces or voids, or follows as the next payer's claim ("" for none); one
+    query for the claims named."""
+    followed = {claim.original_claim_id or claim.prior_payer_claim_id for claim in claims} - {None}
+    numbers = dict(db.session.execute(select(Claim.id, Claim.patient_control_number)
+                                      .where(Claim.id.in_(sorted(followed)))).all()) if followed else {}
+    return {claim.id: [PAYER_ORDERS[claim.payer_order], claim.frequency_code,
+                       numbers.get(claim.original_claim_id or claim.prior_payer_claim_id, "")] for claim in claims}
+
+
 def build_next_claim(prior: Claim, policy: InsurancePolicy, adjudication: dict, *, crossover: bool = False,
                      actor: Member | None = None) -> Claim:
     """The next payer's claim (secondary after the primary, tertiary after the secondary) once the prior payer's
