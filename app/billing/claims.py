@@ -26,17 +26,20 @@ from app.x12.writer_837p import write_837p
 #: Which status may follow which. Remittances (835) may settle a claim from any unsettled status,
 #: since a claim sent by another route can still read "Queued" here.
 TRANSITIONS = {
-    ClaimStatus.QUEUED: {ClaimStatus.SENT, ClaimStatus.NEEDS_REVIEW},
+    ClaimStatus.QUEUED: {ClaimStatus.SENT, ClaimStatus.NEEDS_REVIEW, ClaimStatus.WITHDRAWN},
     ClaimStatus.SENT: {ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS, ClaimStatus.NEEDS_REVIEW},
     ClaimStatus.RECEIVED: {ClaimStatus.IN_PROCESS, ClaimStatus.NEEDS_REVIEW},
     ClaimStatus.IN_PROCESS: {ClaimStatus.NEEDS_REVIEW},
-    ClaimStatus.NEEDS_REVIEW: {ClaimStatus.QUEUED},
+    ClaimStatus.NEEDS_REVIEW: {ClaimStatus.QUEUED, ClaimStatus.WITHDRAWN},
     ClaimStatus.PAID: {ClaimStatus.IN_PROCESS},  # an 835 reversal (CLP02 22) undoes a payment
     ClaimStatus.DENIED: {ClaimStatus.NEEDS_REVIEW},
 }
 #: Statuses a clearinghouse or payer moves a claim through on its own; people never pick these.
 AFTER_SENDING = (ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS)
 SETTLED_BY_REMITTANCE = {ClaimStatus.PAID, ClaimStatus.DENIED}
+#: Statuses from which an 835 reversal (CLP02 22) of the claim's own payment reopens it (In process): a decided
+#: claim, and a later payer's claim flagged or withdrawn after its earlier payer's reversal.
+REOPENED_BY_REVERSAL = SETTLED_BY_REMITTANCE | {ClaimStatus.NEEDS_REVIEW, ClaimStatus.WITHDRAWN}
 SOURCES = {"person", "scrubber", "clearinghouse", "remittance"}
 
 
@@ -314,12 +317,14 @@ def lineage(claims: list[Claim]) -> dict[int, list]:
 
 
 def build_next_claim(prior: Claim, policy: InsurancePolicy, adjudication: dict, *, crossover: bool = False,
-                     actor: Member | None = None) -> Claim:
+                     actor: Member | None = None, replaces: Claim | None = None) -> Claim:
     """The next payer's claim (secondary after the primary, tertiary after the secondary) once the prior payer's
     835 posted and left a balance that is not the provider's: the same lines and charges, the next policy's payer
     and subscriber, and every earlier payer's decision (`adjudication`, then the prior claim's own prior_payers)
     for loops 2320/2330/2430. `crossover`: the prior payer forwarded the claim itself (835 CLP02 19–21), so the
-    claim is recorded as Sent by it and waits for the next payer's 835; otherwise it is scrubbed into the queue."""
+    claim is recorded as Sent by it and waits for the next payer's 835; otherwise it is scrubbed into the queue.
+    `replaces`: the next payer's claim built from an earlier decision, which that payer knows by its claim number:
+    this one replaces it (frequency 7, REF*F8)."""
     order = prior.payer_order + 1
     if order > 3:
         raise ClaimError("A claim goes to three payers at most.")
@@ -331,7 +336,10 @@ def build_next_claim(prior: Claim, policy: InsurancePolicy, adjudication: dict, 
                 "prior_payers": [*prior.snapshot.get("prior_payers", []), earlier]}
     claim = Claim(practice_id=prior.practice_id, bill_id=prior.bill_id, client_id=prior.client_id,
                   clinician_id=prior.clinician_id, policy_id=policy.id, payer_id=policy.payer_id,
-                  status=ClaimStatus.SENT if crossover else ClaimStatus.QUEUED, frequency_code="1",
+                  status=ClaimStatus.SENT if crossover else ClaimStatus.QUEUED,
+                  frequency_code="7" if replaces is not None else "1",
+                  original_claim_id=replaces.id if replaces is not None else None,
+                  payer_claim_number=replaces.payer_claim_number if replaces is not None else None,
                   payer_order=order, prior_payer_claim_id=prior.id, crossover=crossover,
                   patient_control_number=uuid.uuid4().hex[:20], service_date=prior.service_date,
                   place_of_service=prior.place_of_service, total_charge_cents=prior.total_charge_cents,
@@ -347,6 +355,8 @@ def build_next_claim(prior: Claim, policy: InsurancePolicy, adjudication: dict, 
         audit.record("claim.created", claim, actor=actor, follows=prior.patient_control_number, crossover=True)
     else:
         message = f"{PAYER_ORDERS[order].capitalize()} claim to {name} for what {prior_name} left."
+        if replaces is not None:
+            message += f" It replaces claim {replaces.patient_control_number} (frequency 7)."
         _enter_queue(claim, message, actor, follows=prior.patient_control_number)
     bulk.add(ClaimEvent, claim_id=prior.id, from_status=prior.status, to_status=prior.status, source="remittance",
              message=f"{'Forwarded by the payer' if crossover else 'Billed'} to {name}: "
@@ -386,8 +396,10 @@ WAITING = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
 
 
 def current_claim(bill_id: int) -> Claim | None:
-    """The claim that speaks for the bill now: its latest original or replacement, unless a void cancelled it."""
-    claim = db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code.in_(("1", "7")))
+    """The claim that speaks for the bill now: its latest original or replacement, unless a void cancelled it or it
+    was withdrawn."""
+    claim = db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code.in_(("1", "7")),
+                                                  Claim.status != ClaimStatus.WITHDRAWN)
                               .order_by(Claim.id.desc()).limit(1))
     if claim is None or db.session.scalar(select(Claim.id).where(Claim.original_claim_id == claim.id,
                                                                  Claim.frequency_code == "8").limit(1)):
@@ -633,8 +645,10 @@ def transition(claim: Claim, to: ClaimStatus, source: str, message: str = "", ac
         allowed = allowed | SETTLED_BY_REMITTANCE
     if source == "clearinghouse" and current == ClaimStatus.QUEUED and to in AFTER_SENDING:
         allowed = allowed | set(AFTER_SENDING)  # sent by another route (a downloaded file) but still Queued here
-    if source == "remittance" and to == ClaimStatus.IN_PROCESS and current in SETTLED_BY_REMITTANCE:
+    if source == "remittance" and to == ClaimStatus.IN_PROCESS and current in REOPENED_BY_REVERSAL:
         allowed = allowed | {ClaimStatus.IN_PROCESS}  # an 835 reversal (CLP02 22) reopens the claim
+    if source == "remittance" and to == ClaimStatus.NEEDS_REVIEW and current == ClaimStatus.PAID:
+        allowed = allowed | {ClaimStatus.NEEDS_REVIEW}  # the earlier payer's decision it reported was reversed
     if to not in allowed:
         raise ClaimError(f"A claim cannot go from {current.label} to {ClaimStatus(to).label}.")
     if source not in SOURCES:

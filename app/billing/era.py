@@ -40,7 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import audit, bulk
-from app.billing import bills, claims as claim_rules
+from app.billing import bills, claims as claim_rules, coordination
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Client, ClaimEvent, ClaimStatus,
@@ -194,7 +194,8 @@ def _to_later_payers(items: list[tuple]) -> list[tuple]:
         return items
     followers: dict[int, Claim] = {}
     while waiting:
-        found = db.session.scalars(select(Claim).where(Claim.prior_payer_claim_id.in_(sorted(waiting)))
+        found = db.session.scalars(select(Claim).where(Claim.prior_payer_claim_id.in_(sorted(waiting)),
+                                                       Claim.status != ClaimStatus.WITHDRAWN)
                                    .order_by(Claim.id).options(selectinload(Claim.lines))).all()
         waiting = set()
         for claim in found:
@@ -410,7 +411,7 @@ def _post(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimP
         bills.post_insurance(bill, money, write_offs, line.id, open_for_client=next_policy is None)
     _settle_claim(line, remittance, payment, claim, write_offs, actor)
     if next_policy is not None:
-        claim_rules.build_next_claim(claim, next_policy, _adjudication(remittance, payment, claim),
+        coordination.bill_next_payer(claim, next_policy, _adjudication(remittance, payment, claim),
                                      crossover=payment.forwarded, actor=actor)
 
 
@@ -547,7 +548,8 @@ def _reverse(line: RemittanceClaim, remittance: Remittance, claim: Claim, actor:
         .group_by(Adjustment.bill_id, Adjustment.kind, Adjustment.reason)).all()
     for bill_id, kind, adjustment_reason, amount in taken_back:
         bills.post_insurance(db.session.get(Bill, bill_id), None,
-                             [(kind, -int(amount), f"{reason}: {adjustment_reason}")], line.id)
+                             [(kind, -int(amount), f"{reason}: {adjustment_reason}")], line.id,
+                             open_for_client=False)  # taking a decision back leaves the client nothing new
     earlier.reversed_at = utcnow()
     claim.paid_cents -= earlier.paid_cents
     claim.patient_responsibility_cents = 0
@@ -558,6 +560,7 @@ def _reverse(line: RemittanceClaim, remittance: Remittance, claim: Claim, actor:
     line.message = (f"Reversed the posting of remittance #{earlier.remittance_id}: "
                     f"${dollars(earlier.paid_cents)} taken back.")
     _move(claim, ClaimStatus.IN_PROCESS, f"{reason}: {line.message}", actor)
+    coordination.after_reversal(claim, reason, actor)
     audit.record("claim.remittance_reversed", claim, remittance_id=remittance.id, reversed=earlier.id, actor=actor)
 
 

@@ -49,10 +49,11 @@ def claim_holds(state: ClaimState | None) -> bool:
 
 
 def latest_claim(states: Iterable[ClaimState]) -> ClaimState | None:
-    """The last original or replacement of a bill's claims (given in id order); voids decide nothing."""
+    """The last original or replacement of a bill's claims (given in id order); voids and withdrawn claims decide
+    nothing."""
     latest = None
     for state in states:
-        if state[0] in ("1", "7"):
+        if state[0] in ("1", "7") and state[1] != ClaimStatus.WITHDRAWN:
             latest = state
     return latest
 
