@@ -428,7 +428,7 @@ def follow_bill(claim: Claim, actor: Member | None = None) -> None:
         recheck(claim, actor)
         return
     bill = db.session.get(Bill, claim.bill_id)
-    _fill(claim, bill, primary_policy(bill) or db.session.get(InsurancePolicy, claim.policy_id))
+    _fill(claim, bill, _policy_for(claim, bill))
     bulk.add(ClaimEvent, claim_id=claim.id, from_status=claim.status, to_status=claim.status,
              source="person" if actor else "scrubber", message=f"Rewritten from bill {bill.number} after it changed.",
              member_id=actor.id if actor else None)
@@ -579,6 +579,13 @@ def _place_and_modifier_problems(claim: Claim) -> list[Problem]:
     return found
 
 
+def _policy_for(claim: Claim, bill: Bill) -> InsurancePolicy:
+    """The policy a claim rewritten from its bill is for: a primary claim's, the client's primary policy now (or its
+    own); a later payer's claim keeps its own policy."""
+    own = db.session.get(InsurancePolicy, claim.policy_id)
+    return own if claim.payer_order > 1 else primary_policy(bill) or own
+
+
 def _apply_scrub(claim: Claim, actor: Member | None) -> None:
     problems = scrub(claim)
     claim.problems = [problem.as_dict() for problem in problems]
@@ -596,9 +603,7 @@ def recheck(claim: Claim, actor: Member | None = None) -> bool:
         claim.payer_claim_number = db.session.get(Claim, claim.original_claim_id).payer_claim_number
     else:
         bill = db.session.get(Bill, claim.bill_id)
-        own = db.session.get(InsurancePolicy, claim.policy_id)
-        policy = own if claim.payer_order > 1 else primary_policy(bill) or own
-        _fill(claim, bill, policy)
+        _fill(claim, bill, _policy_for(claim, bill))
     problems = scrub(claim)
     claim.problems = [problem.as_dict() for problem in problems]
     if problems:

@@ -9,8 +9,9 @@ status here. Per claim payment (CLP):
 - 1/2/3 (and 19–21, processed and forwarded): Paid. The insurance payment is applied to the bill, CO and
   PI amounts are contractual write-offs, OA amounts other adjustments; PR amounts (deductible,
   coinsurance, copay) stay on the bill as the client's balance; a Pended bill opens, so the client sees it,
-  even when the payer paid nothing (all to the deductible) — unless the client has a next policy (priority 2
-  or 3) on the date of service: then the next payer is asked first and the bill stays Pended. With CLP02 1/2/3
+  even when the payer paid nothing (all to the deductible). When the client has a next policy (priority 2 or 3)
+  on the date of service, the next payer is asked first: its claim holds the balance on insurance's side
+  (responsibility), so the client owes nothing of it until that payer decides. With CLP02 1/2/3
   and a PR balance, Parity builds the next payer's claim itself (claims.build_next_claim); with 19/20/21 the
   payer forwarded the claim (a crossover, NM1*TT): the next claim is recorded as Sent by the payer, never sent
   by us, and waits for that payer's 835. A payment processed as secondary (2/20) or tertiary (3/21) whose
@@ -408,7 +409,7 @@ def _post(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimP
     policies = db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id == claim.client_id)).all()
     next_policy = _next_policy(policies, claim, payment)
     if _decides_bill(payment, money, write_offs):
-        bills.post_insurance(bill, money, write_offs, line.id, open_for_client=next_policy is None)
+        bills.post_insurance(bill, money, write_offs, line.id)
     _settle_claim(line, remittance, payment, claim, write_offs, actor)
     if next_policy is not None:
         coordination.bill_next_payer(claim, next_policy, _adjudication(remittance, payment, claim),

@@ -81,7 +81,7 @@ def test_a_reversal_withdraws_the_unsent_secondary_and_the_correction_in_the_sam
         assert rebuilt.snapshot["prior_payers"][-1]["paid_cents"] == 11500
         assert claim_rules.current_claim(rebuilt.bill_id).id == rebuilt.id
         bill = db.session.get(Bill, rebuilt.bill_id)
-        assert bill.status == BillStatus.PENDED and bills.totals(bill).balance == 2000
+        assert bill.status == BillStatus.OPEN and bills.totals(bill).balance == 2000
         assert responsibility.side_of(bill) == responsibility.Side.INSURANCE
         # Only the rebuilt claim goes to the supplement: its 837P reports the corrected $115.
         [file] = claim_rules.write_batches(db.session.get(Practice, world.practice.id), [rebuilt], usage="T").files
@@ -99,7 +99,7 @@ def test_a_reversal_alone_keeps_the_balance_with_insurance_until_the_corrected_p
         primary = db.session.get(Claim, claim_id)
         bill = db.session.get(Bill, primary.bill_id)
         assert withdrawn.status == ClaimStatus.WITHDRAWN and primary.status == ClaimStatus.IN_PROCESS
-        assert bills.totals(bill).balance == 15000 and bill.status == BillStatus.PENDED
+        assert bills.totals(bill).balance == 15000 and bill.status == BillStatus.OPEN
         assert responsibility.side_of(bill) == responsibility.Side.INSURANCE
         _consistent(world.practice.id, bill.id)
         again = claim_payment(primary)
