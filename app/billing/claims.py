@@ -598,6 +598,11 @@ def recheck(claim: Claim, actor: Member | None = None) -> bool:
     and scrub again. Clean → back in the queue. Returns whether it passed."""
     if claim.status != ClaimStatus.NEEDS_REVIEW:
         raise ClaimError("Only a claim in Needs Review is rechecked.")
+    prior = db.session.get(Claim, claim.prior_payer_claim_id) if claim.prior_payer_claim_id else None
+    if prior is not None and prior.status not in SETTLED_BY_REMITTANCE:
+        raise ClaimError(f"Claim {prior.patient_control_number}, whose decision this claim reports, is "
+                         f"{ClaimStatus(prior.status).label}: its payer took the decision back. This claim is rebuilt "
+                         "when the corrected decision posts.")
     if claim.frequency_code == "8":
         # A void says what the original said; it waits only for the payer's claim number of the original.
         claim.payer_claim_number = db.session.get(Claim, claim.original_claim_id).payer_claim_number

@@ -80,8 +80,9 @@ def after_reversal(prior: Claim, reason: str, actor: Member | None = None) -> No
                          "next payer again.", actor)
         return
     message = (f"{reason}: the decision of claim {prior.patient_control_number} that this claim reported to its "
-               "payer was taken back. When the corrected decision posts, Parity rebuilds this claim from it; if "
-               "none comes, void this claim with its payer.")
+               "payer was taken back. When the corrected decision posts, Parity rebuilds this claim from it (a "
+               "replacement, frequency 7, once its payer has given it a claim number); until then it waits here, "
+               "since sending it again would repeat the old figures.")
     claim.problems = [{"message": message, "fix": f"/claims/{prior.id}"}]
     claim_rules.transition(claim, ClaimStatus.NEEDS_REVIEW, "remittance", message, actor)
 

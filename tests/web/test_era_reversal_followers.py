@@ -130,11 +130,16 @@ def test_a_sent_secondary_is_flagged_and_the_correction_replaces_it_with_its_pay
     with app.app_context():
         [flagged] = _followers(claim_id)
         assert flagged.status == ClaimStatus.NEEDS_REVIEW
-        assert "EFT-BACK" in flagged.problems[0]["message"] and "void this claim" in flagged.problems[0]["message"]
+        assert "EFT-BACK" in flagged.problems[0]["message"] and "rebuilds" in flagged.problems[0]["message"]
         _consistent(world.practice.id, flagged.bill_id)
         corrected = claim_payment(db.session.get(Claim, claim_id), allowed_share=90)
     page = client.get(f"/claims/{secondary_id}").get_data(as_text=True)
     assert "EFT-BACK" in page and "Needs Review" in page
+    # Sending it again before the primary decides anew is refused: it would repeat the reversed figures.
+    client.post(f"/claims/{secondary_id}/recheck")
+    assert "took the decision back" in client.get(f"/claims/{secondary_id}").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Claim, secondary_id).status == ClaimStatus.NEEDS_REVIEW
     _upload(client, remittance_text([corrected]))
     with app.app_context():
         withdrawn, replacement = _followers(claim_id)
