@@ -4,9 +4,10 @@ different sides. No Flask request in sight.
 
 A bill's balance is with insurance while its latest original or replacement claim (frequency 1 or 7) is unsettled
 (Queued For Submission, Sent, Received, In process, Needs Review), or Denied with the denial not worked yet or
-appealed: the payer has not decided, or is deciding again. Otherwise it is the client's: the claim was paid (what
-is left is deductible, coinsurance or copay), the denial was billed to the client, written off or voided, or there
-is no claim. A Pended bill is the client's to pay only once it is opened (the client has not seen it), so a
+appealed: the payer has not decided, or is deciding again. A Withdrawn claim (a later payer's, withdrawn after the
+earlier payer's decision was reversed) decides nothing: the claim before it does. Otherwise it is the client's: the
+claim was paid (what is left is deductible, coinsurance or copay), the denial was billed to the client, written off
+or voided, or there is no claim. A Pended bill is the client's to pay only once it is opened (the client has not seen it), so a
 Pended bill counts only while insurance holds it; a Complete or Void bill owes nothing.
 """
 from __future__ import annotations
