@@ -247,17 +247,13 @@ def list_claims(status, practice_ref, output_format) -> None:
     """One row per claim: control number, client, payer, date of service, charge, status, paid, patient owes, and
     the payer order (primary, secondary, tertiary), frequency (1, 7, 8) and the claim it replaces or follows."""
     header = ["patient_control_number", "client", "payer", "date_of_service", "charge", "status", "insurance_paid",
-              "patient_responsibility", "payer_order", "frequency", "follows"]
+              "patient_responsibility", *claim_rules.LINEAGE_COLUMNS]
     claims = db.session.scalars(_claims_query(status, practice_ref)).all()
-    followed = {claim.original_claim_id or claim.prior_payer_claim_id for claim in claims} - {None}
-    numbers = dict(db.session.execute(select(Claim.id, Claim.patient_control_number)
-                                      .where(Claim.id.in_(sorted(followed)))).all()) if followed else {}
+    lineage = claim_rules.lineage(claims)
     rows = [[claim.patient_control_number, claim.client.legal_name, claim.payer.name, claim.service_date.isoformat(),
              csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
              csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents),
-             claim_rules.PAYER_ORDERS[claim.payer_order], claim.frequency_code,
-             numbers.get(claim.original_claim_id or claim.prior_payer_claim_id, "")]
-            for claim in claims]
+             *lineage[claim.id]] for claim in claims]
     if output_format == "csv":
         csv_export.write_csv(sys.stdout, header, rows)
         return

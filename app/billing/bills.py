@@ -689,8 +689,9 @@ def post_insurance(bill: Bill, payment: Payment | None, write_offs: list[tuple[s
                    open_for_client: bool = True) -> int:
     """Post what a payer decided onto a bill: the write-offs it imposes (CO, PI, OA amounts, each
     (kind, cents, reason); negative amounts undo earlier ones) and its payment, up to the balance. A Pended
-    bill is opened first, since what the payer left is now the client's to pay — unless `open_for_client` is
-    False, because the next payer (a secondary or tertiary claim) is asked for it first. When write-offs leave the
+    bill is opened first, since the payer decided (what it left is the client's, or the next payer's claim holds it
+    on insurance's side) — unless `open_for_client` is False: a reversal takes a decision back and leaves the client
+    nothing new. When write-offs leave the
     bill owing less than was already paid, the difference goes back to credit; whatever the payment does
     not need stays unapplied on it (client credit). Returns the new balance.
 

@@ -26,17 +26,20 @@ from app.x12.writer_837p import write_837p
 #: Which status may follow which. Remittances (835) may settle a claim from any unsettled status,
 #: since a claim sent by another route can still read "Queued" here.
 TRANSITIONS = {
-    ClaimStatus.QUEUED: {ClaimStatus.SENT, ClaimStatus.NEEDS_REVIEW},
+    ClaimStatus.QUEUED: {ClaimStatus.SENT, ClaimStatus.NEEDS_REVIEW, ClaimStatus.WITHDRAWN},
     ClaimStatus.SENT: {ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS, ClaimStatus.NEEDS_REVIEW},
     ClaimStatus.RECEIVED: {ClaimStatus.IN_PROCESS, ClaimStatus.NEEDS_REVIEW},
     ClaimStatus.IN_PROCESS: {ClaimStatus.NEEDS_REVIEW},
-    ClaimStatus.NEEDS_REVIEW: {ClaimStatus.QUEUED},
+    ClaimStatus.NEEDS_REVIEW: {ClaimStatus.QUEUED, ClaimStatus.WITHDRAWN},
     ClaimStatus.PAID: {ClaimStatus.IN_PROCESS},  # an 835 reversal (CLP02 22) undoes a payment
     ClaimStatus.DENIED: {ClaimStatus.NEEDS_REVIEW},
 }
 #: Statuses a clearinghouse or payer moves a claim through on its own; people never pick these.
 AFTER_SENDING = (ClaimStatus.SENT, ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS)
 SETTLED_BY_REMITTANCE = {ClaimStatus.PAID, ClaimStatus.DENIED}
+#: Statuses from which an 835 reversal (CLP02 22) of the claim's own payment reopens it (In process): a decided
+#: claim, and a later payer's claim flagged or withdrawn after its earlier payer's reversal.
+REOPENED_BY_REVERSAL = SETTLED_BY_REMITTANCE | {ClaimStatus.NEEDS_REVIEW, ClaimStatus.WITHDRAWN}
 SOURCES = {"person", "scrubber", "clearinghouse", "remittance"}
 
 
@@ -300,13 +303,30 @@ PAYER_ORDERS = {1: "primary", 2: "secondary", 3: "tertiary"}
 RESPONSIBILITY = {1: "P", 2: "S", 3: "T"}
 
 
+#: The columns the claims exports (the claims page's CSV, `flask claims list`) append after their own.
+LINEAGE_COLUMNS = ["payer_order", "frequency", "follows"]
+
+
+def lineage(claims: list[Claim]) -> dict[int, list]:
+    """Each claim's LINEAGE_COLUMNS: its payer order (primary, secondary, tertiary), frequency (1, 7, 8) and the
+    control number of the claim it replaces or voids, or follows as the next payer's claim ("" for none); one
+    query for the claims named."""
+    followed = {claim.original_claim_id or claim.prior_payer_claim_id for claim in claims} - {None}
+    numbers = dict(db.session.execute(select(Claim.id, Claim.patient_control_number)
+                                      .where(Claim.id.in_(sorted(followed)))).all()) if followed else {}
+    return {claim.id: [PAYER_ORDERS[claim.payer_order], claim.frequency_code,
+                       numbers.get(claim.original_claim_id or claim.prior_payer_claim_id, "")] for claim in claims}
+
+
 def build_next_claim(prior: Claim, policy: InsurancePolicy, adjudication: dict, *, crossover: bool = False,
-                     actor: Member | None = None) -> Claim:
+                     actor: Member | None = None, replaces: Claim | None = None) -> Claim:
     """The next payer's claim (secondary after the primary, tertiary after the secondary) once the prior payer's
     835 posted and left a balance that is not the provider's: the same lines and charges, the next policy's payer
     and subscriber, and every earlier payer's decision (`adjudication`, then the prior claim's own prior_payers)
     for loops 2320/2330/2430. `crossover`: the prior payer forwarded the claim itself (835 CLP02 19–21), so the
-    claim is recorded as Sent by it and waits for the next payer's 835; otherwise it is scrubbed into the queue."""
+    claim is recorded as Sent by it and waits for the next payer's 835; otherwise it is scrubbed into the queue.
+    `replaces`: the next payer's claim built from an earlier decision, which that payer knows by its claim number:
+    this one replaces it (frequency 7, REF*F8)."""
     order = prior.payer_order + 1
     if order > 3:
         raise ClaimError("A claim goes to three payers at most.")
@@ -318,7 +338,10 @@ def build_next_claim(prior: Claim, policy: InsurancePolicy, adjudication: dict, 
                 "prior_payers": [*prior.snapshot.get("prior_payers", []), earlier]}
     claim = Claim(practice_id=prior.practice_id, bill_id=prior.bill_id, client_id=prior.client_id,
                   clinician_id=prior.clinician_id, policy_id=policy.id, payer_id=policy.payer_id,
-                  status=ClaimStatus.SENT if crossover else ClaimStatus.QUEUED, frequency_code="1",
+                  status=ClaimStatus.SENT if crossover else ClaimStatus.QUEUED,
+                  frequency_code="7" if replaces is not None else "1",
+                  original_claim_id=replaces.id if replaces is not None else None,
+                  payer_claim_number=replaces.payer_claim_number if replaces is not None else None,
                   payer_order=order, prior_payer_claim_id=prior.id, crossover=crossover,
                   patient_control_number=uuid.uuid4().hex[:20], service_date=prior.service_date,
                   place_of_service=prior.place_of_service, total_charge_cents=prior.total_charge_cents,
@@ -334,6 +357,8 @@ def build_next_claim(prior: Claim, policy: InsurancePolicy, adjudication: dict, 
         audit.record("claim.created", claim, actor=actor, follows=prior.patient_control_number, crossover=True)
     else:
         message = f"{PAYER_ORDERS[order].capitalize()} claim to {name} for what {prior_name} left."
+        if replaces is not None:
+            message += f" It replaces claim {replaces.patient_control_number} (frequency 7)."
         _enter_queue(claim, message, actor, follows=prior.patient_control_number)
     bulk.add(ClaimEvent, claim_id=prior.id, from_status=prior.status, to_status=prior.status, source="remittance",
              message=f"{'Forwarded by the payer' if crossover else 'Billed'} to {name}: "
@@ -373,8 +398,10 @@ WAITING = (ClaimStatus.QUEUED, ClaimStatus.NEEDS_REVIEW)
 
 
 def current_claim(bill_id: int) -> Claim | None:
-    """The claim that speaks for the bill now: its latest original or replacement, unless a void cancelled it."""
-    claim = db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code.in_(("1", "7")))
+    """The claim that speaks for the bill now: its latest original or replacement, unless a void cancelled it or it
+    was withdrawn."""
+    claim = db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code.in_(("1", "7")),
+                                                  Claim.status != ClaimStatus.WITHDRAWN)
                               .order_by(Claim.id.desc()).limit(1))
     if claim is None or db.session.scalar(select(Claim.id).where(Claim.original_claim_id == claim.id,
                                                                  Claim.frequency_code == "8").limit(1)):
@@ -403,7 +430,7 @@ def follow_bill(claim: Claim, actor: Member | None = None) -> None:
         recheck(claim, actor)
         return
     bill = db.session.get(Bill, claim.bill_id)
-    _fill(claim, bill, primary_policy(bill) or db.session.get(InsurancePolicy, claim.policy_id))
+    _fill(claim, bill, _policy_for(claim, bill))
     bulk.add(ClaimEvent, claim_id=claim.id, from_status=claim.status, to_status=claim.status,
              source="person" if actor else "scrubber", message=f"Rewritten from bill {bill.number} after it changed.",
              member_id=actor.id if actor else None)
@@ -555,6 +582,13 @@ def _place_and_modifier_problems(claim: Claim) -> list[Problem]:
     return found
 
 
+def _policy_for(claim: Claim, bill: Bill) -> InsurancePolicy:
+    """The policy a claim rewritten from its bill is for: a primary claim's, the client's primary policy now (or its
+    own); a later payer's claim keeps its own policy."""
+    own = db.session.get(InsurancePolicy, claim.policy_id)
+    return own if claim.payer_order > 1 else primary_policy(bill) or own
+
+
 def _apply_scrub(claim: Claim, actor: Member | None) -> None:
     problems = scrub(claim)
     claim.problems = [problem.as_dict() for problem in problems]
@@ -567,14 +601,17 @@ def recheck(claim: Claim, actor: Member | None = None) -> bool:
     and scrub again. Clean → back in the queue. Returns whether it passed."""
     if claim.status != ClaimStatus.NEEDS_REVIEW:
         raise ClaimError("Only a claim in Needs Review is rechecked.")
+    prior = db.session.get(Claim, claim.prior_payer_claim_id) if claim.prior_payer_claim_id else None
+    if prior is not None and prior.status not in SETTLED_BY_REMITTANCE:
+        raise ClaimError(f"Claim {prior.patient_control_number}, whose decision this claim reports, is "
+                         f"{ClaimStatus(prior.status).label}: its payer took the decision back. This claim is rebuilt "
+                         "when the corrected decision posts.")
     if claim.frequency_code == "8":
         # A void says what the original said; it waits only for the payer's claim number of the original.
         claim.payer_claim_number = db.session.get(Claim, claim.original_claim_id).payer_claim_number
     else:
         bill = db.session.get(Bill, claim.bill_id)
-        own = db.session.get(InsurancePolicy, claim.policy_id)
-        policy = own if claim.payer_order > 1 else primary_policy(bill) or own
-        _fill(claim, bill, policy)
+        _fill(claim, bill, _policy_for(claim, bill))
     problems = scrub(claim)
     claim.problems = [problem.as_dict() for problem in problems]
     if problems:
@@ -621,8 +658,10 @@ def transition(claim: Claim, to: ClaimStatus, source: str, message: str = "", ac
         allowed = allowed | SETTLED_BY_REMITTANCE
     if source == "clearinghouse" and current == ClaimStatus.QUEUED and to in AFTER_SENDING:
         allowed = allowed | set(AFTER_SENDING)  # sent by another route (a downloaded file) but still Queued here
-    if source == "remittance" and to == ClaimStatus.IN_PROCESS and current in SETTLED_BY_REMITTANCE:
+    if source == "remittance" and to == ClaimStatus.IN_PROCESS and current in REOPENED_BY_REVERSAL:
         allowed = allowed | {ClaimStatus.IN_PROCESS}  # an 835 reversal (CLP02 22) reopens the claim
+    if source == "remittance" and to == ClaimStatus.NEEDS_REVIEW and current == ClaimStatus.PAID:
+        allowed = allowed | {ClaimStatus.NEEDS_REVIEW}  # the earlier payer's decision it reported was reversed
     if to not in allowed:
         raise ClaimError(f"A claim cannot go from {current.label} to {ClaimStatus(to).label}.")
     if source not in SOURCES:

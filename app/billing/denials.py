@@ -42,6 +42,7 @@ ACTIONS = {
     "appealed": "Appealed",
     "billed_client": "Billed to the client",
     "written_off": "Written off",
+    "billed_next_payer": "Billed to the client's next payer",
 }
 #: Statuses in which the payer knows the claim by its claim number, so a void can name it.
 PAYER_HAS_IT = (ClaimStatus.RECEIVED, ClaimStatus.IN_PROCESS, ClaimStatus.PAID, ClaimStatus.DENIED)

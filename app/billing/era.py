@@ -9,8 +9,9 @@ status here. Per claim payment (CLP):
 - 1/2/3 (and 19–21, processed and forwarded): Paid. The insurance payment is applied to the bill, CO and
   PI amounts are contractual write-offs, OA amounts other adjustments; PR amounts (deductible,
   coinsurance, copay) stay on the bill as the client's balance; a Pended bill opens, so the client sees it,
-  even when the payer paid nothing (all to the deductible) — unless the client has a next policy (priority 2
-  or 3) on the date of service: then the next payer is asked first and the bill stays Pended. With CLP02 1/2/3
+  even when the payer paid nothing (all to the deductible). When the client has a next policy (priority 2 or 3)
+  on the date of service, the next payer is asked first: its claim holds the balance on insurance's side
+  (responsibility), so the client owes nothing of it until that payer decides. With CLP02 1/2/3
   and a PR balance, Parity builds the next payer's claim itself (claims.build_next_claim); with 19/20/21 the
   payer forwarded the claim (a crossover, NM1*TT): the next claim is recorded as Sent by the payer, never sent
   by us, and waits for that payer's 835. A payment processed as secondary (2/20) or tertiary (3/21) whose
@@ -40,7 +41,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import audit, bulk
-from app.billing import bills, claims as claim_rules
+from app.billing import bills, claims as claim_rules, coordination
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Client, ClaimEvent, ClaimStatus,
@@ -194,7 +195,8 @@ def _to_later_payers(items: list[tuple]) -> list[tuple]:
         return items
     followers: dict[int, Claim] = {}
     while waiting:
-        found = db.session.scalars(select(Claim).where(Claim.prior_payer_claim_id.in_(sorted(waiting)))
+        found = db.session.scalars(select(Claim).where(Claim.prior_payer_claim_id.in_(sorted(waiting)),
+                                                       Claim.status != ClaimStatus.WITHDRAWN)
                                    .order_by(Claim.id).options(selectinload(Claim.lines))).all()
         waiting = set()
         for claim in found:
@@ -407,10 +409,10 @@ def _post(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimP
     policies = db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id == claim.client_id)).all()
     next_policy = _next_policy(policies, claim, payment)
     if _decides_bill(payment, money, write_offs):
-        bills.post_insurance(bill, money, write_offs, line.id, open_for_client=next_policy is None)
+        bills.post_insurance(bill, money, write_offs, line.id)
     _settle_claim(line, remittance, payment, claim, write_offs, actor)
     if next_policy is not None:
-        claim_rules.build_next_claim(claim, next_policy, _adjudication(remittance, payment, claim),
+        coordination.bill_next_payer(claim, next_policy, _adjudication(remittance, payment, claim),
                                      crossover=payment.forwarded, actor=actor)
 
 
@@ -547,7 +549,8 @@ def _reverse(line: RemittanceClaim, remittance: Remittance, claim: Claim, actor:
         .group_by(Adjustment.bill_id, Adjustment.kind, Adjustment.reason)).all()
     for bill_id, kind, adjustment_reason, amount in taken_back:
         bills.post_insurance(db.session.get(Bill, bill_id), None,
-                             [(kind, -int(amount), f"{reason}: {adjustment_reason}")], line.id)
+                             [(kind, -int(amount), f"{reason}: {adjustment_reason}")], line.id,
+                             open_for_client=False)  # taking a decision back leaves the client nothing new
     earlier.reversed_at = utcnow()
     claim.paid_cents -= earlier.paid_cents
     claim.patient_responsibility_cents = 0
@@ -558,6 +561,7 @@ def _reverse(line: RemittanceClaim, remittance: Remittance, claim: Claim, actor:
     line.message = (f"Reversed the posting of remittance #{earlier.remittance_id}: "
                     f"${dollars(earlier.paid_cents)} taken back.")
     _move(claim, ClaimStatus.IN_PROCESS, f"{reason}: {line.message}", actor)
+    coordination.after_reversal(claim, reason, actor)
     audit.record("claim.remittance_reversed", claim, remittance_id=remittance.id, reversed=earlier.id, actor=actor)
 
 

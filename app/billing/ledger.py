@@ -5,9 +5,7 @@ voided bills drop out; money applied to a voided bill went back to credit, so th
 An Open bill whose balance insurance holds (`responsibility.side`: a claim the payer has not decided, or a
 denial not worked yet) is followed by an entry that takes that balance off the client's, on the same day, until
 the payer decides: so the final balance equals the client's side of the open bills (as aging and the bill page
-put it) minus the client's credit. Insurance money on a bill the client has not been sent yet (Pended while a
-secondary payer decides) is left out until the bill is issued; then the earlier payers' money and adjustments show
-with the bill, never before it.
+put it) minus the client's credit.
 """
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,8 +18,8 @@ from app.billing import bills as bill_rules
 from app.billing import responsibility
 from app.billing.summaries import line_weight, split
 from app.extensions import db
-from app.models import (Adjustment, Allocation, Bill, BillLine, BillStatus, Claim, Client, Payment, PaymentSource,
-                        Refund, SessionStatus, TherapySession)
+from app.models import (Adjustment, Allocation, Bill, BillLine, BillStatus, Client, Payment, PaymentSource, Refund,
+                        SessionStatus, TherapySession)
 
 ISSUED = (BillStatus.OPEN, BillStatus.COMPLETE)
 #: The entry that takes a balance insurance holds off the client's.
@@ -53,30 +51,19 @@ def entries(client_id: int, start: date | None = None, end: date | None = None) 
             raw.append(Entry(bill.issued_at.date(), f"{AWAITING} (bill {bill.number})", max(-waiting, 0),
                              max(waiting, 0), order=1))
     payments = db.session.scalars(select(Payment).where(Payment.client_id == client_id)).all()
-    held, shown_from = _insurance_money_on_unissued_bills(client_id)
     for payment in payments:
         label = "Insurance payment" if payment.source == "insurance" else f"Payment ({payment.method})"
         if payment.reference:
             label += f", ref {payment.reference}"
-        # Insurance money on a bill the client has not been sent (Pended while the next payer decides) is not
-        # theirs to see yet: it shows with the bill, never before it.
-        amount = payment.amount_cents - held.get(payment.id, 0)
-        if amount:
-            raw.append(Entry(max(payment.received_on, shown_from.get(payment.id, payment.received_on)), label, 0,
-                             amount, order=2))
+        raw.append(Entry(payment.received_on, label, 0, payment.amount_cents, order=2))
         if payment.reversed_at is not None:
             raw.append(Entry(payment.reversed_at.date(), f"Payment reversed: {payment.reversal_reason}",
                              payment.amount_cents, 0, order=3))
-    adjustments = db.session.execute(select(Adjustment, Bill.issued_at).join(Bill).where(
-        Bill.client_id == client_id, Bill.status.in_(ISSUED))).all()
-    followed = _bills_a_later_payer_followed(client_id)
-    for adjustment, issued_at in adjustments:
-        # One an earlier payer made while the bill waited, Pended, for the next payer shows with the bill.
-        day = adjustment.created_at.date()
-        if adjustment.bill_id in followed and issued_at:
-            day = max(day, issued_at.date())
-        raw.append(Entry(day, f"{adjustment.kind.replace('_', '-').capitalize()}: {adjustment.reason}", 0,
-                         adjustment.amount_cents, order=4))
+    adjustments = db.session.scalars(select(Adjustment).join(Bill).where(Bill.client_id == client_id,
+                                                                         Bill.status.in_(ISSUED))).all()
+    for adjustment in adjustments:
+        raw.append(Entry(adjustment.created_at.date(), f"{adjustment.kind.replace('_', '-').capitalize()}: "
+                         f"{adjustment.reason}", 0, adjustment.amount_cents, order=4))
     for refund in db.session.scalars(select(Refund).where(Refund.client_id == client_id)).all():
         raw.append(Entry(refund.refunded_on, f"Refund ({refund.method})", refund.amount_cents, 0, order=5))
     raw.sort(key=lambda entry: (entry.day, entry.order))
@@ -170,29 +157,6 @@ def aging(lines: list[ServiceLine], today: date) -> list[tuple[str, int]]:
                 totals[label] += line.balance
                 break
     return list(totals.items())
-
-
-def _bills_a_later_payer_followed(client_id: int) -> set[int]:
-    """The client's bills with a secondary or tertiary claim: they stayed Pended after the primary paid."""
-    return set(db.session.scalars(select(Claim.bill_id).where(Claim.client_id == client_id, Claim.payer_order > 1)))
-
-
-def _insurance_money_on_unissued_bills(client_id: int) -> tuple[dict[int, int], dict[int, date]]:
-    """For the client's insurance payments: what they apply to bills not issued yet (by payment id), and, for a
-    bill that waited for a later payer, the day it was issued (its earlier payers' money is shown no earlier)."""
-    held: dict[int, int] = defaultdict(int)
-    shown_from: dict[int, date] = {}
-    followed = _bills_a_later_payer_followed(client_id)
-    for payment_id, amount, bill_id, status, issued_at in db.session.execute(
-            select(Allocation.payment_id, Allocation.amount_cents, Bill.id, Bill.status, Bill.issued_at)
-            .join(Payment, Payment.id == Allocation.payment_id).join(Bill, Bill.id == Allocation.bill_id)
-            .where(Payment.client_id == client_id, Payment.source == PaymentSource.INSURANCE)):
-        if status in ISSUED and issued_at is not None:
-            if bill_id in followed:
-                shown_from[payment_id] = max(shown_from.get(payment_id, issued_at.date()), issued_at.date())
-        elif status != BillStatus.VOID:
-            held[payment_id] += amount
-    return held, shown_from
 
 
 def balance(client_id: int) -> int:

@@ -4,9 +4,10 @@ different sides. No Flask request in sight.
 
 A bill's balance is with insurance while its latest original or replacement claim (frequency 1 or 7) is unsettled
 (Queued For Submission, Sent, Received, In process, Needs Review), or Denied with the denial not worked yet or
-appealed: the payer has not decided, or is deciding again. Otherwise it is the client's: the claim was paid (what
-is left is deductible, coinsurance or copay), the denial was billed to the client, written off or voided, or there
-is no claim. A Pended bill is the client's to pay only once it is opened (the client has not seen it), so a
+appealed: the payer has not decided, or is deciding again. A Withdrawn claim (a later payer's, withdrawn after the
+earlier payer's decision was reversed) decides nothing: the claim before it does. Otherwise it is the client's: the
+claim was paid (what is left is deductible, coinsurance or copay), the denial was billed to the client, written off
+or voided, or there is no claim. A Pended bill is the client's to pay only once it is opened (the client has not seen it), so a
 Pended bill counts only while insurance holds it; a Complete or Void bill owes nothing.
 """
 from __future__ import annotations
@@ -49,10 +50,11 @@ def claim_holds(state: ClaimState | None) -> bool:
 
 
 def latest_claim(states: Iterable[ClaimState]) -> ClaimState | None:
-    """The last original or replacement of a bill's claims (given in id order); voids decide nothing."""
+    """The last original or replacement of a bill's claims (given in id order); voids and withdrawn claims decide
+    nothing."""
     latest = None
     for state in states:
-        if state[0] in ("1", "7"):
+        if state[0] in ("1", "7") and state[1] != ClaimStatus.WITHDRAWN:
             latest = state
     return latest
 

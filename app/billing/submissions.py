@@ -30,7 +30,7 @@ def filename_for(practice_id: int, control_number: int) -> str:
     return f"parity-{practice_id}-{control_number:09d}.837"
 
 
-def _in_flight_claim_ids():
+def in_flight_claim_ids():
     return (select(ClaimFile.claim_id).join(Submission, Submission.file_id == ClaimFile.file_id)
             .where(Submission.status.in_(IN_FLIGHT)))
 
@@ -38,7 +38,7 @@ def _in_flight_claim_ids():
 def ready_to_send(practice_id: int, claim_ids: list[int] | None = None):
     """Queued claims of the practice that are not already in a file on its way."""
     query = (select(Claim).where(Claim.practice_id == practice_id, Claim.status == ClaimStatus.QUEUED,
-                                 Claim.id.not_in(_in_flight_claim_ids())).order_by(Claim.id))
+                                 Claim.id.not_in(in_flight_claim_ids())).order_by(Claim.id))
     if claim_ids is not None:
         query = query.where(Claim.id.in_(claim_ids))
     return query

@@ -579,7 +579,8 @@ def _claim_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
     found = _Found()
     rows = session.execute(select(Claim.id, Claim.practice_id, Claim.status, Claim.payer_id, Claim.clinician_id,
                                   Claim.service_date)
-                           .where(Claim.id.in_(ids), Claim.frequency_code != "8")).all()
+                           .where(Claim.id.in_(ids), Claim.frequency_code != "8",
+                                  Claim.status != ClaimStatus.WITHDRAWN)).all()
     rejected = set(session.scalars(select(ClaimEvent.claim_id).where(
         ClaimEvent.claim_id.in_(ids), ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
         ClaimEvent.source == "clearinghouse")))

@@ -18,12 +18,15 @@ class ClaimStatus(StrEnum):
     PAID = "paid"
     NEEDS_REVIEW = "needs_review"
     DENIED = "denied"
+    #: Parity will not send or pursue it: a later payer's claim whose earlier payer's decision was reversed before
+    #: it was sent, or that a claim rebuilt from the corrected decision speaks for now.
+    WITHDRAWN = "withdrawn"
 
     @property
     def label(self) -> str:
         return {"queued": "Queued For Submission", "sent": "Sent", "received": "Received",
                 "in_process": "In process", "paid": "Paid", "needs_review": "Needs Review",
-                "denied": "Denied"}[self.value]
+                "denied": "Denied", "withdrawn": "Withdrawn"}[self.value]
 
     @classmethod
     def from_label(cls, label: str) -> "ClaimStatus | None":
@@ -36,8 +39,8 @@ class Claim(db.Model):
     __table_args__ = (
         CheckConstraint("frequency_code IN ('1', '7', '8')", name="frequency_code"),
         CheckConstraint("payer_order IN (1, 2, 3)", name="payer_order"),
-        CheckConstraint("status IN ('queued', 'sent', 'received', 'in_process', 'paid', 'needs_review', 'denied')",
-                        name="status"),
+        CheckConstraint("status IN ('queued', 'sent', 'received', 'in_process', 'paid', 'needs_review', 'denied', "
+                        "'withdrawn')", name="status"),
         UniqueConstraint("patient_control_number"),
         # The claims page: a status tab of one practice, newest first, keyset on id.
         Index("ix_claims_practice_id_status_id", "practice_id", "status", "id"),
@@ -56,7 +59,7 @@ class Claim(db.Model):
               postgresql_where=text("status = 'denied' AND denial_action IS NULL"),
               sqlite_where=text("status = 'denied' AND denial_action IS NULL")),
         CheckConstraint("denial_action IS NULL OR denial_action IN ('resubmitted', 'voided', 'appealed', "
-                        "'billed_client', 'written_off')", name="denial_action"),
+                        "'billed_client', 'written_off', 'billed_next_payer')", name="denial_action"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,7 +93,8 @@ class Claim(db.Model):
     snapshot: Mapped[dict] = mapped_column(JSON)
     #: The clearinghouse's own id for the claim (Claim.MD claimid), when it gave one.
     clearinghouse_claim_id: Mapped[str | None] = mapped_column(String(50))
-    #: How a person worked a denial: resubmitted, voided, appealed, billed_client or written_off.
+    #: How a denial was worked: resubmitted, voided, appealed, billed_client or written_off by a person, or
+    #: billed_next_payer when posting billed the client's next policy for it (a denial for coverage).
     denial_action: Mapped[str | None] = mapped_column(String(20))
     denial_worked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The scrubber's findings: [{"message": "...", "fix": "/url"}]; empty when it passed.

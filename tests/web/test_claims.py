@@ -326,9 +326,28 @@ def test_claims_csv_defuses_formulas_and_keeps_amounts_numbers(app, client, make
     assert response.headers["Content-Disposition"] == 'attachment; filename="claims.csv"'
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["patient_control_number", "client", "payer", "clinician", "date_of_service", "charge",
-                       "status", "insurance_paid", "patient_responsibility", "payer_claim_number"]
+                       "status", "insurance_paid", "patient_responsibility", "payer_claim_number", "payer_order",
+                       "frequency", "follows"]
     assert rows[1][1:4] == ["'=HYPERLINK(\"http://x\",\"y\") Doe", "'+Harborview", "'@Casey Clinician"]
-    assert rows[1][5:] == ["150.00", "Paid", "-5.00", "20.00", ""]
+    assert rows[1][5:] == ["150.00", "Paid", "-5.00", "20.00", "", "primary", "1", ""]
+
+
+def test_claims_csv_names_the_claim_a_secondary_follows_as_the_cli_does(app, client, make, sign_in, insured):
+    bill = make.bill(make.client(insured.practice), insured.clinician)
+    primary = make.claim(bill, status="paid")
+    secondary = make.claim(bill, payer_order=2, prior_payer_claim_id=primary.id)
+    with app.app_context():
+        db.session.get(Claim, secondary.id).patient_control_number = "=SECONDARY1"
+        db.session.commit()
+    number = primary.patient_control_number
+    sign_in(biller_of(make, insured))
+    web = list(csv.reader(io.StringIO(client.get("/claims?format=csv").get_data(as_text=True))))
+    cli = list(csv.reader(io.StringIO(app.test_cli_runner().invoke(
+        args=["claims", "list", "--practice", str(insured.practice.id), "--format", "csv"]).output)))
+    for rows in (web, cli):
+        lineage = {row[0]: row[-3:] for row in rows[1:]}
+        # The control number is defused like every text cell; the followed claim named by its own.
+        assert lineage == {"'=SECONDARY1": ["secondary", "1", number], number: ["primary", "1", ""]}
 
 
 def test_cli_claims_csv_defuses_formulas_and_keeps_amounts_numbers(app, make, insured):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.billing import bills, claims as claim_rules, era
+from app.billing import bills, claims as claim_rules, era, ledger, responsibility
 from app.extensions import db
 from app.models import (Adjustment, Bill, BillStatus, Claim, ClaimEvent, ClaimStatus, Payment, PostingOutcome, Practice,
                         ProviderAdjustment, Remittance, RemittanceClaim)
@@ -81,8 +81,10 @@ def test_a_primary_that_leaves_coinsurance_bills_the_secondary_not_the_client(ap
         bill = db.session.get(Bill, primary.bill_id)
         secondary = _follower(claim_id)
         assert primary.status == ClaimStatus.PAID and primary.paid_cents == 10000
-        # The $20 the primary left is the supplement's to pay first: the bill stays Pended, out of the client's view.
-        assert bill.status == BillStatus.PENDED and bills.totals(bill).balance == 2000
+        # The $20 the primary left is the supplement's to pay first: the bill opens, but its balance is insurance's,
+        # so the client owes nothing yet (aging, ledger and statement: awaiting insurance).
+        assert bill.status == BillStatus.OPEN and bills.totals(bill).balance == 2000
+        assert responsibility.side_of(bill) == responsibility.Side.INSURANCE and ledger.balance(bill.client_id) == 0
         assert secondary.payer_order == 2 and secondary.payer_id == supplement.id and not secondary.crossover
         assert secondary.status == ClaimStatus.QUEUED, secondary.problems
         assert secondary.total_charge_cents == primary.total_charge_cents
@@ -102,7 +104,7 @@ def test_a_primary_that_leaves_coinsurance_bills_the_secondary_not_the_client(ap
                                                            ClaimEvent.message.contains(secondary.patient_control_number)))
         assert event is not None
         secondary_id = secondary.id
-        # The supplement pays $15 of the $20; the client owes the $5 left, and only now sees the bill.
+        # The supplement pays $15 of the $20; the client owes the $5 left, and only now owes anything.
         text = _secondary_835([_secondary_payment(secondary)])
     _post(app, world.practice.id, text)
     with app.app_context():
@@ -129,7 +131,7 @@ def test_a_crossover_is_recorded_and_the_secondarys_835_posts_onto_it(app, make,
         # Forwarded by the payer: Sent by it, never queued for us to send, and the client is not billed yet.
         assert secondary.crossover and secondary.status == ClaimStatus.SENT and secondary.payer_order == 2
         assert "crossover" in secondary.events[0].message
-        assert db.session.get(Bill, primary.bill_id).status == BillStatus.PENDED
+        assert responsibility.side_of(db.session.get(Bill, primary.bill_id)) == responsibility.Side.INSURANCE
         secondary_id = secondary.id
         # The supplement's 835 keeps the primary's claim number (CLP01) and says it processed it as secondary.
         text = _secondary_835([_secondary_payment(secondary, number=primary.patient_control_number)])
@@ -156,6 +158,7 @@ def test_a_denial_for_coverage_bills_the_next_payer_for_all_of_it_and_no_other_d
         primary = db.session.get(Claim, claim_id)
         secondary = _follower(claim_id)
         assert primary.status == ClaimStatus.DENIED
+        # Nothing paid, nothing written off: a denial alone leaves the bill Pended, with insurance.
         assert db.session.get(Bill, primary.bill_id).status == BillStatus.PENDED
         if not billed:
             assert secondary is None
@@ -181,7 +184,7 @@ def test_a_secondary_that_leaves_a_share_bills_the_tertiary_with_both_earlier_pa
         tertiary = _follower(secondary_id)
         assert tertiary.payer_order == 3 and tertiary.payer_id == medicaid.id and tertiary.status == ClaimStatus.QUEUED
         assert [p["payer"]["payer_id"] for p in tertiary.snapshot["prior_payers"]] == ["HHP01", "SUPP1"]
-        assert db.session.get(Bill, tertiary.bill_id).status == BillStatus.PENDED
+        assert responsibility.side_of(db.session.get(Bill, tertiary.bill_id)) == responsibility.Side.INSURANCE
         [file] = claim_rules.write_batches(db.session.get(Practice, world.practice.id), [tertiary], usage="T").files
         assert validate_x12(file.content).errors == []
         assert "SBR*T*18*" in file.content and file.content.count("SVD*") == 2

@@ -7,6 +7,7 @@ side of aging agree, each bill's claim says what the bill says, and the summarie
 scoping, time-band shares, first-pass acceptance, denial reasons in plain words and days to payment."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
@@ -15,7 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -63,7 +64,8 @@ class World:
     def practice(self) -> Practice:
         return db.session.get(Practice, self.practice_id)
 
-    def client(self, payer_index: int | None) -> Client:
+    def client(self, payer_index: int | None, secondary: bool = False) -> Client:
+        """A client insured by that payer (none: self-pay); `secondary`: the other payer covers them second."""
         number = next(_numbers)
         client = Client(practice_id=self.practice_id, first_name=f"Client{number}", last_name=f"Person{number:04d}",
                         date_of_birth=date(1988, 4, 12), sex="F", address_line1=f"{number} Elm St",
@@ -75,6 +77,11 @@ class World:
                                            payer_id=self.payer_ids[payer_index], member_id=f"MEM{number:06d}",
                                            group_number="GRP1", priority=1, copay_cents=2000,
                                            effective_date=date(2020, 1, 1)))
+            if secondary:
+                db.session.add(InsurancePolicy(practice_id=self.practice_id, client_id=client.id,
+                                               payer_id=self.payer_ids[1 - payer_index],
+                                               member_id=f"SEC{number:06d}", group_number="GRP2", priority=2,
+                                               effective_date=date(2020, 1, 1)))
         self.client_ids.append(client.id)
         return client
 
@@ -137,7 +144,9 @@ def post_835(world: World, payments: list[inbound.ClaimPayment], paid_on: date, 
 
 
 def _claim_of(bill_id: int) -> Claim | None:
-    return db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code == "1"))
+    """The bill's first original claim: the primary payer's."""
+    return db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code == "1")
+                             .order_by(Claim.id).limit(1))
 
 
 def _payer_index(world: World, claim: Claim) -> int:
@@ -149,10 +158,16 @@ def _payer_index(world: World, claim: Claim) -> int:
 days_ago = st.integers(min_value=0, max_value=120)
 operation = st.one_of(
     st.tuples(st.just("insured"), st.integers(0, 1), st.integers(0, 1), st.sampled_from(CODE_SETS), days_ago),
+    # A client with a primary and a secondary policy (the other payer).
+    st.tuples(st.just("insured_twice"), st.integers(0, 1), st.integers(0, 1), st.sampled_from(CODE_SETS), days_ago),
     st.tuples(st.just("self_pay"), st.integers(0, 1), st.sampled_from(CODE_SETS), days_ago, st.booleans()),
     # An allowed share of 100 with the deductible: nothing paid, nothing written off, the bill opened for the client.
-    st.tuples(st.just("remit"), st.integers(0, 50), st.sampled_from(["paid", "paid", "deductible", "denied"]),
+    # On a later payer's claim, "paid" pays its share of what the earlier payers left; a crossover is "forwarded".
+    st.tuples(st.just("remit"), st.integers(0, 50),
+              st.sampled_from(["paid", "paid", "deductible", "denied", "coverage", "forwarded"]),
               st.integers(50, 100), days_ago),
+    # The primary payer takes its decision back (CLP02 22), and pays again in the same file or not.
+    st.tuples(st.just("reverse_primary"), st.integers(0, 50), st.booleans(), st.integers(50, 100)),
     st.tuples(st.just("pay"), st.integers(0, 50), st.integers(500, 30000), days_ago),
     st.tuples(st.just("refund"), st.integers(0, 50), st.integers(100, 20000), days_ago),
     st.tuples(st.just("reverse"), st.integers(0, 50)),
@@ -177,9 +192,9 @@ def _pick(items: list, index: int):
 def apply(world: World, op: tuple) -> None:
     kind = op[0]
     today = date.today()
-    if kind == "insured":
+    if kind in ("insured", "insured_twice"):
         _, clinician, payer, codes, ago = op
-        world.bill(world.client(payer), clinician, codes, ago)
+        world.bill(world.client(payer, secondary=kind == "insured_twice"), clinician, codes, ago)
     elif kind == "self_pay":
         _, clinician, codes, ago, issue = op
         bill = world.bill(world.client(None), clinician, codes, ago)
@@ -199,11 +214,34 @@ def apply(world: World, op: tuple) -> None:
             return
         if claim.status in (ClaimStatus.PAID, ClaimStatus.DENIED):
             return
-        payment = claim_payment(claim, status="4" if outcome == "denied" else "1", allowed_share=share,
-                                deductible=outcome == "deductible", denial_reason=["197", "50", "16"][ago % 3])
+        if claim.payer_order > 1 and outcome in ("paid", "forwarded"):
+            post_835(world, [later_payer_payment(claim, share)], paid_on, _payer_index(world, claim))
+            return
+        denied = outcome in ("denied", "coverage")
+        payment = claim_payment(claim, status="4" if denied else "1", allowed_share=share,
+                                deductible=outcome == "deductible",
+                                denial_reason="109" if outcome == "coverage" else ["197", "50", "16"][ago % 3])
+        if outcome == "forwarded":
+            payment = dataclasses.replace(payment, status_code="19", crossover_payer_name="Bayside Mutual",
+                                          crossover_payer_id="BSM02")
         post_835(world, [payment], paid_on, _payer_index(world, claim))
-        if outcome != "denied":
-            world.paid[claim.id] = payment
+        if outcome != "denied" and claim.payer_order == 1:
+            world.paid[claim.id] = payment  # a coverage denial too: its reversal withdraws what it billed
+    elif kind == "reverse_primary":
+        _, index, correct, share = op
+        bill_id = _pick(world.bill_ids, index) or 0
+        primary = db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.payer_order == 1,
+                                                        Claim.id.in_(list(world.paid)))
+                                    .order_by(Claim.id.desc()).limit(1))
+        if primary is None:
+            return
+        earlier = world.paid.pop(primary.id)
+        payments = [reversal_of(earlier)]
+        if correct:
+            corrected = claim_payment(primary, allowed_share=share)
+            payments.append(corrected)
+            world.paid[primary.id] = corrected
+        post_835(world, payments, today, _payer_index(world, primary))
     elif kind == "pay":
         _, index, amount, ago = op
         client = db.session.get(Client, _pick(world.client_ids, index) or 0)
@@ -337,8 +375,37 @@ def add(moneys) -> Money:
     return Money(**{name: sum(getattr(m, name) for m in moneys) for name in FIELDS})
 
 
+def later_payer_payment(claim: Claim, share: int) -> inbound.ClaimPayment:
+    """A secondary or tertiary payer's 835 claim payment: `share` % of what the earlier payers left on each line (the
+    bill's balance, split by charge) paid, the rest coinsurance (PR-2), the earlier payers' part OA-23. A crossover
+    keeps the primary's claim number (CLP01) and says it was processed as secondary."""
+    left, total = bills.totals(db.session.get(Bill, claim.bill_id)).balance, claim.total_charge_cents
+    services, given = [], 0
+    for position, line in enumerate(claim.lines):
+        part = left - given if position == len(claim.lines) - 1 else line.charge_cents * left // total
+        given += part
+        paid = part * share // 100
+        adjustments = tuple(a for a in (inbound.Adjustment(group="OA", reason="23",
+                                                           amount_cents=line.charge_cents - part),
+                                        inbound.Adjustment(group="PR", reason="2", amount_cents=part - paid))
+                            if a.amount_cents)
+        services.append(inbound.ServicePayment(procedure_code=line.code, modifiers=tuple(line.modifiers),
+                                               charge_cents=line.charge_cents, paid_cents=paid, units=line.units,
+                                               line_reference=line.line_reference, service_date=line.service_date,
+                                               adjustments=adjustments))
+    number = (db.session.get(Claim, claim.prior_payer_claim_id).patient_control_number if claim.crossover
+              else claim.patient_control_number)
+    return inbound.ClaimPayment(
+        patient_control_number=number, status_code=str(claim.payer_order), charge_cents=total,
+        paid_cents=sum(s.paid_cents for s in services),
+        patient_responsibility_cents=sum(a.amount_cents for s in services for a in s.adjustments if a.group == "PR"),
+        filing_indicator="CI", payer_claim_number=f"SEC{claim.id:08d}", services=tuple(services))
+
+
 def latest_claim(bill_id: int) -> Claim | None:
-    return db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code.in_(("1", "7")))
+    """The bill's latest original or replacement that is not withdrawn."""
+    return db.session.scalar(select(Claim).where(Claim.bill_id == bill_id, Claim.frequency_code.in_(("1", "7")),
+                                                 Claim.status != ClaimStatus.WITHDRAWN)
                              .order_by(Claim.id.desc()).limit(1))
 
 
@@ -418,6 +485,18 @@ def _split(line) -> dict:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(operations=st.lists(operation, min_size=4, max_size=24), as_of_shift=st.integers(-40, 200))
+# Secondary insurance every run (bill 2 is the first drawn): the primary pays and the secondary, sent, pays too, then
+# the primary's payment is reversed and corrected in one file; a coverage denial billed to the secondary is reversed
+# before the secondary is sent, then paid; a crossover's secondary pays, then the primary's payment is reversed alone.
+@example(operations=[("insured_twice", 0, 0, ("90834", "90785"), 10), ("remit", 2, "paid", 80, 5),
+                     ("clearinghouse", 2, "sent"), ("remit", 2, "paid", 75, 3), ("reverse_primary", 2, True, 90),
+                     ("remit", 2, "paid", 60, 1)], as_of_shift=0)
+@example(operations=[("insured_twice", 1, 1, ("90837",), 20), ("remit", 2, "coverage", 80, 5),
+                     ("reverse_primary", 2, False, 80), ("remit", 2, "deductible", 100, 2),
+                     ("remit", 2, "paid", 50, 1), ("pay", 2, 5000, 0)], as_of_shift=10)
+@example(operations=[("insured_twice", 0, 1, ("90834",), 30), ("remit", 2, "forwarded", 80, 5),
+                     ("remit", 2, "paid", 75, 3), ("reverse_primary", 2, False, 80), ("remit", 2, "paid", 90, 1),
+                     ("work_denial", 2, "write_off")], as_of_shift=0)
 def test_revenue_equals_the_ledger_and_aging_equals_the_open_balances(app, make, operations, as_of_shift):
     world = new_world(make)
     with app.app_context():

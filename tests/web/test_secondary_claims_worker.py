@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
-from app.billing import bills
+from app.billing import bills, responsibility
 from app.extensions import db
 from app.models import Bill, BillStatus, Claim, ClaimStatus, SandboxClaim
 from app.x12.validate import validate_x12
@@ -67,7 +67,7 @@ def test_the_sandbox_bills_the_secondary_and_then_the_client_on_its_own(app, mak
     assert secondary.payer_order == 2 and not secondary.crossover
     assert [event.to_status for event in _events(app, secondary.id)] == ["queued", "sent", "received", "in_process",
                                                                         "paid"]
-    # What the secondary left is the client's now, and only now do they see the bill.
+    # What the secondary left is the client's now, and only now do they owe anything.
     assert _bill(app, billed) == (BillStatus.OPEN, 500)
     # Three policies: the tertiary is billed for what the secondary left (75 % of $5), the client owes the rest.
     primary, secondary, tertiary = _chain(app, three)
@@ -118,7 +118,10 @@ def test_claimmd_sends_the_secondary_claim_after_the_primarys_835(app, make, dat
             assert validate_x12(uploaded.text).errors == []
             assert "SBR*S*18*" in uploaded.text and "AMT*D*100~" in uploaded.text
             assert "SVD*HHP01*100*HC:90834**1~" in uploaded.text
-            assert _bill(app, claim_id)[0] == BillStatus.PENDED
+            with app.app_context():  # open, but the $20 left is the secondary's to pay: the client owes nothing yet
+                bill = db.session.get(Bill, db.session.get(Claim, claim_id).bill_id)
+                assert bill.status == BillStatus.OPEN
+                assert responsibility.side_of(bill) == responsibility.Side.INSURANCE
             with app.app_context():
                 payment = claim_payment(db.session.get(Claim, secondary.id))
                 line = payment.services[0]

@@ -104,14 +104,15 @@ def index():
 
 
 def _csv(rows: list[Claim]):
+    lineage = rules.lineage(rows)
     return csv_response(csv_export.csv_text(
         ["patient_control_number", "client", "payer", "clinician", "date_of_service", "charge", "status",
-         "insurance_paid", "patient_responsibility", "payer_claim_number"],
+         "insurance_paid", "patient_responsibility", "payer_claim_number", *rules.LINEAGE_COLUMNS],
         [[claim.patient_control_number, claim.client.legal_name, claim.payer.name,
           claim.clinician.name if claim.clinician else "", claim.service_date.isoformat(),
           csv_export.amount(claim.total_charge_cents), ClaimStatus(claim.status).label,
           csv_export.amount(claim.paid_cents), csv_export.amount(claim.patient_responsibility_cents),
-          claim.payer_claim_number] for claim in rows]), "claims.csv")
+          claim.payer_claim_number, *lineage[claim.id]] for claim in rows]), "claims.csv")
 
 
 def _claim(claim_id: int) -> Claim:
