@@ -1,6 +1,5 @@
 """Operator commands: `flask users …`, `flask practices …`, `flask seed-demo`, `flask claims …`,
 `flask remittances …`, `flask reports build`, `flask eligibility check`, `flask diagnoses …`, `flask backup …`."""
-import datetime
 import os
 import sys
 import time

@@ -10,8 +10,6 @@ loaded from a copy) and the latency of the concurrent first searches, on twice a
 """
 import argparse
 import concurrent.futures
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.extensions import db
-from app.models import AuditEvent, Bill, BillStatus, Client, OutboundEmail, Practice, Role, TherapySession
+from app.models import AuditEvent, Bill, BillStatus, Client, Practice, Role, TherapySession
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import time
 from datetime import timedelta
 
 import pyotp
-import pytest
 
 from app import secrets_at_rest, two_factor
 from app.config import encryption_key

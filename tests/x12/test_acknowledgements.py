@@ -11,7 +11,7 @@ from app.x12.acknowledgements import SegmentError, TransactionResult, parse_277c
 from app.x12.inbound import ClaimStatusReport, FunctionalAck, TransactionAck, X12ReadError
 from app.x12.segments import kind_of
 from app.x12.validate import validate_x12
-from tests.x12.test_837p import segments, with_id
+from tests.x12.test_837p import with_id
 
 CREATED = datetime(2026, 3, 12, 7, 5)
 
