@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.billing import bills as bill_rules
+from app.billing import dates
 from app.billing import responsibility
 from app.billing.summaries import line_weight, split
 from app.extensions import db
@@ -39,16 +40,23 @@ class Entry:
 def entries(client_id: int, start: date | None = None, end: date | None = None) -> list[Entry]:
     """Ledger entries with running balances; with a period, the first entry is the opening balance."""
     raw: list[Entry] = []
+    # Entries fall on the practice's day, as the reports count them: a payment taken at 8 pm in New York is
+    # that day's, not tomorrow's (UTC).
+    zone_name = dates.zone_name(db.session.get(Client, client_id).practice_id)
+
+    def day(moment) -> date:
+        return dates.local_day(moment, zone_name)
+
     issued = db.session.scalars(select(Bill).where(Bill.client_id == client_id, Bill.status.in_(ISSUED))
                                 .options(selectinload(Bill.lines))).all()
     owed_by = responsibility.sides(issued)
     balances = bill_rules.balances([bill.id for bill in issued if owed_by[bill.id] == responsibility.Side.INSURANCE])
     for bill in issued:
-        raw.append(Entry(bill.issued_at.date(), f"Bill {bill.number}", sum(l.charge_cents for l in bill.lines), 0,
+        raw.append(Entry(day(bill.issued_at), f"Bill {bill.number}", sum(l.charge_cents for l in bill.lines), 0,
                          order=1))
         waiting = balances.get(bill.id, 0)
         if waiting:
-            raw.append(Entry(bill.issued_at.date(), f"{AWAITING} (bill {bill.number})", max(-waiting, 0),
+            raw.append(Entry(day(bill.issued_at), f"{AWAITING} (bill {bill.number})", max(-waiting, 0),
                              max(waiting, 0), order=1))
     payments = db.session.scalars(select(Payment).where(Payment.client_id == client_id)).all()
     for payment in payments:
@@ -57,12 +65,12 @@ def entries(client_id: int, start: date | None = None, end: date | None = None) 
             label += f", ref {payment.reference}"
         raw.append(Entry(payment.received_on, label, 0, payment.amount_cents, order=2))
         if payment.reversed_at is not None:
-            raw.append(Entry(payment.reversed_at.date(), f"Payment reversed: {payment.reversal_reason}",
+            raw.append(Entry(day(payment.reversed_at), f"Payment reversed: {payment.reversal_reason}",
                              payment.amount_cents, 0, order=3))
     adjustments = db.session.scalars(select(Adjustment).join(Bill).where(Bill.client_id == client_id,
                                                                          Bill.status.in_(ISSUED))).all()
     for adjustment in adjustments:
-        raw.append(Entry(adjustment.created_at.date(), f"{adjustment.kind.replace('_', '-').capitalize()}: "
+        raw.append(Entry(day(adjustment.created_at), f"{adjustment.kind.replace('_', '-').capitalize()}: "
                          f"{adjustment.reason}", 0, adjustment.amount_cents, order=4))
     for refund in db.session.scalars(select(Refund).where(Refund.client_id == client_id)).all():
         raw.append(Entry(refund.refunded_on, f"Refund ({refund.method})", refund.amount_cents, 0, order=5))

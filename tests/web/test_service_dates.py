@@ -6,10 +6,10 @@ from datetime import date, datetime, timezone
 import pytest
 from pypdf import PdfReader
 
-from app.billing import bills, claims as claim_rules, cms1500, dates, reports, sessions as session_rules
+from app.billing import bills, claims as claim_rules, cms1500, dates, ledger, reports, sessions as session_rules
 from app.billing.reports_data import ReportFilter
 from app.extensions import db
-from app.models import Bill, Claim, InsurancePolicy, Practice, Role, TherapySession
+from app.models import Adjustment, Bill, Claim, InsurancePolicy, Payment, Practice, Role, TherapySession
 
 #: The last day of a month; Eastern and Pacific standard time (UTC-5 and UTC-8) that evening.
 DAY = date(2026, 11, 30)
@@ -103,6 +103,25 @@ def test_a_paid_in_advance_booking_is_billed_on_the_local_day(app, make):
         db.session.commit()
         bill = db.session.get(Bill, bill.id)
         assert bill.service_date == date(2026, 12, 1) and [line.service_date for line in bill.lines] == [bill.service_date]
+
+
+def test_the_ledger_dates_an_evening_s_bill_adjustment_and_reversal_on_the_practice_s_day(app, make):
+    practice = make.practice(timezone="America/New_York")
+    person = make.client(practice)
+    bill = make.bill(person, status="open")
+    payment = make.payment(person, amount_cents=4000, received_on=DAY)
+    eight_pm, nine_pm = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc), datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+    with app.app_context():
+        db.session.execute(db.update(Bill).where(Bill.id == bill.id).values(issued_at=eight_pm))
+        db.session.add(Adjustment(practice_id=practice.id, bill_id=bill.id, kind="adjustment", amount_cents=1000,
+                                  reason="Courtesy", created_at=nine_pm))
+        db.session.execute(db.update(Payment).where(Payment.id == payment.id)
+                           .values(reversed_at=nine_pm, reversal_reason="Card declined"))
+        db.session.commit()
+        days = {entry.description.split(":")[0]: entry.day for entry in ledger.entries(person.id)}
+        assert days == {f"Bill {bill.number}": DAY, "Payment (card)": DAY, "Adjustment": DAY,
+                        "Payment reversed": DAY}, days
+        db.session.remove()
 
 
 def test_the_nightly_eligibility_batch_counts_sessions_by_the_practice_s_days(app, make):
