@@ -626,7 +626,7 @@ def recheck(claim: Claim, actor: Member | None = None) -> bool:
 def _count(practice_id: int, status: str, delta: int) -> None:
     """Keep ClaimCount exact: one atomic UPDATE, creating the row the first time."""
     bump = (update(ClaimCount).where(ClaimCount.practice_id == practice_id, ClaimCount.status == status)
-            .values(count=ClaimCount.count + delta))
+            .values(count=ClaimCount.count + delta).execution_options(synchronize_session="fetch"))
     if db.session.execute(bump).rowcount == 0:
         try:
             with db.session.begin_nested():

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -162,9 +162,13 @@ def post_remittance(practice: Practice, remittance: inbound.Remittance, file: X1
     items = _to_later_payers([(payment, by_number.get(payment.patient_control_number)
                                or by_number.get(echoed[id(payment)])) for payment in remittance.claims])
     _record_provider_adjustments(record, remittance, actor)
-    one_by_one = _post_together(record, items, actor)
+    policies = _later_policies([claim.client_id for _, claim in items if claim is not None])
+    one_by_one = _post_together(record, items, actor, policies)
+    # The bills (and clients) the one-by-one path reads, in one query rather than one or two per claim; held here,
+    # since the session keeps only weak references to objects nothing changed.
+    held = _load_bills([claim.bill_id for _, claim in one_by_one])  # noqa: F841 - held, not read
     for payment, claim in one_by_one:
-        _post_matched(_line(record, payment, claim), record, payment, claim, actor)
+        _post_matched(_line(record, payment, claim), record, payment, claim, actor, policies)
     record.unmatched_count = db.session.scalar(
         select(func.count()).select_from(RemittanceClaim).where(RemittanceClaim.remittance_id == record.id,
                                                                  RemittanceClaim.outcome == PostingOutcome.UNMATCHED))
@@ -183,6 +187,33 @@ def _claims_by_number(practice_id: int, numbers: list[str]) -> dict[str, Claim]:
                                                             Claim.patient_control_number.in_(chunk))
                                         .options(selectinload(Claim.lines))):
             found[claim.patient_control_number] = claim
+    return found
+
+
+def _load_bills(bill_ids: list[int]) -> list[Bill | Client]:
+    """These bills and their clients, in the session for the posting rules to find there (the clients are returned
+    too: a bill re-read under its lock lets go of its client)."""
+    unique, found = sorted(set(bill_ids)), []
+    for start in range(0, len(unique), _CHUNK):
+        for bill in db.session.scalars(select(Bill).where(Bill.id.in_(unique[start:start + _CHUNK]))
+                                       .options(selectinload(Bill.client))):
+            found += [bill, bill.client]
+    return found
+
+
+def _later_policies(client_ids: list[int]) -> dict[int, list[InsurancePolicy]]:
+    """Every policy of each of these clients who has a second or third one (one query per chunk of clients, for
+    the whole 835): only those clients can have a next payer (_next_policy looks past the claim's own policy, so
+    at priority 2 or 3); the others are left out, and their claims end with the payer that answered."""
+    found: dict[int, list[InsurancePolicy]] = defaultdict(list)
+    unique = sorted(set(client_ids))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start:start + _CHUNK]
+        with_later = select(InsurancePolicy.client_id).where(InsurancePolicy.client_id.in_(chunk),
+                                                             InsurancePolicy.priority > 1)
+        for policy in db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id.in_(with_later))
+                                         .order_by(InsurancePolicy.id)):
+            found[policy.client_id].append(policy)
     return found
 
 
@@ -265,10 +296,12 @@ def _ordinary(items: list[tuple]) -> set[int]:
             and (payment.processed_as or 1) == 1}
 
 
-def _post_together(remittance: Remittance, items: list[tuple], actor: Member | None) -> list[tuple]:
+def _post_together(remittance: Remittance, items: list[tuple], actor: Member | None,
+                   policies: dict[int, list[InsurancePolicy]]) -> list[tuple]:
     """Record every claim payment and post the ordinary ones with their bills locked and read in a few queries,
-    and their rows written in bulk: no query per claim. Returns the (payment, claim) pairs left for the
-    one-by-one path (see _ordinary; also a void bill, or write-offs above the balance)."""
+    and their rows written in bulk: no query per claim (`policies`: _later_policies of the 835's clients). Returns
+    the (payment, claim) pairs left for the one-by-one path (see _ordinary; also a void bill, or write-offs above
+    the balance)."""
     ordinary = _ordinary(items)
     bill_ids = sorted({claim.bill_id for position, (_, claim) in enumerate(items) if position in ordinary})
     loaded: dict[int, Bill] = {}
@@ -276,7 +309,6 @@ def _post_together(remittance: Remittance, items: list[tuple], actor: Member | N
         chunk = bill_ids[start:start + _CHUNK]
         for bill in db.session.scalars(select(Bill).where(Bill.id.in_(chunk)).order_by(Bill.id).with_for_update()
                                        .options(selectinload(Bill.client).selectinload(Client.contacts),
-                                                selectinload(Bill.client).selectinload(Client.policies),
                                                 selectinload(Bill.clinician), selectinload(Bill.lines))
                                        .execution_options(populate_existing=True)):
             loaded[bill.id] = bill
@@ -295,7 +327,7 @@ def _post_together(remittance: Remittance, items: list[tuple], actor: Member | N
             denied = payment.status_code in DENIED
             write_offs = [] if denied else _write_offs(_adjustment_rows(payment))
             if bill.status == BillStatus.VOID or balances[bill.id] < sum(amount for _, amount, _ in write_offs) \
-                    or _next_policy(bill.client.policies, claim, payment) is not None:
+                    or _next_policy(policies.get(claim.client_id, []), claim, payment) is not None:
                 later.append((payment, claim))
                 continue
             line = _line(remittance, payment, claim)
@@ -353,13 +385,15 @@ def _line(remittance: Remittance, payment: inbound.ClaimPayment, claim: Claim | 
 
 
 def _post_matched(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimPayment, claim: Claim,
-                  actor: Member | None) -> None:
+                  actor: Member | None, policies: dict[int, list[InsurancePolicy]] | None = None) -> None:
+    """Post one claim payment in a savepoint. `policies`: _later_policies of the clients, when the caller loaded
+    them for the whole 835 (else the claim's client's are read here)."""
     try:
         with db.session.begin_nested():
             if payment.status_code in REVERSAL:
                 _reverse(line, remittance, claim, actor)
             elif payment.status_code in PROCESSED or payment.status_code in DENIED:
-                _post(line, remittance, payment, claim, actor)
+                _post(line, remittance, payment, claim, actor, policies)
             else:
                 raise _Unpostable(f"Claim status {payment.status_code} "
                                   f"({reasons.describe_clp_status(payment.status_code)}) is not posted automatically.")
@@ -392,7 +426,7 @@ def _insurance_payment(remittance: Remittance, payment: inbound.ClaimPayment, cl
 
 
 def _post(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimPayment, claim: Claim,
-          actor: Member | None) -> None:
+          actor: Member | None, policies: dict[int, list[InsurancePolicy]] | None = None) -> None:
     if (payment.processed_as or 0) > claim.payer_order:
         raise _Unpostable(f"The payer processed it as the {ORDER_NAMES[payment.processed_as]} payer, but this is the "
                           f"{ORDER_NAMES[claim.payer_order]} payer's claim and no "
@@ -406,8 +440,9 @@ def _post(line: RemittanceClaim, remittance: Remittance, payment: inbound.ClaimP
         write_offs = _later_payer_write_offs(line.adjustments, bills.balances([bill.id])[bill.id], payment)
     else:
         write_offs = _write_offs(line.adjustments)
-    policies = db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id == claim.client_id)).all()
-    next_policy = _next_policy(policies, claim, payment)
+    if policies is None:
+        policies = _later_policies([claim.client_id])
+    next_policy = _next_policy(policies.get(claim.client_id, []), claim, payment)
     if _decides_bill(payment, money, write_offs):
         bills.post_insurance(bill, money, write_offs, line.id)
     _settle_claim(line, remittance, payment, claim, write_offs, actor)
