@@ -1,10 +1,12 @@
 """Server-side sign-ins: each one a MemberSession row named by a random token that only the session
-cookie holds. The web layer keeps the token in Flask's session and asks `current` on every request, so
+cookie holds. The web layer keeps the token in Flask's session and asks `signed_in` on every request, so
 a session ended here (sign-out, sign out everywhere, a password change or reset) is over for every copy
 of its cookie. Functions flush, never commit.
 """
 import secrets
 from datetime import timedelta
+
+from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.extensions import db
@@ -32,10 +34,31 @@ def current(member: Member, token: str | None) -> MemberSession | None:
     record = db.session.scalar(db.select(MemberSession).where(MemberSession.token_hash == token_hash(token)))
     if record is None or record.member_id != member.id or record.ended_at is not None:
         return None
+    _seen(record)
+    return record
+
+
+def signed_in(login_token: str, token: str | None) -> Member | None:
+    """The active member with this login token whose live sign-in this browser holds, with their practice, or
+    None. One query: it runs on every request (what `current` answers, for a member not yet loaded)."""
+    if not token:
+        return None
+    row = db.session.execute(
+        db.select(Member, MemberSession).join(MemberSession, MemberSession.member_id == Member.id)
+        .where(Member.login_token == login_token, Member.active.is_(True),
+               MemberSession.token_hash == token_hash(token), MemberSession.ended_at.is_(None))
+        .options(joinedload(Member.practice))).first()
+    if row is None:
+        return None
+    member, record = row
+    _seen(record)
+    return member
+
+
+def _seen(record: MemberSession) -> None:
     now = utcnow()
     if now - record.last_seen_at >= LAST_SEEN_EVERY:
         record.last_seen_at = now
-    return record
 
 
 def end(token: str | None) -> None:

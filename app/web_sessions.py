@@ -7,7 +7,6 @@ from flask_login import login_user, logout_user
 
 from app import member_sessions
 from app.models import Member
-from app.models.practice import member_by_login_token
 from app.models.types import utcnow
 
 #: The Flask session key that holds this browser's MemberSession token.
@@ -37,7 +36,4 @@ def end() -> None:
 
 def load_member(login_token: str) -> Member | None:
     """Flask-Login's user loader: the active member, and only while this browser's sign-in is live."""
-    member = member_by_login_token(login_token)
-    if member is None or member_sessions.current(member, token()) is None:
-        return None
-    return member
+    return member_sessions.signed_in(login_token, token())

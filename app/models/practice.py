@@ -171,9 +171,5 @@ class RecoveryCode(db.Model):
     member: Mapped[Member] = relationship(back_populates="recovery_codes")
 
 
-def member_by_login_token(token: str) -> Member | None:
-    return db.session.scalar(db.select(Member).where(Member.login_token == token, Member.active.is_(True)))
-
-
 def member_by_email(email: str) -> Member | None:
     return db.session.scalar(db.select(Member).where(func.lower(Member.email) == (email or "").strip().lower()))
