@@ -77,3 +77,17 @@ def test_reversing_without_a_reason_is_422_beside_the_field_and_changes_nothing(
     assert response.status_code == 303 and response.headers["Location"] == f"/payments/{payments.bo_cash.id}"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Counterfeit bill" in page and "Reverse this payment" not in page
+
+
+def test_a_payment_for_another_practices_client_is_422_and_lists_our_clients_again(app, client, payments):
+    with app.app_context():
+        theirs = db.session.scalar(db.select(Payment.client_id).where(Payment.amount_cents == 9900))
+        before = db.session.scalar(db.select(db.func.count(Payment.id)))
+    answer = client.post("/payments/new", data={
+        "client_id": theirs, "source": "client", "method": "card", "received_on": payments.today.isoformat(),
+        "amount": "10.00", "oldest_first": "y"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Not a valid choice" in page
+    assert "Lovelace, Ada" in page and "Diddley, Bo" in page and "Ours, Not" not in page
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Payment.id))) == before

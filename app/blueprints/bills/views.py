@@ -481,10 +481,8 @@ def new():
     """Record a client or insurance payment and apply it to chosen bills or the oldest first. From a bill's
     page (?bill=), that bill's balance is filled in and the bill takes the money first."""
     form = PaymentForm()
-    clients = db.session.execute(select(Client.id, Client.last_name, Client.first_name)  # names only: thousands
-                                 .where(Client.practice_id == current_user.practice_id)
-                                 .order_by(Client.last_name, Client.first_name)).all()
-    form.client_id.choices = [(client_id, f"{last}, {first}") for client_id, last, first in clients]
+    # A post needs only its own client to check the choice against; the whole list is for a page shown.
+    _client_choices(form, only=form.client_id.data if request.method == "POST" else None)
     if request.method == "GET":
         form.bill_id.data = request.args.get("bill", type=int)
     from_bill = _bill(form.bill_id.data) if form.bill_id.data else None
@@ -523,8 +521,20 @@ def new():
                 flash("Payment recorded." + (f" ${dollars(left)} stays as client credit." if left else ""), "success")
                 return see_other(url_for("bills.show", bill_id=from_bill.id) if from_bill
                                  else url_for("bills.client_ledger", client_id=client.id))
+    if request.method == "POST":
+        _client_choices(form)
     return render_page("payments/new.html", status=422 if request.method == "POST" else 200, form=form,
                        open_bills=[(bill, bills.totals(bill)) for bill in open_bills], from_bill=from_bill)
+
+
+def _client_choices(form: PaymentForm, only: int | None = None) -> None:
+    """The practice's clients to pay for, names only (thousands in a large practice); with `only`, that client
+    alone if it is the practice's (a choice from elsewhere is then no valid choice)."""
+    query = (select(Client.id, Client.last_name, Client.first_name)
+             .where(Client.practice_id == current_user.practice_id).order_by(Client.last_name, Client.first_name))
+    if only is not None:
+        query = query.where(Client.id == only)
+    form.client_id.choices = [(client_id, f"{last}, {first}") for client_id, last, first in db.session.execute(query)]
 
 
 @payments_bp.route("/<int:payment_id>/reverse", methods=["POST"])
