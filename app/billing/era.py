@@ -33,7 +33,6 @@ payments with their reference, and the rest (CS …) as the payer sent them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from collections import Counter, defaultdict
 
@@ -41,7 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import audit, bulk
-from app.billing import bills, claims as claim_rules, coordination
+from app.billing import bills, claims as claim_rules, coordination, dates
 from app.billing.money import dollars
 from app.extensions import db
 from app.models import (Adjustment, AdjustmentKind, Bill, BillStatus, Claim, Client, ClaimEvent, ClaimStatus,
@@ -417,9 +416,10 @@ def _insurance_payment(remittance: Remittance, payment: inbound.ClaimPayment, cl
         raise _Unpostable(f"A negative payment (${dollars(payment.paid_cents)}) outside a reversal.")
     if payment.paid_cents == 0:
         return None
+    today = dates.practice_today(claim.practice_id)  # a deposit dated tomorrow by the payer is recorded as today
     return bulk.add(Payment, need_id=True, practice_id=claim.practice_id, client_id=claim.client_id,
                     source=PaymentSource.INSURANCE, method=METHODS.get(remittance.payment_method, "other"),
-                    received_on=min(remittance.paid_on or date.today(), date.today()),
+                    received_on=min(remittance.paid_on or today, today),
                     amount_cents=payment.paid_cents, reference=f"{remittance.payer_name[:40]} "
                     f"{remittance.trace_number}"[:100], note=f"835 claim {payment.patient_control_number}",
                     recorded_by_id=actor.id if actor else None)
@@ -497,7 +497,7 @@ def _adjudication(remittance: Remittance, payment: inbound.ClaimPayment, claim: 
 
     return {"claim_id": claim.id, "payer_order": claim.payer_order, "paid_cents": payment.paid_cents,
             "patient_responsibility_cents": payment.patient_responsibility_cents,
-            "adjudicated_on": (remittance.paid_on or date.today()).isoformat(),
+            "adjudicated_on": (remittance.paid_on or dates.practice_today(claim.practice_id)).isoformat(),
             "payer_claim_number": payment.payer_claim_number, "status_code": payment.status_code,
             "claim_adjustments": cas(payment.adjustments),
             "lines": [{"position": positions.get(service.line_reference), "code": service.procedure_code,

@@ -3,13 +3,14 @@ and its reversal after a confirmation; and the client's statement on screen, lin
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from app.models import Role
 from tests.browser.test_sign_in import sign_in
+from tests.support.days import local_today
 from tests.support.factories import Factory
 
 pytestmark = pytest.mark.browser
@@ -22,7 +23,7 @@ def test_a_biller_filters_payments_downloads_them_and_reverses_one_from_its_page
     ada = make.client(practice, first_name="Ada", last_name="Lovelace")
     bo = make.client(practice, first_name="Bo", last_name="Diddley")
     check = make.payment(ada, 2000, method="check", reference="1042")
-    make.payment(ada, 1000, method="card", received_on=date.today() - timedelta(days=40))
+    make.payment(ada, 1000, method="card", received_on=local_today() - timedelta(days=40))
     cash = make.payment(bo, 3000, method="cash")
     sign_in(page, biller.email)
     page.goto("/payments")

@@ -1,13 +1,14 @@
 """An admin opens Reports and changes the date range: the chart's text equivalent and the table follow, through
 htmx, without a page load; the URL keeps the range, so the back button and a shared link show the same."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from app.models import Role
 from tests.browser.test_sign_in import sign_in
+from tests.support.days import local_today
 from tests.support.factories import Factory
 from tests.support.insurance import insured
 
@@ -30,7 +31,7 @@ def test_admin_changes_the_date_range_and_the_chart_and_table_follow(page, live_
     page.evaluate("window.notReloaded = true")
 
     # A year long ago (each step a valid range): the session falls out.
-    year = date.today().year - 2
+    year = local_today().year - 2
     page.get_by_label("From", exact=True).fill(f"{year}-01-01")
     expect(page).to_have_url(re.compile(rf"date_from={year}-01-01"))
     page.get_by_label("To", exact=True).fill(f"{year}-12-31")
@@ -41,7 +42,7 @@ def test_admin_changes_the_date_range_and_the_chart_and_table_follow(page, live_
     expect(page.locator("#report-heading")).to_contain_text(f"Jan 1, {year} – Dec 31, {year}")
 
     # Up to tomorrow (whatever the time zones): it is back, in the chart's words and in the table.
-    page.get_by_label("To", exact=True).fill((date.today() + timedelta(days=1)).isoformat())
+    page.get_by_label("To", exact=True).fill((local_today() + timedelta(days=1)).isoformat())
     expect(chart).to_contain_text("90834 1")
     expect(rows.first).to_contain_text("90834")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the report in place

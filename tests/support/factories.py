@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models.practice import new_catalog_version
 from app.models import (Bill, BillLine, Claim, EligibilityCheck, GoodFaithEstimate, X12File, Payment, Remittance, RemittanceClaim, Client, CodeType, Contact, InsurancePolicy, Member, OutboundEmail, Payer, Practice, Role,
                         ServiceCode, SessionNote, SessionService, TherapySession)
+from tests.support.days import local_today
 
 PASSWORD = "correct horse battery"
 _numbers = itertools.count(1)
@@ -157,14 +158,14 @@ class Factory:
              price_cents: int = 15000) -> Bill:
         number = next(_numbers)
         bill = Bill(practice_id=client.practice_id, number=f"T-{number}", client_id=client.id,
-                    clinician_id=clinician.id if clinician else None, status=status, service_date=date.today())
-        bill.lines.append(BillLine(practice_id=client.practice_id, service_date=date.today(), code="90834",
+                    clinician_id=clinician.id if clinician else None, status=status, service_date=local_today())
+        bill.lines.append(BillLine(practice_id=client.practice_id, service_date=local_today(), code="90834",
                                    description="Psychotherapy, 45 min", units=1, price_cents=price_cents))
         return self.save(bill)
 
     def payment(self, client: Client, amount_cents: int = 5000, **values) -> Payment:
         return self.save(Payment(practice_id=client.practice_id, client_id=client.id, **{
-            "method": "card", "received_on": date.today(), "amount_cents": amount_cents, **values}))
+            "method": "card", "received_on": local_today(), "amount_cents": amount_cents, **values}))
 
     def claim(self, bill: Bill, status: str = "queued", **values) -> Claim:
         client = PracticeRef(bill.practice_id)
@@ -176,14 +177,14 @@ class Factory:
         number = next(_numbers)
         return self.save(Claim(practice_id=bill.practice_id, bill_id=bill.id, policy_id=policy.id, payer_id=payer.id,
                                client_id=client_id, clinician_id=clinician_id, status=status,
-                               patient_control_number=f"T{number}", service_date=date.today(),
+                               patient_control_number=f"T{number}", service_date=local_today(),
                                place_of_service="11", total_charge_cents=15000,
                                **{"snapshot": {"diagnoses": ["F41.1"]}, **values}))
 
     def estimate(self, client: Client, total_cents: int = 60000, **values) -> GoodFaithEstimate:
         """An issued Good Faith Estimate as stored (tests of issuing go through app/billing/estimates.py)."""
         return self.save(GoodFaithEstimate(practice_id=client.practice_id, client_id=client.id, **{
-            "period_start": date.today().replace(day=1), "period_end": date.today().replace(day=28),
+            "period_start": local_today().replace(day=1), "period_end": local_today().replace(day=28),
             "total_cents": total_cents, "content": {"number": "GFE-T", "practice": {"legal_name": "Practice"}},
             "pdf": b"%PDF-1.7 stored", **values}))
 
@@ -197,7 +198,7 @@ class Factory:
         file = self.x12_file(practice_id)
         return self.save(Remittance(**{"practice_id": practice_id, "payer_name": "Harborview Health Plan",
                                        "payer_key": "HHP01", "trace_number": f"EFT{number:06d}",
-                                       "payment_method": "ACH", "total_paid_cents": 0, "paid_on": date.today(),
+                                       "payment_method": "ACH", "total_paid_cents": 0, "paid_on": local_today(),
                                        "file_id": file.id, "source": "upload", **values}))
 
     def remittance_claim(self, practice_id: int, **values) -> RemittanceClaim:
@@ -213,7 +214,7 @@ class Factory:
         return self.save(EligibilityCheck(practice_id=policy.practice_id, client_id=policy.client_id,
                                           policy_id=policy.id, **{"source": "web", "status": "pending",
                                                                   "trace_number": f"E{next(_numbers)}",
-                                                                  "service_date": date.today(),
+                                                                  "service_date": local_today(),
                                                                   "request_270": "ISA*", "benefits": [],
                                                                   "messages": [], **values}))
 

@@ -4,7 +4,7 @@ clearinghouse loop."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from app import secrets_at_rest
 from app.billing import bills, era
@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Claim, Practice, Role, TherapySession
 from app.x12 import inbound
 from app.x12.remittance import write_835
+from tests.support.days import local_today
 
 
 @dataclass
@@ -131,7 +132,7 @@ def remittance_text(payments: list[inbound.ClaimPayment], *, trace_number: str |
     """An 835 paying these claim payments, balanced: BPR02 = ΣCLP04 − ΣPLB."""
     total = sum(p.paid_cents for p in payments) - sum(a.amount_cents for a in provider_adjustments)
     remittance = inbound.Remittance(
-        total_paid_cents=total, credit_debit="C", payment_method="ACH" if total else "NON", paid_on=date.today(),
+        total_paid_cents=total, credit_debit="C", payment_method="ACH" if total else "NON", paid_on=local_today(),
         trace_number=trace_number or f"EFT{next(_trace):07d}", payer_identifier="1999999999", payer_name=payer_name,
         payer_id=payer_id, payee_name="Practice", payee_npi="2000000002", claims=tuple(payments),
         provider_adjustments=provider_adjustments)

@@ -54,12 +54,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_gunicorn(env: dict, log_path: Path, *, workers: int = 2, config: str | None = None):
+def running_gunicorn(env: dict, log_path: Path, *, workers: int = 2, config: str | None = None,
+                     options: tuple[str, ...] = ()):
     """gunicorn serving Parity on a free loopback port with this environment; yields its base URL once /healthz
     answers, and stops it (a quick shutdown) at the end. Its output goes to log_path."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", *(["-c", config] if config else []), "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "app:create_app()"]
+               "--workers", str(workers), *options, "app:create_app()"]
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)

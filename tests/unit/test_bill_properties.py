@@ -4,7 +4,6 @@ After every step: a bill is Complete exactly when it is issued and its balance i
 ever overpaid; credit is never negative (never double-spent) and never lost (money received equals money
 on bills plus credit plus refunds); and the ledger agrees with the bills.
 """
-from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +13,7 @@ from app.billing import bills, ledger
 from app.billing.bills import BillProblem
 from app.extensions import db
 from app.models import Bill, BillStatus, Client, Payment, Role, TherapySession
+from tests.support.days import local_today
 
 operation = st.one_of(
     st.tuples(st.just("bill"), st.integers(1, 40_000)),
@@ -81,9 +81,9 @@ def test_balances_status_and_credit_hold_after_any_sequence(app, make, steps):
                 elif kind == "open" and made:
                     bills.open_bill(made[step[1] % len(made)])
                 elif kind == "pay":
-                    payments.append(bills.record_payment(client_row, step[1], "card", date.today()))
+                    payments.append(bills.record_payment(client_row, step[1], "card", local_today()))
                 elif kind == "refund":
-                    bills.refund(client_row, step[1], "card", date.today())
+                    bills.refund(client_row, step[1], "card", local_today())
                 elif kind == "adjust" and made:
                     bills.adjust(made[step[1] % len(made)], "write_off", step[2], "courtesy")
                 elif kind == "void" and made:
@@ -110,8 +110,8 @@ def test_a_refund_larger_than_credit_is_refused(app, make):
     client = make.client(practice)
     with app.app_context():
         row = db.session.get(Client, client.id)
-        bills.record_payment(row, 5000, "cash", date.today())
+        bills.record_payment(row, 5000, "cash", local_today())
         with pytest.raises(BillProblem, match="cannot be larger"):
-            bills.refund(row, 5001, "cash", date.today())
-        bills.refund(row, 5000, "cash", date.today())
+            bills.refund(row, 5001, "cash", local_today())
+        bills.refund(row, 5000, "cash", local_today())
         assert bills.client_credit(client.id) == 0

@@ -5,7 +5,7 @@ with the payer's words; a 999 that rejects a file we sent bounces its claims; an
 import io
 import itertools
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Claim, ClaimStatus, Practice, Submission
 from app.x12.acknowledgements import SegmentError, parse_277ca, write_277ca, write_999
 from app.x12.inbound import ClaimStatusReport
+from tests.support.days import local_today
 from tests.web.test_remittances import (  # noqa: F401  (insured and biller are fixtures)
     biller, claim_of, field_error, insured, mangled, snapshot, x12, claim_payment, remittance, _reads)
 
@@ -41,7 +42,7 @@ def sent(app, insured, count: int = 1) -> tuple[list[dict], int]:
 def report(claim: dict, category: str, **values) -> ClaimStatusReport:
     return ClaimStatusReport(patient_control_number=claim["number"], category=category,
                              charge_cents=15000, patient_name="Person, Client", member_id="MEM123456",
-                             service_date=date.today(), **values)
+                             service_date=local_today(), **values)
 
 
 def x277(*reports: ClaimStatusReport) -> str:

@@ -4,7 +4,7 @@ written; the daily rotation; a failed daily backup shown to admins."""
 import json
 import os
 import tarfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from app.billing.reports_data import ReportFilter
 from app.extensions import db
 from app.models import Client, Practice, Role
 from tests.conftest import make_app
+from tests.support.days import local_today
 
 #: Set by the restore itself: when the summaries were rebuilt.
 REBUILT_COLUMNS = {("practices", "reports_built_at")}
@@ -55,7 +56,7 @@ def _money_totals(app) -> dict:
         practice_id = seed.demo_practice().id
         balances = sum(ledger.balance(client_id) for client_id in db.session.scalars(
             select(Client.id).where(Client.practice_id == practice_id)))
-        today = date.today()
+        today = local_today()
         aging = reports.aging(ReportFilter(practice_id=practice_id, start=today - timedelta(days=364),
                                            end=today + timedelta(days=1)), as_of=today)
         totals = aging.totals

@@ -1,7 +1,6 @@
 """On PostgreSQL, 20 concurrent payments against one bill from separate connections: totals exact, the
 bill turns Complete exactly once, and bill numbers never collide; the reports' summaries stay exact when
 concurrent transactions add to the same totals."""
-from datetime import date
 
 import pytest
 
@@ -9,6 +8,7 @@ from app.extensions import db
 from app.models import Bill, BillEvent, BillStatus, Client, Practice, Role, TherapySession
 from tests.conftest import _reset, make_app
 from tests.support.concurrency import run_together
+from tests.support.days import local_today
 from tests.support.factories import Factory
 from tests.support.summaries import assert_summaries_match_a_rebuild
 
@@ -36,7 +36,7 @@ def test_twenty_concurrent_payments_complete_the_bill_exactly_once(pg_app):
 
     # 20 × $12.50 = $250.00 against a $190.00 bill: $60.00 must end up as credit, not on the bill.
     def pay(index):
-        return bills.record_payment(db.session.get(Client, client.id), 1250, "card", date.today()).id
+        return bills.record_payment(db.session.get(Client, client.id), 1250, "card", local_today()).id
 
     results = run_together(pg_app, 20, pay)
     assert all(isinstance(result, int) for result in results), results
@@ -99,13 +99,13 @@ def test_concurrent_payments_on_many_bills_keep_the_report_summaries_exact(pg_ap
 
     def pay(index):
         return bills.record_payment(db.session.get(Client, client_ids[index]), 10000 + index, "card",
-                                    date.today()).id
+                                    local_today()).id
 
     results = run_together(pg_app, 20, pay)
     assert all(isinstance(result, int) for result in results), results
     with pg_app.app_context():
-        report = reports.revenue(ReportFilter(practice_id=practice.id, start=date.today().replace(day=1),
-                                              end=date.today()))
+        report = reports.revenue(ReportFilter(practice_id=practice.id, start=local_today().replace(day=1),
+                                              end=local_today()))
         assert report.totals.client_paid == sum(10000 + index for index in range(20))
         assert {group.key: group.money.client_paid for group in report.by_code} == {"90834": 200190}
         assert_summaries_match_a_rebuild(practice.id)

@@ -6,6 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Bill, Role
+from tests.support.days import local_today
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_overdue_bill_counts_follow_the_same_rule(app, make, shared):
         bill = db.session.get(Bill, shared.a_bill[0])
         bill.due_date = date(2020, 1, 1)
         db.session.commit()
-        overdue = worklist.overdue_bill(date.today())
+        overdue = worklist.overdue_bill(local_today())
         counts = {member.id: worklist._count(Bill, worklist.access.bill_filter(db.session.get(Member, member.id)),
                                              overdue)
                   for member in (shared.first, shared.second)}

@@ -2,12 +2,13 @@
 parts with credit, voided, and listed with filters and CSV."""
 import csv
 import io
-from datetime import date
 
 import pytest
 
+from app.billing import dates
 from app.extensions import db
 from app.models import AuditEvent, Bill, BillStatus, Client, Practice, Role, TherapySession
+from tests.support.days import local_today
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def test_complete_and_void_bills_refuse_edits_with_409(app, client, make, sign_i
     sign_in(world.biller)
     assert client.post(f"/bills/{bill.id}/open").status_code == 303
     client.post("/payments/new", data={"client_id": world.client.id, "source": "client", "method": "card",
-                                       "received_on": date.today().isoformat(), "amount": "150", "oldest_first": "y"})
+                                       "received_on": local_today().isoformat(), "amount": "150", "oldest_first": "y"})
     assert the_bill(app, id=bill.id).status == BillStatus.COMPLETE
     edit = {f"line-{line_id}-code": "90837", f"line-{line_id}-units": "1"}
     response = client.post(f"/bills/{bill.id}/lines/{line_id}", data=edit)
@@ -164,7 +165,7 @@ def test_partial_payment_then_overpayment_becomes_credit_used_on_a_later_bill(ap
     sign_in(world.biller)
     client.post(f"/bills/{first.id}/open")
     pay = {"client_id": world.client.id, "source": "client", "method": "check", "oldest_first": "y",
-           "received_on": date.today().isoformat()}
+           "received_on": local_today().isoformat()}
     client.post("/payments/new", data={**pay, "amount": "100.00", "reference": "1001"})
     assert the_bill(app, id=first.id).test_totals.balance == 5000
     client.post("/payments/new", data={**pay, "amount": "80.00", "reference": "1002"})
@@ -181,7 +182,7 @@ def test_partial_payment_then_overpayment_becomes_credit_used_on_a_later_bill(ap
 def test_a_payment_in_the_future_or_of_zero_is_422_and_nothing_is_saved(app, client, make, sign_in, world):
     sign_in(world.biller)
     base = {"client_id": world.client.id, "source": "client", "method": "card", "oldest_first": "y",
-            "received_on": date.today().isoformat(), "amount": "10"}
+            "received_on": local_today().isoformat(), "amount": "10"}
     for changes, field in (({"amount": "0"}, "amount"), ({"received_on": "2099-01-01"}, "received_on"),
                            ({"amount": "ten"}, "amount")):
         response = client.post("/payments/new", data={**base, **changes})
@@ -198,7 +199,7 @@ def test_reversing_a_payment_reopens_a_complete_bill(app, client, make, sign_in,
     sign_in(world.biller)
     client.post(f"/bills/{bill.id}/open")
     client.post("/payments/new", data={"client_id": world.client.id, "source": "client", "method": "check",
-                                       "received_on": date.today().isoformat(), "amount": "150", "oldest_first": "y"})
+                                       "received_on": local_today().isoformat(), "amount": "150", "oldest_first": "y"})
     assert the_bill(app, id=bill.id).status == BillStatus.COMPLETE
     with app.app_context():
         from app.models import Payment
@@ -225,7 +226,7 @@ def test_voiding_an_open_bill_keeps_it_and_returns_payments_to_credit(app, clien
     sign_in(world.biller)
     client.post(f"/bills/{bill.id}/open")
     client.post("/payments/new", data={"client_id": world.client.id, "source": "client", "method": "card",
-                                       "received_on": date.today().isoformat(), "amount": "50", "oldest_first": "y"})
+                                       "received_on": local_today().isoformat(), "amount": "50", "oldest_first": "y"})
     assert client.post(f"/bills/{bill.id}/void", data={"reason": ""}).status_code == 422
     assert client.post(f"/bills/{bill.id}/void", data={"reason": "Billed the wrong client"}).status_code == 303
     voided = the_bill(app, id=bill.id)
@@ -278,14 +279,14 @@ def test_bills_csv_defuses_formulas_and_keeps_amounts_numbers(app, client, make,
 def test_ledger_csv_keeps_a_credit_balance_a_negative_number(app, client, make, sign_in, world):
     sign_in(world.biller)
     client.post("/payments/new", data={"client_id": world.client.id, "source": "client", "method": "cash",
-                                       "received_on": date.today().isoformat(), "amount": "40",
+                                       "received_on": local_today().isoformat(), "amount": "40",
                                        "reference": "-1+2"})
     response = client.get(f"/clients/{world.client.id}/ledger?format=csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="ledger-')
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows == [["date", "description", "charge", "credit", "balance"],
-                    [date.today().isoformat(), "Payment (cash), ref -1+2", "", "40.00", "-40.00"]]
+                    [local_today().isoformat(), "Payment (cash), ref -1+2", "", "40.00", "-40.00"]]
 
 
 def test_ledger_csv_has_a_running_balance(app, client, make, sign_in, world):
@@ -293,7 +294,7 @@ def test_ledger_csv_has_a_running_balance(app, client, make, sign_in, world):
     sign_in(world.biller)
     client.post(f"/bills/{bill.id}/open")
     client.post("/payments/new", data={"client_id": world.client.id, "source": "client", "method": "cash",
-                                       "received_on": date.today().isoformat(), "amount": "40", "oldest_first": "y"})
+                                       "received_on": local_today().isoformat(), "amount": "40", "oldest_first": "y"})
     rows = list(csv.reader(io.StringIO(client.get(f"/clients/{world.client.id}/ledger?format=csv")
                                        .get_data(as_text=True))))
     assert [row[-1] for row in rows[1:]] == ["150.00", "110.00"]
@@ -378,4 +379,4 @@ def test_billing_settings_are_saved_audited_and_drive_the_automation(app, client
     bill = the_bill(app, client_id=world.client.id)
     assert bill.number == "INV-1" and bill.status == BillStatus.OPEN
     assert bill.issued_identity["remit_to"] == ["PO Box 1", "Boston, MA 02101"]
-    assert (bill.due_date - bill.issued_at.date()).days == 15
+    assert (bill.due_date - dates.local_day(bill.issued_at, None)).days == 15

@@ -5,7 +5,6 @@ the aging report, the ledger, the statement and the bill page alike (issue #16, 
 import csv
 import functools
 import io
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from app.billing import bill_documents, bills, claims, denials, ledger, reports
 from app.billing.reports_data import ReportFilter
 from app.extensions import db
 from app.models import Bill, BillStatus, Claim, ClaimEvent, ClaimStatus, InsurancePolicy, Role, TherapySession
+from tests.support.days import local_today
 from tests.support.insurance import claim_payment, insured, post_835
 
 HTMX = {"HX-Request": "true"}
@@ -63,7 +63,7 @@ def _claims_of(bill_id: int) -> list[Claim]:
 
 def _sides(practice_id: int, client_id: int) -> tuple[int, int]:
     """(insurance, client) of the client's row on the aging report."""
-    aging = reports.aging(ReportFilter(practice_id=practice_id, start=date.today(), end=date.today()),
+    aging = reports.aging(ReportFilter(practice_id=practice_id, start=local_today(), end=local_today()),
                           clients_per_page=None)
     row = next((group.line for group in aging.by_client if group.id == client_id), None)
     return (sum(row.insurance), sum(row.client)) if row else (0, 0)

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import (Bill, Claim, ClaimStatus, InsurancePolicy, Member, Practice, Role, SessionNote,
                         TherapySession, X12File)
 from app.x12.validate import validate_x12
+from tests.support.days import local_today
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_ineligible_bills_get_no_claim_and_say_why(app, insured, setup, message)
 
 def test_no_active_policy_means_no_claim(app, insured):
     with app.app_context():
-        db.session.get(InsurancePolicy, insured.policy.id).end_date = date.today() - timedelta(days=30)
+        db.session.get(InsurancePolicy, insured.policy.id).end_date = local_today() - timedelta(days=30)
         db.session.commit()
     bill_id = insured.bill_for()
     with app.app_context():

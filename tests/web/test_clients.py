@@ -9,6 +9,7 @@ import pytest
 from app.billing.clients import practice_today
 from app.extensions import db
 from app.models import Client, Contact, Role
+from tests.support.days import local_today
 from tests.support.factories import PracticeRef
 from tests.web.test_settings import events, fetch
 
@@ -96,7 +97,7 @@ def test_admin_chooses_among_active_clinicians_only(client, sign_in, team, make)
     ("last_name", "  ", "This field is required"),
     ("date_of_birth", "", "This field is required"),
     ("date_of_birth", "14/03/1989", "Not a valid date"),
-    ("date_of_birth", (date.today() + timedelta(days=2)).isoformat(), "cannot be in the future"),
+    ("date_of_birth", (local_today() + timedelta(days=2)).isoformat(), "cannot be in the future"),
     ("date_of_birth", "1899-12-31", "before 1900"),
     ("sex", "", "This field is required"),
     ("sex", "X", "Not a valid choice"),
@@ -313,7 +314,7 @@ def test_the_list_pages_by_name_with_a_more_link(client, sign_in, team, roster):
 
 def test_a_guardian_as_billing_contact_receives_the_bills_of_a_minor(app, client, sign_in, team, make):
     minor = make.client(team.practice, primary_clinician_id=team.clinician.id, first_name="Jordan",
-                        date_of_birth=date.today() - timedelta(days=365 * 12))
+                        date_of_birth=local_today() - timedelta(days=365 * 12))
     sign_in(team.clinician)
     billing = section(client.get(f"/clients/{minor.id}"), "client-billing")
     assert "Bills will go to the client; a minor usually needs a guardian as billing contact" in billing
@@ -347,7 +348,7 @@ def test_a_client_turning_eighteen_today_is_no_longer_a_minor(app, client, sign_
 
 
 def test_a_minor_with_a_non_billing_guardian_still_gets_the_warning(client, sign_in, team, make):
-    minor = make.client(team.practice, date_of_birth=date.today() - timedelta(days=365 * 10))
+    minor = make.client(team.practice, date_of_birth=local_today() - timedelta(days=365 * 10))
     make.contact(minor, is_billing_contact=False, relation="emergency")
     sign_in(team.admin)
     assert "minor usually needs a guardian" in section(client.get(f"/clients/{minor.id}"), "client-billing")

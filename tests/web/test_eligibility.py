@@ -17,6 +17,7 @@ from app.models import AuditEvent, EligibilityCheck, InsurancePolicy, Role
 from app.x12.eligibility import parse_271
 from tests.conftest import csrf_token_from
 from tests.support.claimmd_server import ClaimMDServer
+from tests.support.days import local_today
 from tests.support.insurance import stored_key
 
 FILES = Path(__file__).parent.parent / "x12" / "eligibility"
@@ -258,11 +259,11 @@ def test_the_nightly_batch_checks_clients_seen_soon_whose_last_check_is_stale(ap
     with app.app_context():
         db.session.get(EligibilityCheck, old).created_at = now - timedelta(days=31)
         db.session.commit()
-        result = jobs.nightly_eligibility(practice.id, date.today().isoformat())
+        result = jobs.nightly_eligibility(practice.id, local_today().isoformat())
         assert result == {"checked": 2, "failed": 0}
         nightly = db.session.scalars(select(EligibilityCheck.policy_id).where(EligibilityCheck.source == "nightly"))
         assert sorted(nightly) == sorted([soon.id, stale.id])
-        assert jobs.nightly_eligibility(practice.id, date.today().isoformat()) == {"checked": 0, "failed": 0}
+        assert jobs.nightly_eligibility(practice.id, local_today().isoformat()) == {"checked": 0, "failed": 0}
 
 
 # ---------------------------------------------------------------- the expected share

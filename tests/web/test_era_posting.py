@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import (Adjustment, Allocation, AuditEvent, Bill, BillStatus, Claim, ClaimEvent, ClaimStatus, Payment,
                         PostingOutcome, Practice, Remittance, RemittanceClaim, X12File)
 from app.x12 import inbound
+from tests.support.days import local_today
 from tests.support.insurance import claim_payment, insured, remittance_text, reversal_of
 
 MONEY_TABLES = (Remittance, RemittanceClaim, Payment, Allocation, Adjustment, ClaimEvent, X12File, AuditEvent)
@@ -270,7 +271,7 @@ def test_insurance_money_on_a_bill_the_client_already_paid_becomes_credit(app, w
         claim = _claim(claim_id)
         bill = db.session.get(Bill, claim.bill_id)
         bills.open_bill(bill)
-        bills.record_payment(bill.client, 15000, "card", date.today())
+        bills.record_payment(bill.client, 15000, "card", local_today())
         db.session.commit()
         assert db.session.get(Bill, claim.bill_id).status == BillStatus.COMPLETE
         text = remittance_text([claim_payment(claim, copay_cents=2000)])

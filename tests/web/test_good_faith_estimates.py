@@ -10,6 +10,7 @@ from app import jobs
 from app.billing import estimates
 from app.extensions import db
 from app.models import AuditEvent, Bill, GoodFaithEstimate, OutboundEmail, Practice, Role, ServiceCode
+from tests.support.days import local_today
 from tests.web.test_worker import smtp_server  # noqa: F401  (the real SMTP server on loopback)
 
 
@@ -155,7 +156,7 @@ def billed(make, client, cents: int, status: str = "open") -> Bill:
 
 
 def test_bills_400_dollars_above_the_estimate_are_flagged_and_399_99_are_not(app, client, make, sign_in, self_pay):
-    today = date.today()
+    today = local_today()
     estimate = make.estimate(self_pay.client, total_cents=30000, period_start=today - timedelta(days=30),
                              period_end=today + timedelta(days=300), content={"number": "GFE-W"})
     biller = make.member(self_pay.practice, Role.BILLER)
@@ -183,7 +184,7 @@ def test_bills_400_dollars_above_the_estimate_are_flagged_and_399_99_are_not(app
 
 
 def test_bills_outside_the_period_do_not_count(app, make, self_pay):
-    today = date.today()
+    today = local_today()
     make.estimate(self_pay.client, total_cents=0, period_start=today + timedelta(days=1),
                   period_end=today + timedelta(days=200))
     billed(make, self_pay.client, 90000)  # dated today, before the period

@@ -3,7 +3,7 @@ list; every count is the number of rows that list shows, a clinician counts only
 failed-jobs page is for admins."""
 import html as html_lib
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
@@ -18,6 +18,7 @@ from app.models import AuditEvent, Bill, Claim, JobProblem, Practice, Role
 from app.models.types import utcnow
 from app.x12 import inbound
 from tests.conftest import csrf_token_from
+from tests.support.days import local_today
 from tests.support.insurance import claim_payment, insured, remittance_text
 
 #: The list each item links to, and how one of its rows starts.
@@ -110,7 +111,7 @@ def world(make, app):
     update(app, Claim, denied[2], denial_action="appealed", denial_worked_at=utcnow())
 
     # Bills: two Open past their due date; Open due today, Open not yet due, Pended and Complete are not.
-    yesterday, today = date.today() - timedelta(days=1), date.today()
+    yesterday, today = local_today() - timedelta(days=1), local_today()
     overdue = []
     for status, due in [("open", yesterday - timedelta(days=30)), ("open", yesterday), ("open", today),
                         ("open", today + timedelta(days=20)), ("pended", yesterday), ("complete", yesterday)]:

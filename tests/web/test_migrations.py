@@ -6,6 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column
 
 from tests.conftest import make_app
+from tests.support.days import local_today
 
 
 @pytest.fixture
@@ -39,7 +40,6 @@ def test_flask_db_upgrade_builds_the_models_schema(empty_database, db_backend, r
 
 def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, tmp_path):
     from app.extensions import db
-    from datetime import date
 
     from app.models import Client, InsurancePolicy, Member, Payer, ServiceCode, SessionNote, TherapySession
 
@@ -66,7 +66,7 @@ def test_seed_demo_runs_twice_on_a_migrated_database(empty_database, redis_url, 
                           for b in db.session.scalars(db.select(Bill).where(Bill.status == "open")))
         with_credit = any(bill_rules.client_credit(c.id) > 0 for c in clients)
         demo = {
-            "minor with guardian": any(c.billing_contact and c.age_on(date.today()) < 18 for c in clients),
+            "minor with guardian": any(c.billing_contact and c.age_on(local_today()) < 18 for c in clients),
             "spouse subscriber": any(p.relationship_to_subscriber == "01" for p in policies),
             "crisis with extension": any({"90839", "90840"} <= {l.code for l in s.lines} for s in sessions),
             "family": any("90847" in {l.code for l in s.lines} for s in sessions),

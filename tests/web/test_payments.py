@@ -2,12 +2,13 @@
 payment's own page, where (and only where) it is reversed, with a reason."""
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from app.extensions import db
 from app.models import Payment, Role
+from tests.support.days import local_today
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def payments(make, sign_in):
     practice = make.practice()
     ada = make.client(practice, first_name="Ada", last_name="Lovelace")
     bo = make.client(practice, first_name="Bo", last_name="Diddley")
-    today = date.today()
+    today = local_today()
     rows = {
         "ada_card_old": make.payment(ada, 1000, method="card", received_on=today - timedelta(days=40)),
         "ada_check": make.payment(ada, 2000, method="check", received_on=today - timedelta(days=3), reference="1042"),

@@ -1,13 +1,13 @@
 """Record a payment from a bill's page: the bill's balance is filled in, the bill takes the money first,
 the rest follows the client's usual rule (oldest open bills), and what is left is client credit."""
 import re
-from datetime import date
 
 import pytest
 
 from app.billing import bills
 from app.extensions import db
 from app.models import Allocation, Bill, BillStatus, Role
+from tests.support.days import local_today
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def credit(app, client_id):
 
 def pay(client, world, amount, **extra):
     return client.post("/payments/new", data={
-        "client_id": world.client.id, "source": "client", "method": "card", "received_on": date.today().isoformat(),
+        "client_id": world.client.id, "source": "client", "method": "card", "received_on": local_today().isoformat(),
         "amount": amount, "oldest_first": "y", "bill_id": world.newer.id, **extra})
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import InsurancePolicy, Role
+from tests.support.days import local_today
 from tests.web.test_clients import count, problem_beside, section
 from tests.web.test_settings import events, fetch
 
@@ -210,7 +211,7 @@ def test_a_bad_edit_changes_nothing(app, client, sign_in, setting, make):
 
 
 def test_client_page_lists_policies_with_an_active_badge(client, sign_in, setting, make):
-    today = date.today()
+    today = local_today()
     current = make.policy(setting.client, setting.payer, member_id="NOW1", effective_date=today - timedelta(days=30))
     ended = make.policy(setting.client, make.payer(setting.practice, name="Old Plan"), member_id="OLD1", priority=2,
                         effective_date=date(2020, 1, 1), end_date=date(2020, 12, 31))

@@ -22,6 +22,7 @@ from app.models.types import utcnow
 from app.x12 import inbound
 from app.x12.remittance import parse_835, write_835
 from tests.conftest import csrf_token_from
+from tests.support.days import local_today
 
 _interchanges = itertools.count(1001)
 _traces = itertools.count(1)
@@ -99,7 +100,7 @@ def claim_payment(claim: dict, *, number: str | None = None, allowed: int = ALLO
 def remittance(payer, payments, *, trace: str | None = None, plb=()) -> inbound.Remittance:
     total = sum(p.paid_cents for p in payments) - sum(a.amount_cents for a in plb)
     return inbound.Remittance(
-        total_paid_cents=total, payment_method="ACH", paid_on=date.today(),
+        total_paid_cents=total, payment_method="ACH", paid_on=local_today(),
         trace_number=trace or f"EFT{next(_traces):07d}", payer_identifier="1234567890", payer_name=payer.name,
         payer_id=payer.clearinghouse_payer_id, payee_name="Practice", payee_npi="2000000002",
         claims=tuple(payments), provider_adjustments=tuple(plb))

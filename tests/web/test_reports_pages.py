@@ -19,6 +19,7 @@ import pytest
 from app.billing import bills, era
 from app.extensions import db
 from app.models import Bill, Claim, Member, Practice, Role, TherapySession
+from tests.support.days import local_today
 from tests.support.insurance import Insured, claim_payment, insured, remittance_text
 
 REPORTS = ("service-trends", "revenue", "aging", "claim-outcomes")
@@ -368,7 +369,7 @@ def test_exactly_three_years_is_allowed(client, practice, sign_in):
 
 def test_a_range_without_the_work_shows_none_of_it(client, practice, sign_in):
     sign_in(practice.admin)
-    long_ago = (date.today() - timedelta(days=800)).isoformat(), (date.today() - timedelta(days=500)).isoformat()
+    long_ago = (local_today() - timedelta(days=800)).isoformat(), (local_today() - timedelta(days=500)).isoformat()
     html = client.get(f"/reports/service-trends?date_from={long_ago[0]}&date_to={long_ago[1]}").get_data(as_text=True)
     page = read_page(html)
     assert table_body(page.tables["table-sessions"]) == []

@@ -16,6 +16,7 @@ from app.models import (Bill, BillEvent, BillStatus, Claim, ClaimEvent, ClaimSta
                         PostingOutcome, Remittance, RemittanceClaim, SandboxClaim, Submission, SubmissionStatus,
                         TherapySession, X12File)
 from app.seed_history import HISTORY_MONTHS, recent_start
+from tests.support.days import local_today
 
 AGING = ((0, 30), (31, 60), (61, 90), (91, 100_000))
 
@@ -44,7 +45,7 @@ def test_the_demo_has_six_months_of_history_settled_through_the_sandbox(app):
         db.session.commit()
         practice = seed.demo_practice()
         practice_id, zone = practice.id, ZoneInfo(practice.timezone)
-        today = date.today()
+        today = local_today()
         _sessions_every_month(practice_id, zone, today)
         _claims_went_through_the_sandbox(practice_id, today)
         _the_recent_weeks_wait_for_the_worker(practice_id, today)

@@ -2,13 +2,13 @@
 with its date, code, description, charge, what insurance paid, the adjustments and the client's share (bill-level
 amounts split over the lines pro rata), totals, and what is still owed by age at the foot."""
 import io
-from datetime import date
 
 import pytest
 from pypdf import PdfReader
 
 from app.extensions import db
 from app.models import Bill, BillLine, Role
+from tests.support.days import local_today
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def billed(app, client, make, sign_in):
     assert client.post(f"/bills/{bill_id}/open").status_code == 303
     for source, amount in (("insurance", "100.00"), ("client", "20.00")):
         assert client.post("/payments/new", data={
-            "client_id": person.id, "source": source, "method": "check", "received_on": date.today().isoformat(),
+            "client_id": person.id, "source": source, "method": "check", "received_on": local_today().isoformat(),
             "amount": amount, f"apply-{bill_id}": amount}).status_code == 303
     assert client.post(f"/bills/{bill_id}/adjustments", data={
         "kind": "contractual", "amount": "35.00", "reason": "Payer's allowed amount"}).status_code == 303
