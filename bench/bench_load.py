@@ -31,7 +31,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
+from datetime import timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
@@ -73,7 +73,7 @@ class Member(HttpUser):
 def _payment(token: str) -> dict:
     """A $10 card payment from one of the generated clients, applied to the oldest bills first."""
     return {"csrf_token": token, "client_id": random.choice(WORLD["clients"]), "source": "client", "method": "card",
-            "received_on": date.today().isoformat(), "amount": "10.00", "oldest_first": "y"}
+            "received_on": WORLD["today"], "amount": "10.00", "oldest_first": "y"}
 
 
 class Biller(Member):
@@ -168,6 +168,7 @@ def _prepare(claims: int, sessions: int, env: dict) -> None:
     unless an earlier run left them in this database; then `sessions` scheduled sessions for the clinicians to
     complete, and the ids the users pick from."""
     from app import audit, create_app  # noqa: PLC0415 - after the environment is set for this run
+    from app.billing import dates  # noqa: PLC0415
     from app.extensions import db  # noqa: PLC0415
     from app.models import Bill, Claim, Client, Member, Practice, ServiceCode, SessionStatus  # noqa: PLC0415
     from app.seed_sessions import record_session  # noqa: PLC0415
@@ -201,7 +202,9 @@ def _prepare(claims: int, sessions: int, env: dict) -> None:
         demo = db.session.get(Practice, clinician.practice_id)
         sample = lambda model, pid: db.session.scalars(  # noqa: E731
             db.select(model.id).where(model.practice_id == pid).order_by(db.func.random()).limit(500)).all()
-        WORLD.update(claims=sample(Claim, practice_id), bills=sample(Bill, practice_id),
+        WORLD.update(today=dates.practice_today(practice_id).isoformat(),  # a payment dated by the machine's
+                     # clock is "in the future" in the evening where the practice is
+                     claims=sample(Claim, practice_id), bills=sample(Bill, practice_id),
                      clients=sample(Client, practice_id),
                      services=db.session.scalars(db.select(ServiceCode.id).where(
                          ServiceCode.practice_id == demo.id, ServiceCode.code != CLINICIAN_CODE)
@@ -214,13 +217,14 @@ def _book_sessions(practice, clinician, count: int, record_session, scheduled) -
     """`count` scheduled sessions of the clinician's own clients, all in the past (only a session that has
     started can be completed), booked through the same rules as the schedule; shuffled."""
     from app.extensions import db  # noqa: PLC0415 - after the environment is set for this run
+    from app.billing import dates  # noqa: PLC0415
     from app.models import Client, InsurancePolicy  # noqa: PLC0415
 
     started = time.perf_counter()
     clients = db.session.scalars(db.select(Client).where(
         Client.practice_id == practice.id, Client.primary_clinician_id == clinician.id,
         Client.id.in_(db.select(InsurancePolicy.client_id))).order_by(Client.id)).all()
-    today = date.today()
+    today = dates.today(practice.timezone)
     ids = []
     for n in range(count):  # one an hour, 7:00 to 20:00, back from yesterday
         day, hour = today - timedelta(days=1 + n // 14), 7 + n % 14
@@ -334,7 +338,8 @@ def main() -> int:
                                            "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers),
                                            "app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        processes += [subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, start_new_session=True,
+        # Niced, as deploy/systemd/parity-worker@.service runs them: claims can wait; a person at a page cannot.
+        processes += [subprocess.Popen(["nice", "-n", "10", sys.executable, "worker.py"], cwd=ROOT, env=env, start_new_session=True,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                       for _ in range(args.rq_workers)]
         host = f"http://127.0.0.1:{port}"

@@ -2,12 +2,15 @@
 
     python -m gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'
 
-BIND (127.0.0.1:5000) and WEB_CONCURRENCY (4) from the environment. No access log: Parity writes one line per
-request itself, with its request id and without the query string (searches carry names); gunicorn's own lines
-go through Parity's handler too (JSON with LOG_FORMAT=json). With PROMETHEUS_MULTIPROC_DIR set, the folder is
-emptied when the server starts and an exited worker's files are marked dead, so /metrics sums what counts.
-The master loads the ICD-10-CM search index (or builds it once into the instance folder's cache/) before it
-forks the workers, which share it: no worker's first diagnosis search waits for it (app/warm.py).
+BIND (127.0.0.1:5000), WEB_CONCURRENCY (4 workers) and WEB_THREADS (4 threads each) from the environment. Threads,
+because a request spends much of its time waiting on PostgreSQL: with one request per worker, a page queued behind
+a slow save while the CPUs sat idle (bench/bench_load.py at 50 users: p99 of the slowest pages 230-580 ms before,
+150-230 ms for reads after). No access log: Parity writes one line per request itself, with its request id and
+without the query string (searches carry names); gunicorn's own lines go through Parity's handler too (JSON with
+LOG_FORMAT=json). With PROMETHEUS_MULTIPROC_DIR set, the folder is emptied when the server starts and an exited
+worker's files are marked dead, so /metrics sums what counts. The master loads the ICD-10-CM search index (or
+builds it once into the instance folder's cache/) before it forks the workers, which share it: no worker's first
+diagnosis search waits for it (app/warm.py).
 """
 import os
 import shutil
@@ -19,6 +22,11 @@ from app import warm
 
 bind = os.environ.get("BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# Longer than a person's pause between clicks, so a kept-alive connection is not closed as the next request
+# goes out on it (nginx in front keeps its own).
+keepalive = 5
 accesslog = None
 logconfig_dict = {
     "version": 1,

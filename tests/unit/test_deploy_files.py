@@ -35,6 +35,13 @@ def test_there_are_units_for_web_worker_and_backup():
     assert (ROOT / "deploy" / "systemd" / timer["Timer"]["Unit"]).exists()
 
 
+def test_background_work_runs_below_the_web_servers():
+    """Workers and the backup are niced: on a shared machine a claim or a backup waits for a CPU, a page not."""
+    nice = {path.name: int(_unit(path)["Service"].get("Nice", "0")) for path in UNITS}
+    assert nice["parity-web.service"] == 0
+    assert nice["parity-worker@.service"] > 0 and nice["parity-backup.service"] > 0
+
+
 @pytest.mark.parametrize("unit", UNITS, ids=lambda path: path.name)
 def test_every_unit_runs_a_command_that_exists(unit, tmp_path, monkeypatch):
     service = _unit(unit)["Service"]
@@ -68,6 +75,9 @@ def test_the_gunicorn_settings_load_and_drop_the_access_log():
     assert settings["accesslog"] is None
     assert settings["logconfig_dict"]["loggers"]["gunicorn.access"]["propagate"] is False
     assert callable(settings["child_exit"]) and callable(settings["on_starting"]) and callable(settings["when_ready"])
+    # threads, so a page is not queued behind a save waiting on the database; connections kept alive longer than
+    # a person's pause between clicks
+    assert settings["worker_class"] == "gthread" and settings["threads"] >= 2 and settings["keepalive"] >= 5
 
 
 def test_the_nginx_site_replaces_forwarded_for_and_hides_metrics():
