@@ -389,10 +389,12 @@ def update_line(bill: Bill, line: BillLine, change: LineChange, actor: Member | 
     has left, is refused unless `correcting` (app/billing/corrections.py, which then corrects the claim)."""
     bill = _editable(bill)
     service, problems = _line_problems(bill, change, line)
+    price = change.price_cents if change.price_cents is not None else service.price_cents if service else None
+    if not problems and (short := _below_write_offs(bill, price * change.units - line.price_cents * line.units)):
+        problems["price"] = short
     if problems:
         raise LineProblems(problems)
     before = (line.code, line.units, line.price_cents, list(line.modifiers))
-    price = service.price_cents if change.price_cents is None else change.price_cents
     after = (service.code, change.units, price, [m.upper() for m in change.modifiers])
     claim = _claim_allows(bill, correcting) if before != after else None
     line.service_id = service.id
@@ -441,6 +443,8 @@ def remove_line(bill: Bill, line: BillLine, actor: Member | None = None, *, corr
     bill = _editable(bill)
     if len(bill.lines) <= 1:
         raise BillProblem("A bill keeps at least one line; void the bill instead.", field="lines")
+    if short := _below_write_offs(bill, -line.price_cents * line.units):
+        raise BillProblem(short, field="lines", conflict=True)
     claim = _claim_allows(bill, correcting)
     code = line.code
     session_id = line.session_id
@@ -461,6 +465,17 @@ def correction_needed(claim: Claim, bill: Bill) -> str:
     return (f"Claim {claim.patient_control_number} for this bill is {ClaimStatus(claim.status).label} with "
             f"{claim.payer.name}: a change to codes, units, modifiers or charges goes through Correct the claim "
             f"(/bills/{bill.id}/correct), which queues a corrected claim so the payer hears of it.")
+
+
+def _below_write_offs(bill: Bill, change_in_charges: int) -> str | None:
+    """Why charges changed by `change_in_charges` would fall below what is written off on the bill, which no edit
+    takes back (payments beyond the new charges return to credit; write-offs have nowhere to go)."""
+    current = totals(bill)
+    if change_in_charges >= 0 or current.charges + change_in_charges >= current.adjusted:
+        return None
+    return (f"${dollars(current.adjusted)} is written off or adjusted on this bill, so its charges cannot go below "
+            f"that (they would be ${dollars(max(current.charges + change_in_charges, 0))}). Void the bill and bill "
+            "the session again to start over.")
 
 
 def _claim_allows(bill: Bill, correcting: bool) -> Claim | None:
@@ -520,6 +535,7 @@ def _rebalance(bill: Bill) -> None:
     if current.balance < 0 and current.paid > 0:
         _return_allocations(bill, min(-current.balance, current.paid))
     settle(bill)
+    db.session.flush()  # a caller that refreshes the bill to show it must not lose the status settle gave it
 
 
 # ---------------------------------------------------------------- payments, credit, refunds, adjustments

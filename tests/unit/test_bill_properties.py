@@ -6,11 +6,11 @@ on bills plus credit plus refunds); and the ledger agrees with the bills.
 """
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.billing import bills, ledger
-from app.billing.bills import BillProblem
+from app.billing.bills import BillProblem, LineProblems
 from app.extensions import db
 from app.models import Bill, BillStatus, Client, Payment, Role, TherapySession
 from tests.support.days import local_today
@@ -57,6 +57,8 @@ def check_invariants(client_id: int) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(steps=st.lists(operation, min_size=1, max_size=18))
+# found by CI: a line repriced below a write-off left the bill owing less than nothing
+@example(steps=[("bill", 2), ("open", 0), ("adjust", 0, 1), ("reprice", 0, 0)])
 def test_balances_status_and_credit_hold_after_any_sequence(app, make, steps):
     practice = make.practice()
     clinician = make.member(practice, Role.CLINICIAN)
@@ -97,7 +99,7 @@ def test_balances_status_and_credit_hold_after_any_sequence(app, make, steps):
                 elif kind == "credit" and made:
                     bills.apply_credit(made[step[1] % len(made)])
                 db.session.commit()
-            except BillProblem:
+            except (BillProblem, LineProblems):  # refused whole, with the way forward
                 db.session.rollback()
             made = [db.session.get(Bill, bill.id) for bill in made]
             payments = [db.session.get(Payment, payment.id) for payment in payments]

@@ -221,6 +221,29 @@ def test_write_off_with_a_reason_completes_the_bill(app, client, make, sign_in, 
     assert the_bill(app, id=bill.id).status == BillStatus.COMPLETE
 
 
+def test_charges_cannot_be_lowered_below_what_is_written_off(app, client, make, sign_in, world):
+    """A write-off has nowhere to go when charges drop under it: the edit is refused beside the price, with the
+    way forward, and nothing changes."""
+    bill = pended_bill(app, client, make, sign_in, world)
+    line_id = db_line_id(app, bill.id)
+    sign_in(world.biller)
+    client.post(f"/bills/{bill.id}/open")
+    client.post(f"/bills/{bill.id}/adjustments", data={"kind": "write_off", "amount": "50", "reason": "Hardship"})
+    response = client.post(f"/bills/{bill.id}/lines/{line_id}", data={
+        f"line-{line_id}-code": "90834", f"line-{line_id}-units": "1", f"line-{line_id}-price": "49.99"},
+        headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="line-{line_id}-price-error"' in html and "$50.00 is written off" in html and "Void the bill" in html
+    after = the_bill(app, id=bill.id)
+    assert after.test_lines[0][2] == 15000 and after.test_totals.balance == 10000
+    assert client.post(f"/bills/{bill.id}/lines/{line_id}", data={
+        f"line-{line_id}-code": "90834", f"line-{line_id}-units": "1", f"line-{line_id}-price": "50.00"},
+        headers={"HX-Request": "true"}).status_code == 200
+    done = the_bill(app, id=bill.id)
+    assert (done.test_lines[0][2], done.test_totals.balance, done.status) == (5000, 0, BillStatus.COMPLETE)
+
+
 def test_voiding_an_open_bill_keeps_it_and_returns_payments_to_credit(app, client, make, sign_in, world):
     bill = pended_bill(app, client, make, sign_in, world)
     sign_in(world.biller)
