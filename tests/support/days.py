@@ -6,6 +6,6 @@ from datetime import date
 from app.billing import dates
 
 
-def local_today() -> date:
-    """Today where a practice with the default time zone is."""
-    return dates.today(dates.DEFAULT_ZONE)
+def local_today(zone: str = dates.DEFAULT_ZONE) -> date:
+    """Today where a practice in `zone` (by default the default time zone) is."""
+    return dates.today(zone)

@@ -1,6 +1,7 @@
 """Real processes for tests: worker.py as Parity runs it."""
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -9,6 +10,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from app import warm
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +27,23 @@ def wait_for(condition, timeout: float = 30.0, interval: float = 0.1, what: str 
         time.sleep(interval)
 
 
+#: The ICD-10-CM index the first worker built, copied into each later worker's fresh instance folder: otherwise
+#: every worker started by a test spends seconds building it again before its first job.
+_built_index: list[Path] = []
+
+
+def _seed_index(instance_path: str) -> None:
+    target = warm.cache_dir(instance_path)
+    if _built_index and not target.exists():
+        shutil.copytree(_built_index[0], target)
+
+
+def _keep_index(instance_path: str) -> None:
+    built = warm.cache_dir(instance_path)
+    if not _built_index and built.is_dir() and any(built.iterdir()):
+        _built_index.append(built)
+
+
 @contextlib.contextmanager
 def running_worker(database_url: str, redis_url: str, instance_path: str, **extra_env):
     """Start `python worker.py` against these servers; stop it with SIGTERM (a warm shutdown) at the end."""
@@ -31,11 +51,16 @@ def running_worker(database_url: str, redis_url: str, instance_path: str, **extr
            "SECRET_KEY": "test-secret-key", "LOG_LEVEL": "WARNING", **extra_env}
     log_path = Path(instance_path) / "worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    _seed_index(instance_path)
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+    failed = None
     try:
         yield process
+    except Exception as error:
+        failed = error
+        raise
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -45,6 +70,9 @@ def running_worker(database_url: str, redis_url: str, instance_path: str, **extr
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         process.log = log_path.read_text()
+        _keep_index(instance_path)
+        if failed is not None:  # what the worker was doing is most of what explains a wait that timed out
+            failed.add_note("the worker's log ended with:\n" + "\n".join(process.log.splitlines()[-40:]))
 
 
 def free_port() -> int:

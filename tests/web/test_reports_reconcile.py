@@ -192,7 +192,7 @@ def _pick(items: list, index: int):
 
 def apply(world: World, op: tuple) -> None:
     kind = op[0]
-    today = local_today()
+    today = local_today(ZONE)
     if kind in ("insured", "insured_twice"):
         _, clinician, payer, codes, ago = op
         world.bill(world.client(payer, secondary=kind == "insured_twice"), clinician, codes, ago)
@@ -454,7 +454,7 @@ def money_agrees(world: World) -> None:
     """After every step: for every client, the statement's balance = the ledger's = the client's side of aging less
     their credit; practice-wide aging = the receivable bills' balances; each bill's claim says what the bill says
     (a correction of it is queued, or it is still waiting here); the summaries equal a rebuild."""
-    today = local_today()
+    today = local_today(ZONE)
     aging = reports.aging(ReportFilter(practice_id=world.practice_id, start=today, end=today), as_of=today,
                           clients_per_page=None)
     client_side = {group.id: sum(group.line.client) for group in aging.by_client}
@@ -506,7 +506,7 @@ def test_revenue_equals_the_ledger_and_aging_equals_the_open_balances(app, make,
                   ("self_pay", 1, ("90837",), ago, True))
         db.session.commit()
         build(world, operations, check=money_agrees)
-        today = datetime.now(ZoneInfo(ZONE)).date()
+        today = local_today(ZONE)
         # Timestamped entries (adjustments, reversals) are all made now, so only the last period holds them,
         # whichever side of midnight UTC the test runs; dated entries (charges by service, payments) spread over all.
         periods = [(today - timedelta(days=150), today - timedelta(days=61)),
@@ -582,12 +582,12 @@ def test_a_clinicians_reports_never_include_another_clinicians_work(app, world):
             for ago in (3, 20, 45):
                 bill = world.bill(world.client(clinician), clinician, ("90834",), ago)
                 bills.open_bill(bill)
-                bills.record_payment(bill.client, 5000, "card", local_today())
+                bills.record_payment(bill.client, 5000, "card", local_today(ZONE))
             claim = _claim_of(world.bill_ids[-1])
-            post_835(world, [claim_payment(claim, status="4")], local_today(), clinician)
+            post_835(world, [claim_payment(claim, status="4")], local_today(ZONE), clinician)
         db.session.commit()
         mine, theirs = world.clinician_ids
-        today = datetime.now(ZoneInfo(ZONE)).date()
+        today = local_today(ZONE)
         f = _filter(world, today - timedelta(days=90), today + timedelta(days=1), clinician_id=mine)
         trends = reports.service_trends(f)
         assert trends.rows and {row.clinician_id for row in trends.rows} == {mine}
@@ -651,11 +651,11 @@ def test_first_pass_acceptance_counts_upload_999_and_277ca_rejections(app, world
         # Fixed and sent again, then paid: still not a first-pass acceptance.
         claim_rules.recheck(fixed_later)
         claim_rules.transition(fixed_later, ClaimStatus.SENT, "clearinghouse", "In 837P interchange 8.")
-        post_835(world, [claim_payment(fixed_later)], local_today())
+        post_835(world, [claim_payment(fixed_later)], local_today(ZONE))
         # The scrubber's own Needs Review before sending is not a rejection.
         claim_rules.transition(never_sent, ClaimStatus.NEEDS_REVIEW, "scrubber", "Missing NPI")
         db.session.commit()
-        outcomes = reports.claim_outcomes(_filter(world, local_today() - timedelta(days=30), local_today()))
+        outcomes = reports.claim_outcomes(_filter(world, local_today(ZONE) - timedelta(days=30), local_today(ZONE)))
     assert (outcomes.submitted, outcomes.accepted_first_pass) == (4, 1)
     assert outcomes.first_pass_rate == Decimal("0.25")
 
@@ -667,10 +667,10 @@ def test_denial_rate_and_the_most_frequent_reasons_in_plain_words(app, world):
         post_835(world, [claim_payment(claims[0], status="4", denial_reason="197"),
                          claim_payment(claims[1], status="4", denial_reason="197"),
                          claim_payment(claims[2], status="4", denial_reason="50"),
-                         claim_payment(claims[3]), claim_payment(claims[4])], local_today())
-        post_835(world, [claim_payment(other, status="4", denial_reason="27")], local_today(), payer_index=1)
+                         claim_payment(claims[3]), claim_payment(claims[4])], local_today(ZONE))
+        post_835(world, [claim_payment(other, status="4", denial_reason="27")], local_today(ZONE), payer_index=1)
         db.session.commit()
-        outcomes = reports.claim_outcomes(_filter(world, local_today() - timedelta(days=30), local_today()))
+        outcomes = reports.claim_outcomes(_filter(world, local_today(ZONE) - timedelta(days=30), local_today(ZONE)))
     bayside, harborview = outcomes.by_payer
     assert (harborview.payer_name, harborview.adjudicated, harborview.denied) == ("Harborview Health Plan", 5, 3)
     assert harborview.denial_rate == Decimal("0.6")
@@ -682,7 +682,7 @@ def test_denial_rate_and_the_most_frequent_reasons_in_plain_words(app, world):
 
 
 def test_median_days_from_service_to_the_835_payment_date(app, world):
-    today = local_today()
+    today = local_today(ZONE)
     paid_on = today - timedelta(days=5)
     with app.app_context():
         made = [_claim_of(world.bill(world.client(0), 0, ("90834",), ago).id) for ago in (40, 30, 25, 10)]
@@ -707,7 +707,7 @@ def test_median_days_from_service_to_the_835_payment_date(app, world):
 
 
 def test_aging_splits_insurance_and_client_by_age(app, world):
-    today = local_today()
+    today = local_today(ZONE)
     with app.app_context():
         waiting = world.bill(world.client(0), 0, ("90834",), 10)  # claim out: insurance, 0–30
         paid = world.bill(world.client(0), 0, ("90834",), 45)  # paid with a $20 copay left: client, 31–60
@@ -742,16 +742,16 @@ def test_aging_buckets_by_whole_days_and_counts_undated_and_future_bills_as_new(
 
 
 def test_a_bills_payment_is_split_over_its_lines_pro_rata_to_the_cent(app, world):
-    today = datetime.now(ZoneInfo(ZONE)).date()
+    today = local_today(ZONE)
     with app.app_context():
         bill = world.bill(world.client(None), 0, ("90834", "90785"), 3)  # $150 + $30
         bills.open_bill(bill)
-        bills.record_payment(bill.client, 10001, "card", local_today())
+        bills.record_payment(bill.client, 10001, "card", local_today(ZONE))
         bills.adjust(bill, "write_off", 333, "Courtesy")
         for _ in range(3):  # more bills with odd amounts, for the two ways of splitting to agree on
             other = world.bill(world.client(None), 1, ("90837", "90785"), 5)
             bills.open_bill(other)
-            bills.record_payment(other.client, 7777, "card", local_today())
+            bills.record_payment(other.client, 7777, "card", local_today(ZONE))
         db.session.commit()
         f = _filter(world, today - timedelta(days=7), today + timedelta(days=1), clinician_id=world.clinician_ids[0])
         report = reports.revenue(f)

@@ -102,7 +102,7 @@ def test_claimmd_sends_the_secondary_claim_after_the_primarys_835(app, make, dat
         env = {"CLAIMMD_URL": server.url, "CLEARINGHOUSE_TICK_SECONDS": "1"}
         runner = app.test_cli_runner()
         with running_worker(database_url, redis_url, str(tmp_path / "worker"), **env):
-            wait_for(lambda: _chain(app, claim_id)[0].status == ClaimStatus.SENT, timeout=60,
+            wait_for(lambda: _chain(app, claim_id)[0].status == ClaimStatus.SENT, timeout=120,
                      what="the primary claim to be sent")
             with app.app_context():
                 primary = db.session.get(Claim, claim_id)
