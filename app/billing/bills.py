@@ -470,8 +470,10 @@ def correction_needed(claim: Claim, bill: Bill) -> str:
 def _below_write_offs(bill: Bill, change_in_charges: int) -> str | None:
     """Why charges changed by `change_in_charges` would fall below what is written off on the bill, which no edit
     takes back (payments beyond the new charges return to credit; write-offs have nowhere to go)."""
+    if change_in_charges >= 0:
+        return None
     current = totals(bill)
-    if change_in_charges >= 0 or current.charges + change_in_charges >= current.adjusted:
+    if current.charges + change_in_charges >= current.adjusted:
         return None
     return (f"${dollars(current.adjusted)} is written off or adjusted on this bill, so its charges cannot go below "
             f"that (they would be ${dollars(max(current.charges + change_in_charges, 0))}). Void the bill and bill "
