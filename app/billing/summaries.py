@@ -51,7 +51,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, event, insert, inspect, select, update
+from sqlalchemy import Select, and_, delete, event, insert, inspect, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -252,15 +252,18 @@ def refresh(session: Session, touched: Touched) -> None:
                                                                           BillLine.session_id.is_not(None))))
     deltas: dict[Key, int] = defaultdict(int)
     zones = _Zones(session)
+    lock = session.get_bind().dialect.name == "postgresql"
     touched_ids = {"bill": bills, "session": sessions, "claim": touched.claims, "payment": touched.payments,
                    "refund": touched.refunds}
-    for kind, (model, facts_of) in _SOURCES.items():
+    for kind, (_model, facts_of) in _SOURCES.items():
         for chunk in _chunks(touched_ids[kind]):
-            _lock(session, model, chunk)
-            found = facts_of(session, chunk, zones)
-            _replace_facts(session, kind, chunk, found, deltas)
-            if kind == "bill":
-                _replace_receivables(session, chunk, found.receivables)
+            found = facts_of(session, chunk, zones, lock)
+            changed = _replace_facts(session, kind, chunk, found, deltas)
+            if kind == "bill" and changed:
+                # A receivable is the bill's owed_* fact with the bill's client, who never changes: unchanged facts,
+                # unchanged receivable.
+                _replace_receivables(session, changed, [found.receivables[bill_id] for bill_id in changed
+                                                        if bill_id in found.receivables])
     _add_to_totals(session, deltas)
 
 
@@ -304,7 +307,7 @@ def rebuild(session: Session, practice_id: int) -> None:
     for kind, (model, facts_of) in _SOURCES.items():
         ids = session.scalars(select(model.id).where(model.practice_id == practice_id).order_by(model.id)).all()
         for chunk in _chunks(ids):
-            found = facts_of(session, chunk, zones)
+            found = facts_of(session, chunk, zones, False)
             rows = []
             for source_id, facts in found.facts.items():
                 facts = {key: amount for key, amount in facts.items() if amount}
@@ -345,21 +348,21 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 def _share_practices(session: Session, touched: Touched) -> None:
     """Lock the practices of the touched records against a rebuild (FOR KEY SHARE: refreshes don't wait for
-    each other, a rebuild waits for them and they for it)."""
-    practices: set[int] = set()
-    for model, ids in ((Bill, touched.bills | touched.bill_sessions), (TherapySession, touched.sessions),
-                       (Claim, touched.claims), (Payment, touched.payments | touched.payment_bills),
-                       (Refund, touched.refunds)):
-        for chunk in _chunks(ids):
-            practices.update(session.scalars(select(model.practice_id).where(model.id.in_(chunk)).distinct()))
-    if practices:
-        session.execute(select(Practice.id).where(Practice.id.in_(sorted(practices))).order_by(Practice.id)
+    each other, a rebuild waits for them and they for it), in one statement."""
+    owners = [select(model.practice_id).where(model.id.in_(chunk))
+              for model, ids in ((Bill, touched.bills | touched.bill_sessions), (TherapySession, touched.sessions),
+                                 (Claim, touched.claims), (Payment, touched.payments | touched.payment_bills),
+                                 (Refund, touched.refunds))
+              for chunk in _chunks(ids)]
+    if owners:
+        session.execute(select(Practice.id).where(Practice.id.in_(union(*owners))).order_by(Practice.id)
                         .with_for_update(key_share=True))
 
 
-def _lock(session: Session, model: type, ids: list[int]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update())
+def _first_read(statement: Select, model: type, lock: bool) -> Select:
+    """A source's first read of its touched rows; when refreshing on PostgreSQL it locks them, in id order, before
+    their stored facts are read (see Concurrency above)."""
+    return statement.order_by(model.id).with_for_update() if lock else statement
 
 
 def _encode(facts: dict[Key, int]) -> str:
@@ -372,7 +375,9 @@ def _decode(practice_id: int, text: str) -> dict[Key, int]:
             for day, measure, code, payer_id, clinician_id, amount in json.loads(text)}
 
 
-def _replace_facts(session: Session, kind: str, ids: list[int], found: "_Found", deltas: dict[Key, int]) -> None:
+def _replace_facts(session: Session, kind: str, ids: list[int], found: "_Found",
+                   deltas: dict[Key, int]) -> list[int]:
+    """Store the records' facts where they changed, adding the differences to `deltas`; returns the changed ids."""
     stored = {source_id: _decode(practice_id, text) for source_id, practice_id, text in session.execute(
         select(ReportFact.source_id, ReportFact.practice_id, ReportFact.facts)
         .where(ReportFact.source == kind, ReportFact.source_id.in_(ids)))}
@@ -394,12 +399,13 @@ def _replace_facts(session: Session, kind: str, ids: list[int], found: "_Found",
         session.execute(delete(ReportFact).where(ReportFact.source == kind, ReportFact.source_id.in_(changed)))
     if rows:
         session.execute(insert(ReportFact), rows)
+    return changed
 
 
-def _replace_receivables(session: Session, ids: list[int], receivables: dict[int, dict]) -> None:
+def _replace_receivables(session: Session, ids: list[int], receivables: list[dict]) -> None:
     session.execute(delete(Receivable).where(Receivable.bill_id.in_(ids)))
     if receivables:
-        session.execute(insert(Receivable), list(receivables.values()))
+        session.execute(insert(Receivable), receivables)
 
 
 #: Totals rows that sum over every code, payer or clinician (the rollups a report reads when it does not break
@@ -478,10 +484,11 @@ def line_weight(price_cents: int, units: int) -> int:
     return price_cents * units * 100 + 1
 
 
-def _bill_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+def _bill_facts(session: Session, ids: list[int], zones: _Zones, lock: bool) -> _Found:
     found = _Found()
-    bills = session.execute(select(Bill.id, Bill.practice_id, Bill.status, Bill.clinician_id, Bill.issued_at,
-                                   Bill.client_id, Bill.service_date).where(Bill.id.in_(ids))).all()
+    bills = session.execute(_first_read(select(Bill.id, Bill.practice_id, Bill.status, Bill.clinician_id,
+                                               Bill.issued_at, Bill.client_id, Bill.service_date)
+                                        .where(Bill.id.in_(ids)), Bill, lock)).all()
     claims: dict[int, list] = defaultdict(list)
     for bill_id, frequency, payer_id, status, action in session.execute(
             select(Claim.bill_id, Claim.frequency_code, Claim.payer_id, Claim.status, Claim.denial_action)
@@ -546,11 +553,12 @@ def _bill_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
     return found
 
 
-def _session_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+def _session_facts(session: Session, ids: list[int], zones: _Zones, lock: bool) -> _Found:
     found = _Found()
-    rows = session.execute(select(TherapySession.id, TherapySession.practice_id, TherapySession.starts_at,
-                                  TherapySession.clinician_id)
-                           .where(TherapySession.id.in_(ids), TherapySession.status == SessionStatus.COMPLETED)).all()
+    rows = [row[:4] for row in session.execute(_first_read(
+        select(TherapySession.id, TherapySession.practice_id, TherapySession.starts_at, TherapySession.clinician_id,
+               TherapySession.status).where(TherapySession.id.in_(ids)), TherapySession, lock))
+        if row.status == SessionStatus.COMPLETED]
     services: dict[int, list] = defaultdict(list)
     for session_id, code, units in session.execute(
             select(SessionService.session_id, SessionService.code, SessionService.units)
@@ -575,12 +583,12 @@ def _session_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
     return found
 
 
-def _claim_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+def _claim_facts(session: Session, ids: list[int], zones: _Zones, lock: bool) -> _Found:
     found = _Found()
-    rows = session.execute(select(Claim.id, Claim.practice_id, Claim.status, Claim.payer_id, Claim.clinician_id,
-                                  Claim.service_date)
-                           .where(Claim.id.in_(ids), Claim.frequency_code != "8",
-                                  Claim.status != ClaimStatus.WITHDRAWN)).all()
+    rows = [row[:6] for row in session.execute(_first_read(
+        select(Claim.id, Claim.practice_id, Claim.status, Claim.payer_id, Claim.clinician_id, Claim.service_date,
+               Claim.frequency_code).where(Claim.id.in_(ids)), Claim, lock))
+        if row.frequency_code != "8" and row.status != ClaimStatus.WITHDRAWN]
     rejected = set(session.scalars(select(ClaimEvent.claim_id).where(
         ClaimEvent.claim_id.in_(ids), ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
         ClaimEvent.source == "clearinghouse")))
@@ -627,11 +635,11 @@ def _claim_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
     return found
 
 
-def _payment_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+def _payment_facts(session: Session, ids: list[int], zones: _Zones, lock: bool) -> _Found:
     found = _Found()
-    for payment_id, practice_id, source, amount, received_on, reversed_at in session.execute(
+    for payment_id, practice_id, source, amount, received_on, reversed_at in session.execute(_first_read(
             select(Payment.id, Payment.practice_id, Payment.source, Payment.amount_cents, Payment.received_on,
-                   Payment.reversed_at).where(Payment.id.in_(ids))):
+                   Payment.reversed_at).where(Payment.id.in_(ids)), Payment, lock)):
         measure = "ledger_insurance_paid" if source == PaymentSource.INSURANCE else "ledger_client_paid"
         facts = found.facts[payment_id]
         facts[(practice_id, received_on, measure, "", 0, 0)] += amount
@@ -640,10 +648,11 @@ def _payment_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
     return found
 
 
-def _refund_facts(session: Session, ids: list[int], zones: _Zones) -> _Found:
+def _refund_facts(session: Session, ids: list[int], zones: _Zones, lock: bool) -> _Found:
     found = _Found()
-    for refund_id, practice_id, amount, refunded_on in session.execute(
-            select(Refund.id, Refund.practice_id, Refund.amount_cents, Refund.refunded_on).where(Refund.id.in_(ids))):
+    for refund_id, practice_id, amount, refunded_on in session.execute(_first_read(
+            select(Refund.id, Refund.practice_id, Refund.amount_cents, Refund.refunded_on)
+            .where(Refund.id.in_(ids)), Refund, lock)):
         found.facts[refund_id][(practice_id, refunded_on, "ledger_client_paid", "", 0, 0)] -= amount
     return found
 
