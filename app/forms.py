@@ -2,20 +2,26 @@
 from markupsafe import Markup, escape
 from wtforms import StringField, ValidationError
 from wtforms.validators import Length, Optional
-from wtforms.widgets import Select
+from wtforms.widgets import Select, html_params
 
 from app.billing import identity
 
 
 class ManyOptionsSelect(Select):
-    """A select of thousands of options (a practice's clients), the same HTML as WTForms' own, each plain option
-    written in one f-string: WTForms' per-option attribute rendering took 120 ms for 2,500 clients."""
+    """A select of thousands of options (a practice's clients), the same HTML as WTForms' own, written straight
+    from the field's (value, label) pairs: WTForms normalizes and coerces every choice twice and renders each
+    option's attributes one by one, 100 ms for 2,500 clients; this takes a few."""
 
-    @classmethod
-    def render_option(cls, value, label, selected, **kwargs):
-        if kwargs:
-            return super().render_option(value, label, selected, **kwargs)
-        return Markup(f'<option{" selected" if selected else ""} value="{escape(value)}">{escape(label)}</option>')
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for name in self.validation_attrs:
+            if name not in kwargs and getattr(flags, name, False):
+                kwargs[name] = getattr(flags, name)
+        chosen = field.data
+        options = "".join(f'<option{" selected" if value == chosen else ""} value="{escape(value)}">'
+                          f"{escape(label)}</option>" for value, label in field.choices or ())
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
 def npi(kind: int | None = None):
