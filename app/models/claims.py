@@ -49,6 +49,8 @@ class Claim(db.Model):
         Index("ix_claims_practice_id_payer_id_status_id", "practice_id", "payer_id", "status", "id"),
         Index("ix_claims_practice_id_clinician_id_status_id", "practice_id", "clinician_id", "status", "id"),
         Index("ix_claims_practice_id_service_date_status", "practice_id", "service_date", "status"),
+        # A claim's corrections and voids (bill and claim pages).
+        Index("ix_claims_original_claim_id", "original_claim_id"),
         # The header's search by the payer's claim number.
         Index("ix_claims_practice_id_payer_claim_number", "practice_id", "payer_claim_number"),
         # The reports' summaries: a bill's claims in order with payer and status, from the index alone.
