@@ -27,6 +27,10 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 # Longer than a person's pause between clicks, so a kept-alive connection is not closed as the next request
 # goes out on it (nginx in front keeps its own).
 keepalive = 5
+# Each worker listens on its own socket and the kernel spreads new connections over them. On one shared socket the
+# first workers to wake took nearly every kept-alive connection: at 50 users two of four workers served them all
+# (each bound to one core by its GIL) while the CPUs sat a third idle.
+reuse_port = True
 accesslog = None
 logconfig_dict = {
     "version": 1,
@@ -57,3 +61,4 @@ def when_ready(server):
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
