@@ -24,13 +24,11 @@ bind = os.environ.get("BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
-# Longer than a person's pause between clicks, so a kept-alive connection is not closed as the next request
-# goes out on it (nginx in front keeps its own).
-keepalive = 5
-# Each worker listens on its own socket and the kernel spreads new connections over them. On one shared socket the
-# first workers to wake took nearly every kept-alive connection: at 50 users two of four workers served them all
-# (each bound to one core by its GIL) while the CPUs sat a third idle.
-reuse_port = True
+# Each connection carries one request, so each request goes to whichever worker takes it first: an idle one. A
+# worker keeps the connections it accepts, so kept-alive ones stayed where they first landed: at 50 users two of
+# the four workers served nearly all of them (each held to one core by its GIL) while a fifth of the CPUs sat idle.
+# nginx in front keeps the browsers' connections alive itself.
+keepalive = 0
 accesslog = None
 logconfig_dict = {
     "version": 1,

@@ -2,6 +2,7 @@
 each ExecStart's program (the unit's /opt/parity is this checkout, its .venv this interpreter's), gunicorn's
 config file and app, worker.py, and the flask command with its arguments as Parity's CLI defines them."""
 import configparser
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -75,9 +76,15 @@ def test_the_gunicorn_settings_load_and_drop_the_access_log():
     assert settings["accesslog"] is None
     assert settings["logconfig_dict"]["loggers"]["gunicorn.access"]["propagate"] is False
     assert callable(settings["child_exit"]) and callable(settings["on_starting"]) and callable(settings["when_ready"])
-    # threads, so a page is not queued behind a save waiting on the database; connections kept alive longer than
-    # a person's pause between clicks
-    assert settings["worker_class"] == "gthread" and settings["threads"] >= 2 and settings["keepalive"] >= 5
+    # threads, so a page is not queued behind a save waiting on the database; one request per connection, so each
+    # request goes to a worker free to take it rather than to the one that took the connection
+    assert settings["worker_class"] == "gthread" and settings["threads"] >= 2 and settings["keepalive"] == 0
+
+
+def test_nginx_opens_a_connection_to_gunicorn_per_request():
+    site = (ROOT / "deploy" / "nginx" / "parity.conf").read_text()
+    upstream = site[site.index("upstream parity {"):site.index("}", site.index("upstream parity {"))]
+    assert not re.search(r"^\s*keepalive\s", upstream, re.MULTILINE)
 
 
 def test_the_nginx_site_replaces_forwarded_for_and_hides_metrics():
