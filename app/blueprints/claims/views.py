@@ -7,7 +7,7 @@ from collections import Counter
 from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from app import access, audit, csv_export, htmx, jobs, secrets_at_rest
 from app.authz import any_member, load, roles
@@ -93,7 +93,9 @@ def index():
     before = request.args.get("before", type=int)
     if before:
         query = query.where(Claim.id < before)  # keyset: stable while new claims arrive; no OFFSET
-    rows = db.session.scalars(query.order_by(Claim.id.desc()).limit(PAGE_SIZE + 1)).all()
+    # A row shows none of what the claim sends (its snapshot, a few KB of JSON) nor its scrubber's messages.
+    rows = db.session.scalars(query.options(defer(Claim.snapshot), defer(Claim.problems))
+                              .order_by(Claim.id.desc()).limit(PAGE_SIZE + 1)).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     next_args = {**request.args.to_dict(), "before": rows[-1].id} if more else None
