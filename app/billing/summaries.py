@@ -589,28 +589,28 @@ def _claim_facts(session: Session, ids: list[int], zones: _Zones, lock: bool) ->
         select(Claim.id, Claim.practice_id, Claim.status, Claim.payer_id, Claim.clinician_id, Claim.service_date,
                Claim.frequency_code).where(Claim.id.in_(ids)), Claim, lock))
         if row.frequency_code != "8" and row.status != ClaimStatus.WITHDRAWN]
-    rejected = set(session.scalars(select(ClaimEvent.claim_id).where(
-        ClaimEvent.claim_id.in_(ids), ClaimEvent.to_status == ClaimStatus.NEEDS_REVIEW,
-        ClaimEvent.source == "clearinghouse")))
-    # A claim Queued or in Needs Review now was submitted if an event other than the scrubber's took it out of
-    # Queued (to Sent, or a clearinghouse's answer).
-    left_queue = set(session.scalars(select(ClaimEvent.claim_id).where(
-        ClaimEvent.claim_id.in_(ids), ClaimEvent.from_status == ClaimStatus.QUEUED,
-        (ClaimEvent.to_status != ClaimStatus.NEEDS_REVIEW) | (ClaimEvent.source == "clearinghouse"))))
+    rejected, left_queue = set(), set()
+    for claim_id, from_status, to_status, source in session.execute(
+            select(ClaimEvent.claim_id, ClaimEvent.from_status, ClaimEvent.to_status, ClaimEvent.source)
+            .where(ClaimEvent.claim_id.in_(ids))):
+        if to_status == ClaimStatus.NEEDS_REVIEW and source == "clearinghouse":
+            rejected.add(claim_id)
+        # A claim Queued or in Needs Review now was submitted if an event other than the scrubber's took it out of
+        # Queued (to Sent, or a clearinghouse's answer).
+        if from_status == ClaimStatus.QUEUED and (to_status != ClaimStatus.NEEDS_REVIEW or source == "clearinghouse"):
+            left_queue.add(claim_id)
     reasons: dict[int, set] = defaultdict(set)
-    for claim_id, adjustments in session.execute(
-            select(RemittanceClaim.claim_id, RemittanceClaim.adjustments)
-            .where(RemittanceClaim.claim_id.in_(ids), RemittanceClaim.outcome == "denied",
-                   RemittanceClaim.reversed_at.is_(None))):
-        for entry in adjustments or []:
-            reasons[claim_id].add(f"{entry['group']}-{entry['reason']}")
     paid_on: dict[int, date] = {}
-    for claim_id, day in session.execute(
-            select(RemittanceClaim.claim_id, Remittance.paid_on)
+    for claim_id, outcome, adjustments, day in session.execute(
+            select(RemittanceClaim.claim_id, RemittanceClaim.outcome, RemittanceClaim.adjustments, Remittance.paid_on)
             .join(Remittance, Remittance.id == RemittanceClaim.remittance_id)
-            .where(RemittanceClaim.claim_id.in_(ids), RemittanceClaim.outcome == "paid",
-                   RemittanceClaim.reversed_at.is_(None), Remittance.paid_on.is_not(None))):
-        paid_on[claim_id] = min(day, paid_on.get(claim_id, day))
+            .where(RemittanceClaim.claim_id.in_(ids), RemittanceClaim.outcome.in_(("denied", "paid")),
+                   RemittanceClaim.reversed_at.is_(None))):
+        if outcome == "denied":
+            for entry in adjustments or []:
+                reasons[claim_id].add(f"{entry['group']}-{entry['reason']}")
+        elif day is not None:
+            paid_on[claim_id] = min(day, paid_on.get(claim_id, day))
     for claim_id, practice_id, status, payer_id, clinician_id, service_date in rows:
         facts = found.facts[claim_id]
         key = (practice_id, service_date)
