@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import audit, authz, cli, errors, formatting, htmx, logs, metrics, models, web_sessions  # noqa: F401  (models registers the tables)
+from app import audit, authz, cli, errors, formatting, htmx, logs, member_sessions, metrics, models, web_sessions  # noqa: F401  (models registers the tables)
 from app.billing import summaries  # noqa: F401  (keeps the reports' summaries in step with every commit)
 from app.blueprints import account, auth, bills, claims, clients, main, payers, remittances, reports, services, sessions, settings
 from app.config import from_environment
@@ -180,7 +180,9 @@ def _init_request_lifecycle(app: Flask) -> None:
             web_sessions.end()
             flash(f"You were signed out after {int(idle_limit.total_seconds() // 60)} minutes without activity.", "info")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-        session["seen"] = now
+        if now - last_seen >= member_sessions.LAST_SEEN_EVERY.total_seconds() or "seen" not in session:
+            # Written at most once a minute: an unchanged session is not signed and sent again on every request.
+            session["seen"] = now
         return None
 
     @app.after_request
@@ -214,7 +216,9 @@ def _init_templates(app: Flask) -> None:
 
     @app.context_processor
     def navigation():
+        """Functions, not lists: only whole pages call them, and most responses are fragments (autocomplete
+        keystrokes, htmx swaps) that would build both menus for nothing."""
         if not has_request_context() or not current_user.is_authenticated:  # mail rendered by a job has no user
-            return {"nav_items": [], "settings_nav_items": []}
-        return {"nav_items": items_for(current_user),
-                "settings_nav_items": items_for(current_user, SETTINGS_NAVIGATION)}
+            return {"nav_items": list, "settings_nav_items": list}
+        return {"nav_items": lambda: items_for(current_user),
+                "settings_nav_items": lambda: items_for(current_user, SETTINGS_NAVIGATION)}

@@ -60,9 +60,10 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "parity_session",
-        # Idle sign-out: the cookie is re-issued on every request, so this is time since the last one.
+        # Idle sign-out: the time since the last request, to within a minute. The cookie is re-issued when the
+        # session changes, which a signed-in browser's "seen" time does once a minute while it is used.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(env("IDLE_TIMEOUT_MINUTES", "30"))),
-        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out anyway
         # Failed sign-ins pause one account at one address, and one address across accounts, for the
         # window; the account-wide count (any address) requires a password reset instead (app/throttle.py).

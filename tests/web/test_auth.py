@@ -212,6 +212,19 @@ def test_twenty_nine_minutes_idle_keeps_you_signed_in(client, make, sign_in):
     assert client.get("/").status_code == 200
 
 
+def test_activity_renews_the_cookie_once_a_minute_not_on_every_request(client, make, sign_in):
+    sign_in(make.member())
+    client.get("/")  # the page's first form keeps its CSRF token in the session
+    assert "Set-Cookie" not in client.get("/").headers  # seen moments ago
+    with client.session_transaction() as session:
+        session["seen"] = utcnow().timestamp() - 61
+    renewed = client.get("/")
+    assert "Expires=" in renewed.headers["Set-Cookie"]  # the 30 minutes count again from now
+    with client.session_transaction() as session:
+        assert utcnow().timestamp() - session["seen"] < 5
+    assert "Set-Cookie" not in client.get("/").headers
+
+
 def test_session_cookie_is_httponly_samesite_lax_and_expires_with_idleness(client, make):
     member = make.member()
     response = sign_in_form(client, member.email, PASSWORD)
