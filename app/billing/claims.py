@@ -198,8 +198,9 @@ def _fill(claim: Claim, bill: Bill, policy: InsurancePolicy) -> None:
     claim.service_date = bill.service_date or min(line.service_date for line in bill.lines)
     claim.place_of_service = bill.lines[0].place_of_service
     pointers = default_pointers(claim.snapshot["diagnoses"])
-    claim.lines.clear()
-    db.session.flush()
+    if claim.lines:
+        claim.lines.clear()
+        db.session.flush()  # the old lines go before new ones take their positions
     for position, line in enumerate(bill.lines, start=1):
         claim.lines.append(ClaimLine(bill_line_id=line.id, position=position,
                                      line_reference=f"{claim.patient_control_number}-{position}",
@@ -240,6 +241,11 @@ def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str 
     problems = eligibility_problems(bill)
     if problems:
         raise ClaimError(" ".join(problem.message for problem in problems))
+    return _new_claim(bill, actor, frequency_code=frequency_code, original=original)
+
+
+def _new_claim(bill: Bill, actor: Member | None, *, frequency_code: str = "1", original: Claim | None = None) -> Claim:
+    """build_claim for a bill already found eligible."""
     policy = primary_policy(bill)
     claim = Claim(practice_id=bill.practice_id, bill_id=bill.id, client_id=bill.client_id,
                   clinician_id=bill.clinician_id, policy_id=policy.id, payer_id=policy.payer_id,
@@ -248,12 +254,13 @@ def build_claim(bill: Bill, actor: Member | None = None, *, frequency_code: str 
                   payer_claim_number=original.payer_claim_number if original else None,
                   patient_control_number=uuid.uuid4().hex[:20],
                   service_date=bill.service_date or dates.practice_today(bill.practice_id), place_of_service="11",
-                  total_charge_cents=0, snapshot={})
+                  total_charge_cents=0, snapshot={}, lines=[])
     db.session.add(claim)
     db.session.flush()
     # CLM01: short, unique, and readable over the phone with a payer.
     claim.patient_control_number = f"P{claim.practice_id}C{claim.id}"
-    _fill(claim, bill, policy)
+    with db.session.no_autoflush:  # what _fill reads never depends on this claim: one UPDATE of it, not three
+        _fill(claim, bill, policy)
     _enter_queue(claim, f"Built from bill {bill.number}.", actor, bill=bill.number)
     return claim
 
@@ -375,7 +382,7 @@ def claim_for_bill(bill: Bill, actor: Member | None = None) -> Claim | None:
         return None
     if db.session.scalar(select(Claim.id).where(Claim.bill_id == bill.id).limit(1)):
         return None
-    return build_claim(bill, actor)
+    return _new_claim(bill, actor)
 
 
 def claims_after_signing(session: TherapySession, actor: Member | None = None) -> list[Claim]:
