@@ -63,14 +63,20 @@ def balances(bill_ids: list[int]) -> dict[int, int]:
 
 
 def totals(bill: Bill) -> Totals:
-    """The bill's totals, summed in the database from its entries."""
-    charges = db.session.scalar(select(func.coalesce(func.sum(BillLine.price_cents * BillLine.units), 0))
-                                .where(BillLine.bill_id == bill.id))
-    paid = db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
-                             .where(Allocation.bill_id == bill.id))
-    adjusted = db.session.scalar(select(func.coalesce(func.sum(Adjustment.amount_cents), 0))
-                                 .where(Adjustment.bill_id == bill.id))
+    """The bill's totals, summed in the database from its entries (one round trip)."""
+    charges, paid, adjusted = db.session.execute(select(
+        _sum(BillLine.price_cents * BillLine.units, BillLine.bill_id == bill.id),
+        _sum(Allocation.amount_cents, Allocation.bill_id == bill.id),
+        _sum(Adjustment.amount_cents, Adjustment.bill_id == bill.id))).one()
     return Totals(int(charges), int(paid), int(adjusted))
+
+
+def _sum(amount, *where, join=None):
+    """A scalar subquery: the sum of `amount` over the rows `where` picks (0 for none)."""
+    query = select(func.coalesce(func.sum(amount), 0))
+    if join is not None:
+        query = query.join(*join)
+    return query.where(*where).scalar_subquery()
 
 
 def unallocated(payment: Payment) -> int:
@@ -84,13 +90,11 @@ def unallocated(payment: Payment) -> int:
 
 def client_credit(client_id: int) -> int:
     """Money the client has paid that no bill has used and that was not refunded."""
-    received = db.session.scalar(select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-        Payment.client_id == client_id, Payment.reversed_at.is_(None)))
-    allocated = db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
-                                  .join(Payment, Allocation.payment_id == Payment.id)
-                                  .where(Payment.client_id == client_id, Payment.reversed_at.is_(None)))
-    refunded = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0))
-                                 .where(Refund.client_id == client_id))
+    live = (Payment.client_id == client_id, Payment.reversed_at.is_(None))
+    received, allocated, refunded = db.session.execute(select(
+        _sum(Payment.amount_cents, *live),
+        _sum(Allocation.amount_cents, *live, join=(Payment, Allocation.payment_id == Payment.id)),
+        _sum(Refund.amount_cents, Refund.client_id == client_id))).one()
     return int(received) - int(allocated) - int(refunded)
 
 
