@@ -395,8 +395,9 @@ def _replace_facts(session: Session, kind: str, ids: list[int], found: "_Found",
         if new:
             rows.append({"source": kind, "source_id": source_id, "practice_id": next(iter(new))[0],
                          "facts": _encode(new)})
-    if changed:
-        session.execute(delete(ReportFact).where(ReportFact.source == kind, ReportFact.source_id.in_(changed)))
+    stale = [source_id for source_id in changed if source_id in stored]  # a new record has none to delete
+    if stale:
+        session.execute(delete(ReportFact).where(ReportFact.source == kind, ReportFact.source_id.in_(stale)))
     if rows:
         session.execute(insert(ReportFact), rows)
     return changed
