@@ -6,6 +6,7 @@ of its cookie. Functions flush, never commit.
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from app import audit
@@ -38,16 +39,21 @@ def current(member: Member, token: str | None) -> MemberSession | None:
     return record
 
 
+#: Built once: this statement runs on every request, and building it and its cache key each time cost as much as
+#: the rest of the sign-in check.
+_SIGNED_IN = (
+    db.select(Member, MemberSession).join(MemberSession, MemberSession.member_id == Member.id)
+    .where(Member.login_token == bindparam("login_token"), Member.active.is_(True),
+           MemberSession.token_hash == bindparam("token_hash"), MemberSession.ended_at.is_(None))
+    .options(joinedload(Member.practice)))
+
+
 def signed_in(login_token: str, token: str | None) -> Member | None:
     """The active member with this login token whose live sign-in this browser holds, with their practice, or
     None. One query: it runs on every request (what `current` answers, for a member not yet loaded)."""
     if not token:
         return None
-    row = db.session.execute(
-        db.select(Member, MemberSession).join(MemberSession, MemberSession.member_id == Member.id)
-        .where(Member.login_token == login_token, Member.active.is_(True),
-               MemberSession.token_hash == token_hash(token), MemberSession.ended_at.is_(None))
-        .options(joinedload(Member.practice))).first()
+    row = db.session.execute(_SIGNED_IN, {"login_token": login_token, "token_hash": token_hash(token)}).first()
     if row is None:
         return None
     member, record = row
