@@ -22,8 +22,23 @@ from app.jobs import queue, queue_missing_report_builds, schedule_next_backup, s
 from app.redis_conn import get_redis
 
 
+# How often each worker does RQ's upkeep (RQ's default is 10 minutes). Upkeep is where a worker takes over RQ's
+# scheduler from one that died holding it, so this bounds how long the clearinghouse clock can stand still after a
+# machine dies: the dead scheduler's lock expires after about a minute, then the next upkeep takes it.
+MAINTENANCE_SECONDS = 30
+# An idle worker waits on Redis for at most WORKER_TTL - 15 seconds before it checks whether upkeep is due.
+WORKER_TTL_SECONDS = 45
+
+
 class ParityWorker(Worker):
-    """An RQ worker whose job log lines carry the id of the request that queued the job."""
+    """An RQ worker whose job log lines carry the id of the request that queued the job, and whose upkeep also
+    restarts the clocks (the clearinghouse tick, the daily backup) if a killed worker took their next job with it.
+    Each clock's job id is its time slot, so this schedules nothing when the clock is running."""
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        schedule_next_tick()
+        schedule_next_backup()
 
     def execute_job(self, job, queue):
         token = logs.use_request_id((job.meta or {}).get("request_id"))
@@ -48,7 +63,8 @@ def main() -> int:
         # background, not by the first report someone opens.
         queue_missing_report_builds()
         warm.before_fork(app.instance_path)  # the ICD-10-CM index, shared by every work horse rather than built in each
-        worker = ParityWorker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}")
+        worker = ParityWorker([queue()], connection=get_redis(), name=f"parity-{socket.gethostname()}-{os.getpid()}",
+                              maintenance_interval=MAINTENANCE_SECONDS, worker_ttl=WORKER_TTL_SECONDS)
         # RQ logs each job at INFO: into the file always, onto the console only when LOG_LEVEL asks.
         worker.work(with_scheduler=True, logging_level="INFO")
     return 0
