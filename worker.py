@@ -31,12 +31,14 @@ WORKER_TTL_SECONDS = 45
 
 
 class ParityWorker(Worker):
-    """An RQ worker whose job log lines carry the id of the request that queued the job, and whose upkeep also
-    restarts the clocks (the clearinghouse tick, the daily backup) if a killed worker took their next job with it.
-    Each clock's job id is its time slot, so this schedules nothing when the clock is running."""
+    """An RQ worker whose job log lines carry the id of the request that queued the job, and whose upkeep keeps
+    the clocks going (the clearinghouse tick; the daily backup when BACKUP_DIR is set)."""
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
+        # RQ does its first upkeep as soon as the worker starts, so this starts the clocks; later it restarts one
+        # whose next job a killed worker took with it. Each tick and backup schedules the one after it, and the job
+        # id is the time slot, so this schedules nothing while a clock runs, however many workers there are.
         schedule_next_tick()
         schedule_next_backup()
 
@@ -55,10 +57,6 @@ def main() -> int:
     audit.set_default(audit.Origin("worker"))
     with app.app_context():
         os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
-        # The clearinghouse clock: the next tick is put on RQ's scheduler (once per time slot, however
-        # many workers start), and every tick schedules the one after it.
-        schedule_next_tick()
-        schedule_next_backup()  # when BACKUP_DIR is set: daily, once per slot however many workers start
         # Summaries an upgrade left to build (or a time zone change whose job was lost) are built in the
         # background, not by the first report someone opens.
         queue_missing_report_builds()
