@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Select, and_, delete, event, insert, inspect, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from app.after_commit import request_job
@@ -428,6 +428,19 @@ def _by_period(amounts: dict[Key, int]) -> dict[tuple, int]:
     return found
 
 
+#: PostgreSQL: every row in one statement, as one array per column, upserted in the order given (key order, so
+#: two transactions adding to the same totals lock them in the same order).
+_ADD_TO_TOTALS_POSTGRESQL = (
+    "INSERT INTO report_totals (practice_id, period, day, measure, code, payer_id, clinician_id, amount) "
+    "SELECT practice_id, period, day, measure, code, payer_id, clinician_id, amount "
+    "FROM unnest(%s::integer[], %s::varchar[], %s::date[], %s::varchar[], %s::varchar[], %s::integer[], "
+    "%s::integer[], %s::bigint[]) WITH ORDINALITY "
+    "AS added (practice_id, period, day, measure, code, payer_id, clinician_id, amount, ordinal) ORDER BY ordinal "
+    "ON CONFLICT (practice_id, period, measure, day, code, payer_id, clinician_id) "
+    "DO UPDATE SET amount = report_totals.amount + excluded.amount")
+_TOTALS_COLUMNS = ("practice_id", "period", "day", "measure", "code", "payer_id", "clinician_id", "amount")
+
+
 def _add_to_totals(session: Session, deltas: dict[Key, int]) -> None:
     rows = [{"practice_id": key[0], "period": key[6], "day": key[1], "measure": key[2], "code": key[3],
              "payer_id": key[4], "clinician_id": key[5], "amount": amount}
@@ -435,8 +448,12 @@ def _add_to_totals(session: Session, deltas: dict[Key, int]) -> None:
             if amount]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReportTotal)
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement, where executemany runs one per row: a save adds to 30–100 rows (a third of its refresh).
+        session.connection().exec_driver_sql(_ADD_TO_TOTALS_POSTGRESQL,
+                                             tuple([row[column] for row in rows] for column in _TOTALS_COLUMNS))
+        return
+    statement = sqlite.insert(ReportTotal)  # in-process: executemany costs no round trips
     statement = statement.on_conflict_do_update(
         index_elements=[column.name for column in ReportTotal.__table__.primary_key.columns],
         set_={"amount": ReportTotal.__table__.c.amount + statement.excluded.amount})
