@@ -356,7 +356,7 @@ def _share_practices(session: Session, touched: Touched) -> None:
               for chunk in _chunks(ids)]
     if owners:
         session.execute(select(Practice.id).where(Practice.id.in_(union(*owners))).order_by(Practice.id)
-                        .with_for_update(key_share=True))
+                        .with_for_update(read=True, key_share=True))  # key_share alone: FOR NO KEY UPDATE
 
 
 def _first_read(statement: Select, model: type, lock: bool) -> Select:

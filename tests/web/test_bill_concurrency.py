@@ -2,7 +2,12 @@
 bill turns Complete exactly once, and bill numbers never collide; the reports' summaries stay exact when
 concurrent transactions add to the same totals."""
 
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
 import pytest
+from sqlalchemy import event, text
 
 from app.extensions import db
 from app.models import Bill, BillEvent, BillStatus, Client, Practice, Role, TherapySession
@@ -108,4 +113,62 @@ def test_concurrent_payments_on_many_bills_keep_the_report_summaries_exact(pg_ap
                                               end=local_today()))
         assert report.totals.client_paid == sum(10000 + index for index in range(20))
         assert {group.key: group.money.client_paid for group in report.by_code} == {"90834": 200190}
+        assert_summaries_match_a_rebuild(practice.id)
+
+
+def test_a_save_does_not_wait_for_another_saves_summaries_in_the_same_practice(pg_app):
+    """Bringing the report summaries up to date holds the practice FOR KEY SHARE (against a rebuild), not a lock
+    that other saves in the practice queue behind: a second payment, adding to other days' totals, commits while
+    the first transaction is still open after its refresh."""
+    from app.billing import bills
+
+    make = Factory(pg_app)
+    practice = make.practice()
+    clinician = make.member(practice, Role.CLINICIAN)
+    service = make.service(practice, "90834", price_cents=15000)
+    long_ago = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=70)
+    clients, bill_ids = [], []
+    for starts_at in (None, long_ago):  # yesterday and another month: no totals row in common
+        client = make.client(practice)
+        session = make.session(client, clinician, starts_at, status="completed")
+        make.line(session, service)
+        with pg_app.app_context():
+            bill_ids.append(bills.create_from_sessions(db.session.get(Practice, practice.id),
+                                                       [db.session.get(TherapySession, session.id)],
+                                                       open_now=True).id)
+            db.session.commit()
+        clients.append(client.id)
+    refreshed, second_committed = threading.Event(), threading.Event()
+    first_thread = []
+
+    @event.listens_for(db.session, "before_commit")  # after the summaries' own listener: the refresh is done
+    def hold_the_first_open(session):
+        if threading.get_ident() in first_thread and not refreshed.is_set():
+            refreshed.set()
+            second_committed.wait(timeout=15)
+
+    def first():
+        first_thread.append(threading.get_ident())
+        with pg_app.app_context():
+            bills.record_payment(db.session.get(Client, clients[0]), 5000, "card", local_today())
+            db.session.commit()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert refreshed.wait(timeout=15)
+        started = time.monotonic()
+        with pg_app.app_context():
+            db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+            bills.record_payment(db.session.get(Client, clients[1]), 7000, "card", long_ago.date())
+            db.session.commit()
+        waited = time.monotonic() - started
+        second_committed.set()
+    finally:
+        second_committed.set()
+        thread.join(timeout=30)
+        event.remove(db.session, "before_commit", hold_the_first_open)
+    assert waited < 5
+    with pg_app.app_context():
+        assert [bills.totals(db.session.get(Bill, bill_id)).paid for bill_id in bill_ids] == [5000, 7000]
         assert_summaries_match_a_rebuild(practice.id)
