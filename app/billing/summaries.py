@@ -449,7 +449,7 @@ def _add_to_totals(session: Session, deltas: dict[Key, int]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        # One statement, where executemany runs one per row: a save adds to 30–100 rows (a third of its refresh).
+        # One statement, where executemany ran one per row: a save adds to 30–100 rows (it was a fifth of its refresh).
         session.connection().exec_driver_sql(_ADD_TO_TOTALS_POSTGRESQL,
                                              tuple([row[column] for row in rows] for column in _TOTALS_COLUMNS))
         return
